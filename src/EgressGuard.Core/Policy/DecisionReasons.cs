@@ -1,0 +1,19 @@
+namespace EgressGuard.Policy;
+
+/// <summary>
+/// The stable vocabulary of decision reasons: used in the 403/5xx headers, the decision log and
+/// span attributes. Admins' scripts match on these strings; add, never rename.
+/// </summary>
+internal static class DecisionReasons
+{
+    public const string Allowed = "allowed";
+    public const string IpList = "ip-list";
+    public const string DomainList = "domain-list";
+    public const string NonPublic = "non-public";
+    public const string BadRequest = "bad-request";
+    public const string DnsNxDomain = "dns-nxdomain";
+    public const string DnsServerFailure = "dns-servfail";
+    public const string DnsTimeout = "dns-timeout";
+    public const string DnsNoAddress = "dns-no-address";
+    public const string DnsCnameChain = "dns-cname-chain";
+}

@@ -1,0 +1,143 @@
+using EgressGuard.Addressing;
+using EgressGuard.Lists;
+
+namespace EgressGuard.Policy;
+
+/// <summary>What a load produced: the snapshot (null when anything was wrong), every error and warning, and counts.</summary>
+internal sealed record PolicyLoadResult(
+    PolicySnapshot? Snapshot,
+    IReadOnlyList<string> Errors,
+    IReadOnlyList<string> Warnings,
+    int IpEntries,
+    int DomainEntries,
+    IReadOnlyList<string> ListSummaries);
+
+/// <summary>
+/// Loads the admin lists and the guard into a snapshot. Validates everything and reports every
+/// problem with file, line and value; a load with any error produces no snapshot, so a typo can
+/// never silently drop the entries after it.
+/// </summary>
+internal static class PolicyLoader
+{
+    public static PolicyLoadResult Load(ListsOptions lists, GuardOptions guard, string baseDirectory, long version)
+    {
+        var errors = new List<string>();
+        var warnings = new List<string>();
+        var summaries = new List<string>();
+
+        var ipBuilder = new IpRangeIndex.Builder();
+        var ipEntries = 0;
+        for (var i = 0; i < lists.Ip.Count; i++)
+        {
+            var file = lists.Ip[i];
+            if (!TryOpen(file, $"Lists:Ip:{i}", baseDirectory, errors, out var path, out var name))
+            {
+                continue;
+            }
+
+            using var reader = new StreamReader(path);
+            var (entries, fileErrors, fileWarnings) = IpListParser.Parse(reader, path);
+            errors.AddRange(fileErrors.Select(e => e.ToString()));
+            warnings.AddRange(fileWarnings.Select(w => w.ToString()));
+            var source = ipBuilder.AddSource(name);
+            foreach (var entry in entries)
+            {
+                ipBuilder.Add(source, entry);
+            }
+
+            ipEntries += entries.Count;
+            summaries.Add($"{name}: {entries.Count} IP entries from {path}");
+        }
+
+        var domainBuilder = new DomainSet.Builder();
+        var domainEntries = 0;
+        for (var i = 0; i < lists.Domain.Count; i++)
+        {
+            var file = lists.Domain[i];
+            if (!TryOpen(file, $"Lists:Domain:{i}", baseDirectory, errors, out var path, out var name))
+            {
+                continue;
+            }
+
+            using var reader = new StreamReader(path);
+            var (entries, fileErrors) = DomainListParser.Parse(reader, path);
+            errors.AddRange(fileErrors.Select(e => e.ToString()));
+            foreach (var entry in entries)
+            {
+                domainBuilder.Add(entry, name);
+            }
+
+            domainEntries += entries.Count;
+            summaries.Add($"{name}: {entries.Count} domain entries from {path}");
+        }
+
+        var exemptBuilder = new IpRangeIndex.Builder();
+        var exemptSource = exemptBuilder.AddSource("guard:exempt");
+        for (var i = 0; i < guard.Exempt.Count; i++)
+        {
+            if (IpNetworkParser.TryParse(guard.Exempt[i], out var range, out var warning, out var error))
+            {
+                exemptBuilder.Add(exemptSource, range);
+                if (warning is not null)
+                {
+                    warnings.Add($"Guard:Exempt:{i}: {warning}");
+                }
+            }
+            else
+            {
+                errors.Add($"Guard:Exempt:{i} = '{guard.Exempt[i]}': {error}");
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return new PolicyLoadResult(null, errors, warnings, ipEntries, domainEntries, summaries);
+        }
+
+        var snapshot = new PolicySnapshot(
+            ipBuilder.Build(),
+            domainBuilder.Build(),
+            guard.Enabled ? BuildGuard() : null,
+            exemptBuilder.Build(),
+            version);
+        return new PolicyLoadResult(snapshot, errors, warnings, ipEntries, domainEntries, summaries);
+    }
+
+    public static IpRangeIndex BuildGuard()
+    {
+        var builder = new IpRangeIndex.Builder();
+        var source = builder.AddSource(NonPublicRanges.ListName);
+        foreach (var (cidr, category) in NonPublicRanges.All)
+        {
+            if (!IpNetworkParser.TryParse(cidr, out var range, out _, out var error))
+            {
+                throw new InvalidOperationException($"Built-in guard range {cidr}: {error}");
+            }
+
+            builder.Add(source, range, category);
+        }
+
+        return builder.Build();
+    }
+
+    private static bool TryOpen(ListFileOptions file, string key, string baseDirectory, List<string> errors, out string path, out string name)
+    {
+        path = string.Empty;
+        name = string.Empty;
+        if (string.IsNullOrWhiteSpace(file.Path))
+        {
+            errors.Add($"{key}:Path is empty");
+            return false;
+        }
+
+        path = Path.GetFullPath(file.Path, baseDirectory);
+        name = "list:" + (string.IsNullOrWhiteSpace(file.Name) ? Path.GetFileNameWithoutExtension(path) : file.Name);
+        if (!File.Exists(path))
+        {
+            errors.Add($"{key}:Path = '{file.Path}': file not found ({path})");
+            return false;
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,151 @@
+using System.Net;
+using EgressGuard.Addressing;
+using EgressGuard.Lists;
+
+namespace EgressGuard.Policy;
+
+/// <summary>
+/// Everything a decision reads, frozen: the bad-IP index, the bad-domain set, the guard and its
+/// exemptions. Built off the request path, swapped atomically; each request reads one snapshot.
+/// Evaluation order, as an admin sees it: <c>deny list:*</c> (names, then addresses) →
+/// <c>deny guard:non-public</c> → <c>default allow</c>.
+/// </summary>
+internal sealed class PolicySnapshot
+{
+    public PolicySnapshot(IpRangeIndex badIps, DomainSet badDomains, IpRangeIndex? guard, IpRangeIndex exempt, long version)
+    {
+        BadIps = badIps;
+        BadDomains = badDomains;
+        Guard = guard;
+        Exempt = exempt;
+        Version = version;
+    }
+
+    public static PolicySnapshot Empty { get; } = new(IpRangeIndex.Empty, DomainSet.Empty, null, IpRangeIndex.Empty, 0);
+
+    public IpRangeIndex BadIps { get; }
+
+    public DomainSet BadDomains { get; }
+
+    /// <summary>The non-public guard, or null when disabled.</summary>
+    public IpRangeIndex? Guard { get; }
+
+    public IpRangeIndex Exempt { get; }
+
+    public long Version { get; }
+
+    /// <summary>A deny decision when <paramref name="name"/> is on a domain list, else null.</summary>
+    public Decision? CheckName(Target target, string name)
+    {
+        if (!BadDomains.TryMatch(name, out var match))
+        {
+            return null;
+        }
+
+        return new Decision
+        {
+            Action = DecisionAction.Deny,
+            Reason = DecisionReasons.DomainList,
+            Target = target,
+            Rule = match.Source,
+            Entry = match.Entry,
+            MatchedName = name,
+            Detail = name == target.Host
+                ? $"{name} is on {match.Source} (entry {match.Entry})"
+                : $"{target.Host} is an alias of {name}, which is on {match.Source} (entry {match.Entry})",
+        };
+    }
+
+    /// <summary>
+    /// Checks every address, and every IPv4 address embedded in one, list by list: a deny from a
+    /// bad-IP list wins over a guard deny so that a C2 hit is never reported as "non-public".
+    /// Null when all addresses pass.
+    /// </summary>
+    public Decision? CheckAddresses(Target target, IReadOnlyList<IPAddress> addresses)
+    {
+        foreach (var address in addresses)
+        {
+            if (MatchList(BadIps, address, out var form, out var match))
+            {
+                return new Decision
+                {
+                    Action = DecisionAction.Deny,
+                    Reason = DecisionReasons.IpList,
+                    Target = target,
+                    Rule = match.Source,
+                    Entry = match.Entry.ToString(),
+                    MatchedAddress = form,
+                    Detail = $"{Describe(address, form)} is on {match.Source} (entry {match.Entry})",
+                };
+            }
+        }
+
+        if (Guard is null)
+        {
+            return null;
+        }
+
+        foreach (var address in addresses)
+        {
+            if (MatchGuard(address, out var form, out var match))
+            {
+                return new Decision
+                {
+                    Action = DecisionAction.Deny,
+                    Reason = DecisionReasons.NonPublic,
+                    Target = target,
+                    Rule = NonPublicRanges.ListName,
+                    Entry = match.Entry.ToString(),
+                    MatchedAddress = form,
+                    Detail = $"{Describe(address, form)} is {match.Category} ({match.Entry}), not a public address",
+                };
+            }
+        }
+
+        return null;
+    }
+
+    private static string Describe(IPAddress address, IPAddress form) =>
+        form.Equals(address) ? form.ToString() : $"{form} (embedded in {address})";
+
+    private static bool MatchList(IpRangeIndex index, IPAddress address, out IPAddress form, out IpMatch match)
+    {
+        form = address;
+        if (index.TryMatch(address, out match))
+        {
+            return true;
+        }
+
+        foreach (var embedded in AddressNormalizer.EmbeddedIPv4(address))
+        {
+            if (index.TryMatch(embedded, out match))
+            {
+                form = embedded;
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private bool MatchGuard(IPAddress address, out IPAddress form, out IpMatch match)
+    {
+        form = address;
+        if (!Exempt.TryMatch(address, out _) && Guard!.TryMatch(address, out match))
+        {
+            return true;
+        }
+
+        foreach (var embedded in AddressNormalizer.EmbeddedIPv4(address))
+        {
+            if (!Exempt.TryMatch(embedded, out _) && Guard!.TryMatch(embedded, out match))
+            {
+                form = embedded;
+                return true;
+            }
+        }
+
+        match = default;
+        return false;
+    }
+}
