@@ -1,1 +1,28 @@
-System.Console.WriteLine();
+using EgressGuard.Hosting;
+
+// EgressGuard: an egress proxy that only ever dials an address it has checked.
+// Usage: EgressGuard [--config PATH] [--Section:Key=value ...]   (see README.md)
+if (args is ["--version"])
+{
+    Console.WriteLine($"EgressGuard {typeof(EgressGuardHost).Assembly.GetName().Version}");
+    return 0;
+}
+
+WebApplication app;
+try
+{
+    app = EgressGuardHost.Build(args);
+}
+catch (ConfigurationErrorsException ex)
+{
+    Console.Error.WriteLine($"EgressGuard cannot start: {ex.Errors.Count} configuration error(s):");
+    foreach (var error in ex.Errors)
+    {
+        Console.Error.WriteLine("  - " + error);
+    }
+
+    return 2;
+}
+
+await app.RunAsync();
+return 0;

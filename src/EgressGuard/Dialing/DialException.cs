@@ -1,0 +1,67 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace EgressGuard.Dialing;
+
+/// <summary>How an upstream connect failed; each maps to a status and an <c>error.type</c>.</summary>
+internal enum DialFailure
+{
+    Refused,
+    Timeout,
+    Unreachable,
+    Failed,
+}
+
+/// <summary>An upstream connect failed. Thrown only by <see cref="Dialer"/>, so callers know no byte was sent.</summary>
+internal sealed class DialException : Exception
+{
+    public DialException(DialFailure failure, IPEndPoint endpoint, Exception? inner)
+        : base($"connect to {endpoint} failed: {Describe(failure)}", inner)
+    {
+        Failure = failure;
+        Endpoint = endpoint;
+    }
+
+    public DialException()
+    {
+    }
+
+    public DialException(string message)
+        : base(message)
+    {
+    }
+
+    public DialException(string message, Exception inner)
+        : base(message, inner)
+    {
+    }
+
+    public DialFailure Failure { get; }
+
+    public IPEndPoint? Endpoint { get; }
+
+    /// <summary>The <c>error.type</c> value for logs and the response header.</summary>
+    public string ErrorType => Failure switch
+    {
+        DialFailure.Refused => "connect-refused",
+        DialFailure.Timeout => "connect-timeout",
+        DialFailure.Unreachable => "connect-unreachable",
+        _ => "connect-failed",
+    };
+
+    public static DialFailure Classify(SocketError error) => error switch
+    {
+        SocketError.ConnectionRefused => DialFailure.Refused,
+        SocketError.TimedOut => DialFailure.Timeout,
+        SocketError.NetworkUnreachable or SocketError.HostUnreachable or SocketError.NetworkDown or SocketError.HostDown => DialFailure.Unreachable,
+        _ => DialFailure.Failed,
+    };
+
+    private static string Describe(DialFailure failure) => failure switch
+    {
+        DialFailure.Refused => "connection refused",
+        DialFailure.Timeout => "timed out",
+        DialFailure.Unreachable => "unreachable",
+        _ => "failed",
+    };
+}

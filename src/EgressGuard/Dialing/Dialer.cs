@@ -1,0 +1,94 @@
+using System.Net;
+using System.Net.Sockets;
+using EgressGuard.Policy;
+using EgressGuard.Proxy;
+using Microsoft.Extensions.Options;
+
+namespace EgressGuard.Dialing;
+
+/// <summary>
+/// The one component that opens sockets on a client's behalf, for tunnels and forwarded requests
+/// alike. It takes a <see cref="Decision"/>, never a host name: it dials only addresses the policy
+/// approved in that decision, and refuses anything else. The proxy's own outbound calls (feeds,
+/// webhooks, telemetry) use their own clients and never come here.
+/// </summary>
+internal sealed class Dialer
+{
+    private readonly TimeSpan _connectTimeout;
+    private readonly TimeProvider _timeProvider;
+
+    public Dialer(IOptions<ProxyOptions> options, TimeProvider timeProvider)
+    {
+        _connectTimeout = options.Value.ConnectTimeout;
+        _timeProvider = timeProvider;
+    }
+
+    /// <summary>Dials the approved addresses in order until one answers.</summary>
+    /// <exception cref="DialException">Every approved address failed; the last failure, a timeout if any timed out.</exception>
+    public async ValueTask<(Socket Socket, IPEndPoint Endpoint)> ConnectAsync(Decision decision, CancellationToken cancellationToken)
+    {
+        EnsureAllowed(decision);
+        DialException? failure = null;
+        foreach (var address in decision.Approved)
+        {
+            var endpoint = new IPEndPoint(address, decision.Target!.Port);
+            try
+            {
+                return (await ConnectOneAsync(endpoint, cancellationToken).ConfigureAwait(false), endpoint);
+            }
+            catch (DialException ex)
+            {
+                failure = failure?.Failure == DialFailure.Timeout ? failure : ex;
+            }
+        }
+
+        throw failure!;
+    }
+
+    /// <summary>Dials exactly <paramref name="address"/>, which must be one the decision approved.</summary>
+    public ValueTask<Socket> ConnectAsync(Decision decision, IPAddress address, int port, CancellationToken cancellationToken)
+    {
+        EnsureAllowed(decision);
+        if (!decision.Approved.Contains(address) || port != decision.Target!.Port)
+        {
+            throw new InvalidOperationException($"Refusing to dial {address}:{port}: not approved for {decision.Target}.");
+        }
+
+        return ConnectOneAsync(new IPEndPoint(address, port), cancellationToken);
+    }
+
+    private static void EnsureAllowed(Decision decision)
+    {
+        if (!decision.IsAllowed || decision.Approved.Count == 0 || decision.Target is null)
+        {
+            throw new InvalidOperationException($"Refusing to dial for a decision that is not an allow: {decision.Reason}.");
+        }
+    }
+
+    private async ValueTask<Socket> ConnectOneAsync(IPEndPoint endpoint, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var timeout = new CancellationTokenSource(_connectTimeout, _timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
+        try
+        {
+            await socket.ConnectAsync(endpoint, linked.Token).ConfigureAwait(false);
+            return socket;
+        }
+        catch (OperationCanceledException ex) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new DialException(DialFailure.Timeout, endpoint, ex);
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            throw new DialException(DialException.Classify(ex.SocketErrorCode), endpoint, ex);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,116 @@
+using EgressGuard.Dialing;
+using EgressGuard.Policy;
+using EgressGuard.Proxy;
+using EgressGuard.Resolution;
+using EgressGuard.Telemetry;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
+
+namespace EgressGuard.Hosting;
+
+/// <summary>
+/// Builds the proxy: configuration (file → environment <c>EGRESSGUARD__</c> → command line), every
+/// setting validated up front, services, and the Kestrel listener with the CONNECT gate in front
+/// of the HTTP pipeline. Used by Program and by the functional tests alike.
+/// </summary>
+internal static class EgressGuardHost
+{
+    public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
+    {
+        var (configFile, isExplicit, overrides) = CommandLine.Parse(args);
+        var configPath = isExplicit ? Path.GetFullPath(configFile!) : CommandLine.FindDefaultConfig();
+        if (isExplicit && !File.Exists(configPath))
+        {
+            throw new ConfigurationErrorsException([$"--config: file not found: {configPath}"]);
+        }
+
+        var hasFile = File.Exists(configPath);
+        var paths = new ConfigPaths(hasFile ? configPath : null, hasFile ? Path.GetDirectoryName(configPath)! : Directory.GetCurrentDirectory());
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = overrides, ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.Sources.Clear();
+        if (hasFile)
+        {
+            builder.Configuration.AddJsonFile(configPath, optional: false, reloadOnChange: false);
+        }
+
+        builder.Configuration.AddEnvironmentVariables("EGRESSGUARD__");
+        builder.Configuration.AddCommandLine(overrides);
+
+        EgressGuardSettings settings;
+        try
+        {
+            settings = EgressGuardSettings.Load(builder.Configuration, paths);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new ConfigurationErrorsException([$"{configPath}: {ex.Message}"]);
+        }
+
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
+        // Program logs go to stderr so that stdout carries only JSON decision lines.
+        builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
+        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
+        builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+
+        builder.Services.AddEgressGuard(settings, paths);
+        configureServices?.Invoke(builder.Services);
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.AllowHostHeaderOverride = true;
+            kestrel.Limits.MaxRequestBodySize = null;
+            kestrel.Listen(settings.ListenEndpoint, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                var gate = listen.ApplicationServices.GetRequiredService<ConnectGate>();
+                listen.Use(next => connection => gate.OnConnectionAsync(connection, next));
+            });
+        });
+
+        var app = builder.Build();
+        var handler = app.Services.GetRequiredService<ForwardProxyHandler>();
+        app.Run(handler.InvokeAsync);
+        app.Lifetime.ApplicationStarted.Register(() => StartupSummary.Log(app, settings, paths));
+        return app;
+    }
+
+    private static IServiceCollection AddEgressGuard(this IServiceCollection services, EgressGuardSettings settings, ConfigPaths paths)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(paths);
+        services.AddSingleton(settings);
+        services.AddSingleton(Options.Create(settings.Proxy));
+        services.AddSingleton(Options.Create(settings.Log));
+        services.AddSingleton(Options.Create(settings.Dns));
+        services.AddEgressGuardPolicy(settings);
+        services.AddSingleton<Dialer>();
+        services.AddSingleton<UpstreamHttpClient>();
+        services.AddHttpForwarder();
+        services.AddSingleton<DecisionLog>();
+        services.AddHostedService(sp => sp.GetRequiredService<DecisionLog>());
+        services.AddSingleton<ConnectGate>();
+        services.AddSingleton<ForwardProxyHandler>();
+        return services;
+    }
+
+    private static IServiceCollection AddEgressGuardPolicy(this IServiceCollection services, EgressGuardSettings settings)
+    {
+        services.AddSingleton(new PolicyHolder(settings.Policy.Snapshot!));
+        services.AddSingleton<IPolicySource>(sp => sp.GetRequiredService<PolicyHolder>());
+        services.AddSingleton<DnsClientResolver>(_ => new DnsClientResolver(settings.Dns));
+        services.AddSingleton<IResolver>(sp => new CachingResolver(sp.GetRequiredService<DnsClientResolver>(), settings.Dns, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new EgressPolicy(sp.GetRequiredService<IPolicySource>(), sp.GetRequiredService<IResolver>(), settings.Dns.Prefer));
+        return services;
+    }
+}

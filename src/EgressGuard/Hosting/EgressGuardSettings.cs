@@ -1,0 +1,135 @@
+using System.Net;
+using EgressGuard.Lists;
+using EgressGuard.Policy;
+using EgressGuard.Proxy;
+using EgressGuard.Resolution;
+using EgressGuard.Telemetry;
+
+namespace EgressGuard.Hosting;
+
+/// <summary>
+/// All options, bound and validated together before anything starts, so that an admin sees
+/// every mistake at once, each with its key and value (habit 5 of STYLE.md).
+/// </summary>
+internal sealed class EgressGuardSettings
+{
+    public ProxyOptions Proxy { get; private init; } = new();
+
+    public DnsOptions Dns { get; private init; } = new();
+
+    public GuardOptions Guard { get; private init; } = new();
+
+    public ListsOptions Lists { get; private init; } = new();
+
+    public LogOptions Log { get; private init; } = new();
+
+    public DataOptions Data { get; private init; } = new();
+
+    public required IPEndPoint ListenEndpoint { get; init; }
+
+    public required PolicyLoadResult Policy { get; init; }
+
+    public static EgressGuardSettings Load(IConfiguration configuration, ConfigPaths paths)
+    {
+        var errors = new List<string>();
+        var proxy = Bind<ProxyOptions>(configuration, ProxyOptions.Section, errors);
+        var dns = Bind<DnsOptions>(configuration, DnsOptions.Section, errors);
+        var guard = Bind<GuardOptions>(configuration, GuardOptions.Section, errors);
+        var lists = Bind<ListsOptions>(configuration, ListsOptions.Section, errors);
+        var log = Bind<LogOptions>(configuration, LogOptions.Section, errors);
+        var data = Bind<DataOptions>(configuration, DataOptions.Section, errors);
+
+        if (!IPEndPoint.TryParse(proxy.Listen, out var listen) || listen.Port == 0 && !proxy.Listen.EndsWith(":0", StringComparison.Ordinal))
+        {
+            errors.Add($"Proxy:Listen = '{proxy.Listen}': expected ip:port, e.g. 127.0.0.1:3128 or [::]:3128");
+            listen = new IPEndPoint(IPAddress.Loopback, 3128);
+        }
+
+        Positive(errors, "Proxy:HeadTimeout", proxy.HeadTimeout);
+        Positive(errors, "Proxy:ConnectTimeout", proxy.ConnectTimeout);
+        Positive(errors, "Proxy:IdleTimeout", proxy.IdleTimeout);
+        Positive(errors, "Proxy:UpstreamTimeout", proxy.UpstreamTimeout);
+        Positive(errors, "Proxy:PooledConnectionLifetime", proxy.PooledConnectionLifetime);
+        if (proxy.MaxHeadBytes is < 1024 or > 1024 * 1024)
+        {
+            errors.Add($"Proxy:MaxHeadBytes = '{proxy.MaxHeadBytes}': must be between 1024 and 1048576");
+        }
+
+        for (var i = 0; i < dns.Servers.Count; i++)
+        {
+            if (!IPEndPoint.TryParse(dns.Servers[i], out _))
+            {
+                errors.Add($"Dns:Servers:{i} = '{dns.Servers[i]}': expected ip or ip:port, e.g. 127.0.0.53:53");
+            }
+        }
+
+        Positive(errors, "Dns:Timeout", dns.Timeout);
+        if (dns.Retries is < 0 or > 10)
+        {
+            errors.Add($"Dns:Retries = '{dns.Retries}': must be between 0 and 10");
+        }
+
+        if (dns.MaxCnameChain is < 1 or > 32)
+        {
+            errors.Add($"Dns:MaxCnameChain = '{dns.MaxCnameChain}': must be between 1 and 32");
+        }
+
+        if (dns.MaxCacheTtl < TimeSpan.Zero || dns.NegativeCacheTtl < TimeSpan.Zero)
+        {
+            errors.Add("Dns:MaxCacheTtl and Dns:NegativeCacheTtl must not be negative");
+        }
+
+        if (!string.IsNullOrEmpty(log.DecisionFile))
+        {
+            var folder = Path.GetDirectoryName(paths.Resolve(log.DecisionFile));
+            if (folder is not null && !Directory.Exists(folder))
+            {
+                errors.Add($"Log:DecisionFile = '{log.DecisionFile}': folder {folder} does not exist");
+            }
+        }
+
+        var policy = PolicyLoader.Load(lists, guard, paths.BaseDirectory, version: 1);
+        errors.AddRange(policy.Errors);
+        if (errors.Count > 0)
+        {
+            throw new ConfigurationErrorsException(errors);
+        }
+
+        return new EgressGuardSettings
+        {
+            Proxy = proxy,
+            Dns = dns,
+            Guard = guard,
+            Lists = lists,
+            Log = log,
+            Data = data,
+            ListenEndpoint = listen,
+            Policy = policy,
+        };
+    }
+
+    private static T Bind<T>(IConfiguration configuration, string section, List<string> errors)
+        where T : new()
+    {
+        var options = new T();
+        try
+        {
+            configuration.GetSection(section).Bind(options);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // The binder names the key and the type: "Failed to convert configuration value at 'Proxy:HeadTimeout' to type 'System.TimeSpan'."
+            errors.Add(ex.Message + (ex.InnerException is { } inner ? " " + inner.Message : string.Empty));
+        }
+
+        return options;
+    }
+
+    private static void Positive(List<string> errors, string key, TimeSpan value)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            errors.Add($"{key} = '{value}': must be a positive duration (hh:mm:ss)");
+        }
+    }
+}

@@ -1,0 +1,53 @@
+using EgressGuard.Resolution;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace EgressGuard.Hosting;
+
+/// <summary>What an admin needs to see at start: where it listens, what it loaded, whom it asks.</summary>
+internal static partial class StartupSummary
+{
+    public static void Log(WebApplication app, EgressGuardSettings settings, ConfigPaths paths)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("EgressGuard");
+        if (!logger.IsEnabled(LogLevel.Information))
+        {
+            return;
+        }
+
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        var policy = settings.Policy;
+        var listening = string.Join(", ", addresses);
+        LogStarted(logger, listening, paths.ConfigFile ?? "(none: built-in defaults)");
+        LogLoaded(logger, policy.IpEntries, policy.DomainEntries, settings.Guard.Enabled ? "on" : "OFF", settings.Guard.Exempt.Count == 0 ? "none" : string.Join(", ", settings.Guard.Exempt));
+        foreach (var summary in policy.ListSummaries)
+        {
+            LogList(logger, summary);
+        }
+
+        foreach (var warning in policy.Warnings)
+        {
+            LogListWarning(logger, warning);
+        }
+
+        var resolver = app.Services.GetRequiredService<DnsClientResolver>();
+        var servers = string.Join(", ", resolver.Servers);
+        var decisionLog = settings.Log.DecisionFile.Length == 0 ? "stdout" : paths.Resolve(settings.Log.DecisionFile);
+        LogDns(logger, servers, decisionLog);
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "EgressGuard listening on {Addresses} (config {ConfigFile})")]
+    private static partial void LogStarted(ILogger logger, string addresses, string configFile);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Loaded {IpEntries} bad-IP entries and {DomainEntries} bad-domain entries; non-public guard {Guard}, exempt: {Exempt}")]
+    private static partial void LogLoaded(ILogger logger, int ipEntries, int domainEntries, string guard, string exempt);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "  {Summary}")]
+    private static partial void LogList(ILogger logger, string summary);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "List: {Warning}")]
+    private static partial void LogListWarning(ILogger logger, string warning);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "DNS servers: {Servers}; decision log: {DecisionLog}")]
+    private static partial void LogDns(ILogger logger, string servers, string decisionLog);
+}

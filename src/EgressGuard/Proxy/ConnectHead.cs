@@ -1,0 +1,150 @@
+using System.Buffers;
+using System.Text;
+using EgressGuard.Addressing;
+
+namespace EgressGuard.Proxy;
+
+/// <summary>A parsed CONNECT request head.</summary>
+internal sealed record ConnectHead(string RawTarget, Target Target, string? UserAgent, string? ProxyAuthorization);
+
+/// <summary>Result of looking for a complete head in the bytes received so far.</summary>
+internal enum HeadParseStatus
+{
+    Incomplete,
+    Complete,
+    Invalid,
+}
+
+/// <summary>
+/// Parses <c>CONNECT host:port HTTP/1.x</c> heads strictly: CRLF line endings only (a bare CR or
+/// LF is refused, as request smuggling hides there), single spaces in the request line, token
+/// header names, no obs-fold. Header values are read as Latin-1 and only two are kept.
+/// </summary>
+internal static class ConnectHeadParser
+{
+    private static ReadOnlySpan<byte> Terminator => "\r\n\r\n"u8;
+
+    private static readonly SearchValues<char> TokenChars =
+        SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+
+    /// <summary>Looks for the end of the head within <paramref name="maxBytes"/>.</summary>
+    /// <param name="end">Position just after the blank line when complete.</param>
+    public static HeadParseStatus TryParse(ReadOnlySequence<byte> buffer, int maxBytes, out ConnectHead? head, out SequencePosition end, out string error)
+    {
+        head = null;
+        end = buffer.Start;
+        error = string.Empty;
+        var reader = new SequenceReader<byte>(buffer);
+        if (!reader.TryReadTo(out ReadOnlySequence<byte> headBytes, Terminator, advancePastDelimiter: true))
+        {
+            if (buffer.Length > maxBytes)
+            {
+                error = $"request head larger than {maxBytes} bytes";
+                return HeadParseStatus.Invalid;
+            }
+
+            return HeadParseStatus.Incomplete;
+        }
+
+        if (headBytes.Length + Terminator.Length > maxBytes)
+        {
+            error = $"request head larger than {maxBytes} bytes";
+            return HeadParseStatus.Invalid;
+        }
+
+        end = reader.Position;
+        var text = Encoding.Latin1.GetString(headBytes);
+        return Parse(text, out head, out error) ? HeadParseStatus.Complete : HeadParseStatus.Invalid;
+    }
+
+    private static bool Parse(string text, out ConnectHead? head, out string error)
+    {
+        head = null;
+        var lines = text.Split("\r\n");
+        foreach (var line in lines)
+        {
+            if (line.Contains('\r') || line.Contains('\n'))
+            {
+                error = "bare CR or LF in request head";
+                return false;
+            }
+
+            if (line.Contains('\0'))
+            {
+                error = "NUL in request head";
+                return false;
+            }
+        }
+
+        var requestLine = lines[0].Split(' ');
+        if (requestLine.Length != 3 || requestLine[0] != "CONNECT")
+        {
+            error = "malformed request line (expected 'CONNECT host:port HTTP/1.1')";
+            return false;
+        }
+
+        if (requestLine[2] is not ("HTTP/1.1" or "HTTP/1.0"))
+        {
+            error = $"unsupported protocol version '{Printable(requestLine[2])}'";
+            return false;
+        }
+
+        if (requestLine[1].Any(c => c > 0x7E))
+        {
+            error = "non-ASCII bytes in CONNECT target (use punycode)";
+            return false;
+        }
+
+        if (!TargetParser.TryParseAuthority(requestLine[1], -1, out var target, out var targetError))
+        {
+            error = $"invalid CONNECT target '{Printable(requestLine[1])}': {targetError}";
+            return false;
+        }
+
+        string? userAgent = null;
+        string? authorization = null;
+        for (var i = 1; i < lines.Length; i++)
+        {
+            var line = lines[i];
+            if (line.Length > 0 && line[0] is ' ' or '\t')
+            {
+                error = "obsolete header line folding is not allowed";
+                return false;
+            }
+
+            var colon = line.IndexOf(':');
+            if (colon <= 0 || line.AsSpan(0, colon).ContainsAnyExcept(TokenChars))
+            {
+                error = $"malformed header line {i + 1}";
+                return false;
+            }
+
+            var name = line.AsSpan(0, colon);
+            var value = line[(colon + 1)..].Trim(' ', '\t');
+            if (name.Equals("User-Agent", StringComparison.OrdinalIgnoreCase))
+            {
+                userAgent = value;
+            }
+            else if (name.Equals("Proxy-Authorization", StringComparison.OrdinalIgnoreCase))
+            {
+                authorization = value;
+            }
+        }
+
+        head = new ConnectHead(requestLine[1], target, userAgent, authorization);
+        error = string.Empty;
+        return true;
+    }
+
+    /// <summary>Makes client text safe to echo in a message: printable ASCII, at most 100 characters.</summary>
+    public static string Printable(string text)
+    {
+        var builder = new StringBuilder(Math.Min(text.Length, 100));
+        foreach (var c in text.Take(100))
+        {
+            builder.Append(c is >= ' ' and <= '~' ? c : '?');
+        }
+
+        return text.Length > 100 ? builder.Append('…').ToString() : builder.ToString();
+    }
+}

@@ -1,0 +1,269 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using EgressGuard.Addressing;
+using EgressGuard.Dialing;
+using EgressGuard.Policy;
+using EgressGuard.Telemetry;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace EgressGuard.Proxy;
+
+/// <summary>
+/// The HTTP pipeline's only handler. Absolute-form <c>http://</c> requests are forwarded:
+/// 1. parse the authority and raw path from the request target as the client wrote it;
+/// 2. decide (same policy as CONNECT); not allowed → the decision's response, nothing dialled;
+/// 3. forward through YARP to <c>http://approved-ip:port</c> with the original Host; a connect
+///    failure (no byte sent yet) is retried on the next approved address;
+/// 4. write one decision log line.
+/// Origin-form requests are the proxy's own endpoints (<c>/healthz</c>) or get a 400 that says how
+/// to use a proxy; <c>https://</c> absolute-form gets a 400 pointing at CONNECT.
+/// </summary>
+internal sealed partial class ForwardProxyHandler
+{
+    private readonly EgressPolicy _policy;
+    private readonly IHttpForwarder _forwarder;
+    private readonly UpstreamHttpClient _client;
+    private readonly DecisionLog _log;
+    private readonly TimeProvider _timeProvider;
+    private readonly ForwarderRequestConfig _requestConfig;
+
+    public ForwardProxyHandler(EgressPolicy policy, IHttpForwarder forwarder, UpstreamHttpClient client, DecisionLog log, TimeProvider timeProvider, IOptions<ProxyOptions> options)
+    {
+        _policy = policy;
+        _forwarder = forwarder;
+        _client = client;
+        _log = log;
+        _timeProvider = timeProvider;
+        _requestConfig = new ForwarderRequestConfig
+        {
+            ActivityTimeout = options.Value.UpstreamTimeout,
+            Version = HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        };
+    }
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        var rawTarget = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
+        if (rawTarget.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
+        {
+            return ForwardAsync(context, rawTarget);
+        }
+
+        if (rawTarget.StartsWith('/'))
+        {
+            return OwnEndpointAsync(context);
+        }
+
+        return RefuseTargetAsync(context, rawTarget);
+    }
+
+    private static Task OwnEndpointAsync(HttpContext context)
+    {
+        if (context.Request.Path == "/healthz" && HttpMethods.IsGet(context.Request.Method))
+        {
+            context.Response.ContentType = "text/plain";
+            return context.Response.WriteAsync("ok\n");
+        }
+
+        return WriteAsync(context, ProxyResponse.ForProtocolError(
+            400,
+            "this is an HTTP proxy, not a web server: configure it as your proxy (for example curl -x http://HOST:PORT http://example.com/ or HTTP_PROXY/HTTPS_PROXY)",
+            ActivityTraceId.CreateRandom()));
+    }
+
+    private Task RefuseTargetAsync(HttpContext context, string rawTarget)
+    {
+        var exchange = NewExchange(context, ActivityTraceId.CreateRandom());
+        exchange.RawTarget = ConnectHeadParser.Printable(rawTarget);
+        var message = HttpMethods.IsConnect(context.Request.Method)
+            ? "CONNECT must be the first request on a connection to the proxy; open a new connection"
+            : rawTarget.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
+                ? "https:// URLs go through a CONNECT tunnel: configure the proxy for HTTPS too (HTTPS_PROXY, curl -x)"
+                : $"unsupported request target '{exchange.RawTarget}': only http:// absolute-form and CONNECT are proxied";
+        var response = ProxyResponse.ForProtocolError(400, message, exchange.TraceId);
+        exchange.Status = 400;
+        exchange.Duration = _timeProvider.GetElapsedTime(exchange.StartTimestamp);
+        _log.Write(exchange);
+        return WriteAsync(context, response);
+    }
+
+    private async Task ForwardAsync(HttpContext context, string rawTarget)
+    {
+        var (activity, traceId) = EgressGuardTelemetry.Start(context.Request.Method);
+        var exchange = NewExchange(context, traceId);
+        exchange.UserAgent = context.Request.Headers.UserAgent.Count > 0 ? context.Request.Headers.UserAgent.ToString() : null;
+        try
+        {
+            // 1. Parse.
+            var error = "empty host";
+            if (!TrySplit(rawTarget, out var authority, out var pathAndQuery)
+                || !TargetParser.TryParseAuthority(authority, 80, out var target, out error))
+            {
+                exchange.RawTarget = ConnectHeadParser.Printable(rawTarget);
+                exchange.Decision = Decision.BadRequest($"invalid request target '{exchange.RawTarget}': {error}");
+                await RespondAsync(context, exchange, ProxyResponse.ForDecision(exchange.Decision, context.Request.Method, traceId));
+                return;
+            }
+
+            exchange.Path = PathOnly(pathAndQuery);
+
+            // 2. Decide.
+            var decision = await _policy.DecideAsync(target, context.RequestAborted);
+            exchange.Decision = decision;
+            if (!decision.IsAllowed)
+            {
+                await RespondAsync(context, exchange, ProxyResponse.ForDecision(decision, context.Request.Method, traceId));
+                return;
+            }
+
+            // 3. Forward.
+            await ForwardAllowedAsync(context, exchange, decision, target, pathAndQuery);
+        }
+        finally
+        {
+            exchange.Duration = _timeProvider.GetElapsedTime(exchange.StartTimestamp);
+            _log.Write(exchange);
+            EgressGuardTelemetry.Finish(activity, exchange);
+        }
+    }
+
+    private async Task ForwardAllowedAsync(HttpContext context, ProxyExchange exchange, Decision decision, Target target, string pathAndQuery)
+    {
+        var state = new ForwardState { Decision = decision, HostHeader = target.Authority(80), PathAndQuery = pathAndQuery };
+        context.Features.Set(state);
+        var requestBody = new CountingStream(context.Request.Body);
+        var responseBody = new CountingStream(context.Response.Body);
+        context.Request.Body = requestBody;
+        context.Response.Body = responseBody;
+
+        DialException? dialFailure = null;
+        foreach (var address in decision.Approved)
+        {
+            var endpoint = new IPEndPoint(address, target.Port);
+            state.Destination = new Uri($"http://{endpoint}{pathAndQuery}", new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
+            var error = await _forwarder.SendAsync(context, $"http://{endpoint}", _client.Invoker, _requestConfig, ForwardTransformer.Instance);
+            exchange.Dialed = endpoint;
+            if (error == ForwarderError.None)
+            {
+                dialFailure = null;
+                break;
+            }
+
+            var errorFeature = context.Features.Get<IForwarderErrorFeature>();
+            dialFailure = FindDialException(errorFeature?.Exception);
+            if (dialFailure is null || context.Response.HasStarted || requestBody.Count > 0)
+            {
+                // Failed after the connection existed: YARP has answered 502/504 or aborted.
+                exchange.ErrorType = ErrorTypeFor(error, errorFeature?.Exception);
+                break;
+            }
+
+            // Nothing was sent on this address: reset what YARP prepared and try the next one.
+            exchange.Dialed = null;
+            context.Features.Set<IForwarderErrorFeature>(null);
+            context.Response.StatusCode = StatusCodes.Status200OK;
+        }
+
+        if (dialFailure is not null && !context.Response.HasStarted)
+        {
+            exchange.ErrorType = dialFailure.ErrorType;
+            exchange.Dialed = null;
+            context.Response.Body = responseBody;
+            await RespondAsync(context, exchange, ProxyResponse.ForUpstreamFailure(
+                decision, context.Request.Method, dialFailure.ErrorType, dialFailure.Message, exchange.TraceId, dialFailure.Failure == DialFailure.Timeout));
+        }
+
+        exchange.Status = context.Response.StatusCode;
+        exchange.BytesUp = requestBody.Count;
+        exchange.BytesDown = responseBody.Count;
+    }
+
+    private static string ErrorTypeFor(ForwarderError error, Exception? exception) =>
+        exception is OperationCanceledException or TimeoutException ? "upstream-timeout" : error switch
+        {
+            ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled => "client-closed",
+            ForwarderError.RequestTimedOut => "upstream-timeout",
+            ForwarderError.ResponseBodyDestination or ForwarderError.RequestBodyClient => "client-closed",
+            _ => "upstream-failed",
+        };
+
+    private static DialException? FindDialException(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is DialException dial)
+            {
+                return dial;
+            }
+        }
+
+        return null;
+    }
+
+    private ProxyExchange NewExchange(HttpContext context, ActivityTraceId traceId)
+    {
+        var remote = context.Connection.RemoteIpAddress;
+        return new ProxyExchange
+        {
+            Time = _timeProvider.GetUtcNow(),
+            StartTimestamp = _timeProvider.GetTimestamp(),
+            Method = context.Request.Method,
+            Client = remote is null ? null : new IPEndPoint(remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote, context.Connection.RemotePort),
+            TraceId = traceId,
+        };
+    }
+
+    private static async Task RespondAsync(HttpContext context, ProxyExchange exchange, ProxyResponse response)
+    {
+        exchange.Status = response.Status;
+        await WriteAsync(context, response);
+    }
+
+    private static Task WriteAsync(HttpContext context, ProxyResponse response)
+    {
+        if (context.Response.HasStarted)
+        {
+            context.Abort();
+            return Task.CompletedTask;
+        }
+
+        context.Response.Clear();
+        context.Response.StatusCode = response.Status;
+        foreach (var (name, value) in response.Headers)
+        {
+            context.Response.Headers[name] = value;
+        }
+
+        var body = System.Text.Encoding.UTF8.GetBytes(response.Body);
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        context.Response.ContentLength = body.Length;
+        return context.Response.Body.WriteAsync(body).AsTask();
+    }
+
+    /// <summary>Splits <c>http://authority/path?query#fragment</c>; the fragment is dropped, an empty path becomes "/".</summary>
+    internal static bool TrySplit(string rawTarget, out string authority, out string pathAndQuery)
+    {
+        var rest = rawTarget.AsSpan("http://".Length);
+        var fragment = rest.IndexOf('#');
+        if (fragment >= 0)
+        {
+            rest = rest[..fragment];
+        }
+
+        var end = rest.IndexOfAny('/', '?');
+        authority = (end < 0 ? rest : rest[..end]).ToString();
+        var tail = end < 0 ? ReadOnlySpan<char>.Empty : rest[end..];
+        pathAndQuery = tail.IsEmpty ? "/" : tail[0] == '?' ? "/" + tail.ToString() : tail.ToString();
+        return authority.Length > 0;
+    }
+
+    private static string PathOnly(string pathAndQuery)
+    {
+        var query = pathAndQuery.IndexOf('?', StringComparison.Ordinal);
+        return query < 0 ? pathAndQuery : pathAndQuery[..query];
+    }
+}

@@ -1,0 +1,78 @@
+using System.Net.Http.Headers;
+using EgressGuard.Dialing;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Primitives;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace EgressGuard.Proxy;
+
+/// <summary>Per-request forwarding state, carried as an HttpContext feature for the transformer.</summary>
+internal sealed class ForwardState
+{
+    public required Policy.Decision Decision { get; init; }
+
+    public required string HostHeader { get; init; }
+
+    public required string PathAndQuery { get; init; }
+
+    public Uri? Destination { get; set; }
+}
+
+/// <summary>
+/// Shapes the upstream request: YARP's defaults (hop-by-hop headers dropped), then the exact
+/// request target the client sent, the original Host, the decision for the dialer, and the
+/// removal of every <c>Proxy-*</c> header, every header the client named in <c>Connection</c>, and
+/// <c>X-Content-Length</c> (Kestrel's trace of a dropped Content-Length). Nothing is added: no
+/// <c>Via</c>, no <c>X-Forwarded-*</c>, no trace context.
+/// </summary>
+internal sealed class ForwardTransformer : HttpTransformer
+{
+    public static ForwardTransformer Instance { get; } = new();
+
+    public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
+    {
+        await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
+        var state = httpContext.Features.GetRequiredFeature<ForwardState>();
+        RemoveConnectionNamed(httpContext.Request.Headers.Connection, proxyRequest);
+        RemoveProxyHeaders(proxyRequest.Headers);
+        if (proxyRequest.Content is not null)
+        {
+            RemoveProxyHeaders(proxyRequest.Content.Headers);
+        }
+
+        // Last, so that no header removal above can touch them.
+        proxyRequest.RequestUri = state.Destination;
+        proxyRequest.Headers.Host = state.HostHeader;
+        proxyRequest.Options.Set(UpstreamHttpClient.DecisionKey, state.Decision);
+    }
+
+    private static void RemoveConnectionNamed(StringValues connection, HttpRequestMessage request)
+    {
+        foreach (var value in connection)
+        {
+            foreach (var token in (value ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                request.Headers.Remove(token);
+                request.Content?.Headers.Remove(token);
+            }
+        }
+    }
+
+    private static void RemoveProxyHeaders(HttpHeaders headers)
+    {
+        List<string>? remove = null;
+        foreach (var header in headers)
+        {
+            if (header.Key.StartsWith("Proxy-", StringComparison.OrdinalIgnoreCase)
+                || header.Key.Equals("X-Content-Length", StringComparison.OrdinalIgnoreCase))
+            {
+                (remove ??= []).Add(header.Key);
+            }
+        }
+
+        foreach (var name in remove ?? [])
+        {
+            headers.Remove(name);
+        }
+    }
+}

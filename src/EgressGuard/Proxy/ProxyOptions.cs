@@ -1,0 +1,33 @@
+namespace EgressGuard.Proxy;
+
+/// <summary>Configuration section <c>Proxy</c>: the client-facing listener and upstream behaviour.</summary>
+internal sealed class ProxyOptions
+{
+    public const string Section = "Proxy";
+
+    /// <summary>
+    /// Address and port to listen on, e.g. <c>127.0.0.1:3128</c> or <c>[::]:3128</c>. Default
+    /// <c>127.0.0.1:3128</c>. Listening beyond loopback makes the proxy reachable by every host
+    /// that can reach that address.
+    /// </summary>
+    public string Listen { get; set; } = "127.0.0.1:3128";
+
+    /// <summary>Time allowed from connection start to the end of a CONNECT request head. Default 10 s.
+    /// A connection that sends nothing in that time is closed silently; a partial head gets 408.</summary>
+    public TimeSpan HeadTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Largest CONNECT request head accepted, in bytes. Default 16384.</summary>
+    public int MaxHeadBytes { get; set; } = 16 * 1024;
+
+    /// <summary>Time allowed for one upstream TCP connect attempt. Default 10 s.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A tunnel with no bytes in either direction for this long is closed. Default 5 min.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Forwarded HTTP: longest wait for the upstream between any two reads/writes. Default 100 s.</summary>
+    public TimeSpan UpstreamTimeout { get; set; } = TimeSpan.FromSeconds(100);
+
+    /// <summary>Forwarded HTTP: how long a pooled upstream connection is reused at most. Default 2 min.</summary>
+    public TimeSpan PooledConnectionLifetime { get; set; } = TimeSpan.FromMinutes(2);
+}

@@ -1,0 +1,231 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace EgressGuard.Proxy;
+
+/// <summary>How a tunnel ended and how many bytes crossed it.</summary>
+internal readonly record struct TunnelResult(long BytesUp, long BytesDown, string? ErrorType);
+
+/// <summary>
+/// Pumps bytes both ways between the client's Kestrel connection and the upstream socket.
+/// 1. client → upstream: read the connection's input pipe, send its segments with one gathered
+///    send per read; on the client's FIN, shut down the upstream's send side (half-close);
+/// 2. upstream → client: receive straight into the output pipe's memory and flush; on the
+///    upstream's FIN, complete the output. Kestrel's socket transport then closes the client
+///    connection in both directions: it cannot half-close (see ARCHITECTURE.md);
+/// 3. an idle timer closes both sides when neither moved a byte for the idle timeout;
+/// 4. any error aborts both sides.
+/// </summary>
+internal sealed class TunnelPump : IDisposable
+{
+    private const int ReceiveSize = 16 * 1024;
+
+    private readonly IDuplexPipe _client;
+    private readonly Socket _upstream;
+    private readonly TimeProvider _timeProvider;
+    private readonly TimeSpan _idleTimeout;
+    private readonly CancellationTokenSource _abort = new();
+    private long _lastActivity;
+    private long _bytesUp;
+    private long _bytesDown;
+    private string? _errorType;
+
+    public TunnelPump(IDuplexPipe client, Socket upstream, TimeSpan idleTimeout, TimeProvider timeProvider)
+    {
+        _client = client;
+        _upstream = upstream;
+        _idleTimeout = idleTimeout;
+        _timeProvider = timeProvider;
+    }
+
+    private ITimer? _idleTimer;
+
+    public async Task<TunnelResult> RunAsync(CancellationToken connectionClosed)
+    {
+        _lastActivity = _timeProvider.GetTimestamp();
+        using var idleTimer = _timeProvider.CreateTimer(static s => ((TunnelPump)s!).CheckIdle(), this, _idleTimeout, Timeout.InfiniteTimeSpan);
+        _idleTimer = idleTimer;
+        using var closed = connectionClosed.Register(static s => ((TunnelPump)s!).Abort(null), this);
+
+        var up = PumpUpAsync();
+        var down = PumpDownAsync();
+        await Task.WhenAll(up, down).ConfigureAwait(false);
+        return new TunnelResult(_bytesUp, _bytesDown, _errorType);
+    }
+
+    public void Dispose() => _abort.Dispose();
+
+    private void CheckIdle()
+    {
+        var idle = _timeProvider.GetElapsedTime(Volatile.Read(ref _lastActivity));
+        if (idle >= _idleTimeout)
+        {
+            Abort("idle-timeout");
+            return;
+        }
+
+        try
+        {
+            _idleTimer?.Change(_idleTimeout - idle, Timeout.InfiniteTimeSpan);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The tunnel ended while the timer fired.
+        }
+    }
+
+    private void Touch() => Volatile.Write(ref _lastActivity, _timeProvider.GetTimestamp());
+
+    private void Abort(string? errorType)
+    {
+        if (errorType is not null)
+        {
+            Interlocked.CompareExchange(ref _errorType, errorType, null);
+        }
+
+        try
+        {
+            _abort.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
+        _upstream.Dispose();
+    }
+
+    private async Task PumpUpAsync()
+    {
+        var input = _client.Input;
+        var segments = new List<ArraySegment<byte>>();
+        try
+        {
+            while (true)
+            {
+                var result = await input.ReadAsync(_abort.Token).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                if (!buffer.IsEmpty)
+                {
+                    Touch();
+                    await SendAsync(buffer, segments).ConfigureAwait(false);
+                    _bytesUp += buffer.Length;
+                }
+
+                input.AdvanceTo(buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    break;
+                }
+            }
+
+            // 1. Half-close: the client is done sending; the upstream may still answer.
+            ShutdownUpstreamSend();
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        catch (SocketException)
+        {
+            Abort("upstream-send-failed");
+        }
+        catch (IOException)
+        {
+            Abort("client-reset");
+        }
+    }
+
+    private void ShutdownUpstreamSend()
+    {
+        try
+        {
+            _upstream.Shutdown(SocketShutdown.Send);
+        }
+        catch (SocketException)
+        {
+            // Already closed by the peer: nothing left to half-close.
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private async Task SendAsync(ReadOnlySequence<byte> buffer, List<ArraySegment<byte>> segments)
+    {
+        if (buffer.IsSingleSegment)
+        {
+            await _upstream.SendAsync(buffer.First, SocketFlags.None, _abort.Token).ConfigureAwait(false);
+            return;
+        }
+
+        // One sendmsg for all segments of the read instead of one send per 4 KiB block.
+        segments.Clear();
+        foreach (var memory in buffer)
+        {
+            if (!MemoryMarshal.TryGetArray(memory, out var segment))
+            {
+                segments.Clear();
+                break;
+            }
+
+            segments.Add(segment);
+        }
+
+        if (segments.Count > 0)
+        {
+            await _upstream.SendAsync(segments, SocketFlags.None).ConfigureAwait(false);
+            return;
+        }
+
+        foreach (var memory in buffer)
+        {
+            await _upstream.SendAsync(memory, SocketFlags.None, _abort.Token).ConfigureAwait(false);
+        }
+    }
+
+    private async Task PumpDownAsync()
+    {
+        var output = _client.Output;
+        try
+        {
+            while (true)
+            {
+                var memory = output.GetMemory(ReceiveSize);
+                var read = await _upstream.ReceiveAsync(memory, SocketFlags.None, _abort.Token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                Touch();
+                output.Advance(read);
+                _bytesDown += read;
+                var flush = await output.FlushAsync(_abort.Token).ConfigureAwait(false);
+                if (flush.IsCompleted || flush.IsCanceled)
+                {
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        catch (SocketException)
+        {
+            Interlocked.CompareExchange(ref _errorType, "upstream-reset", null);
+        }
+        finally
+        {
+            // 2. The upstream is done (or failed): finish the client side, which also ends PumpUp.
+            await output.CompleteAsync().ConfigureAwait(false);
+            _client.Input.CancelPendingRead();
+        }
+    }
+}

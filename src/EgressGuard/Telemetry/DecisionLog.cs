@@ -1,0 +1,71 @@
+using System.Text.Json;
+using System.Threading.Channels;
+using EgressGuard.Hosting;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace EgressGuard.Telemetry;
+
+/// <summary>
+/// Writes one JSON line per <see cref="ProxyExchange"/> to standard output or a file. The proxy
+/// path only enqueues; a single background writer serialises, batches and flushes whenever the
+/// queue drains, so a slow disk never stalls a connection. On shutdown the queue is drained
+/// before the file is closed: no line is lost on a clean stop.
+/// </summary>
+internal sealed partial class DecisionLog : BackgroundService
+{
+    private readonly Channel<ProxyExchange> _queue = Channel.CreateUnbounded<ProxyExchange>(
+        new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+
+    private readonly string? _path;
+    private readonly ILogger<DecisionLog> _logger;
+
+    public DecisionLog(IOptions<LogOptions> options, ConfigPaths paths, ILogger<DecisionLog> logger)
+    {
+        _path = string.IsNullOrEmpty(options.Value.DecisionFile) ? null : paths.Resolve(options.Value.DecisionFile);
+        _logger = logger;
+    }
+
+    public void Write(ProxyExchange exchange) => _queue.Writer.TryWrite(exchange);
+
+    public override Task StopAsync(CancellationToken cancellationToken)
+    {
+        _queue.Writer.TryComplete();
+        return base.StopAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await using var stream = _path is null
+            ? Console.OpenStandardOutput()
+            : new FileStream(_path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.Asynchronous);
+        await using var buffered = new BufferedStream(stream, 64 * 1024);
+        await using var json = new Utf8JsonWriter(buffered, new JsonWriterOptions { SkipValidation = true });
+        var reader = _queue.Reader;
+
+        // Not bound to stoppingToken: StopAsync completes the channel and the loop drains it.
+        while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            try
+            {
+                while (reader.TryRead(out var exchange))
+                {
+                    DecisionLogFormatter.Write(json, exchange);
+                    await json.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                    json.Reset();
+                    buffered.WriteByte((byte)'\n');
+                }
+
+                await buffered.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                LogWriteFailed(_logger, _path ?? "stdout", ex);
+                json.Reset();
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 100, Level = LogLevel.Error, Message = "Writing the decision log to {Path} failed")]
+    private static partial void LogWriteFailed(ILogger logger, string path, Exception exception);
+}

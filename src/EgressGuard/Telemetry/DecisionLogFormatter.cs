@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using EgressGuard.Policy;
+
+namespace EgressGuard.Telemetry;
+
+/// <summary>Turns a <see cref="ProxyExchange"/> into one JSON object with the <see cref="LogFields"/> names.</summary>
+internal static class DecisionLogFormatter
+{
+    public static void Write(Utf8JsonWriter json, ProxyExchange x)
+    {
+        var d = x.Decision;
+        json.WriteStartObject();
+        json.WriteString(LogFields.Time, x.Time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture));
+        json.WriteString(LogFields.Event, "decision");
+        json.WriteString(LogFields.TraceId, x.TraceId.ToHexString());
+        if (x.Client is { } client)
+        {
+            json.WriteString(LogFields.ClientAddress, client.Address.ToString());
+            json.WriteNumber(LogFields.ClientPort, client.Port);
+        }
+
+        json.WriteString(LogFields.Method, x.Method);
+        if (d?.Target is { } target)
+        {
+            json.WriteString(LogFields.ServerAddress, target.Host);
+            json.WriteNumber(LogFields.ServerPort, target.Port);
+        }
+        else if (x.RawTarget is not null)
+        {
+            json.WriteString(LogFields.ServerAddress, x.RawTarget);
+        }
+
+        if (x.Path is not null)
+        {
+            json.WriteString(LogFields.UrlPath, x.Path);
+        }
+
+        if (x.UserAgent is not null)
+        {
+            json.WriteString(LogFields.UserAgent, x.UserAgent);
+        }
+
+        json.WriteString(LogFields.Decision, d is null ? "error" : ActionName(d.Action));
+        json.WriteString(LogFields.Reason, d?.Reason ?? DecisionReasons.BadRequest);
+        WriteIfNotNull(json, LogFields.Rule, d?.Rule);
+        WriteIfNotNull(json, LogFields.Entry, d?.Entry);
+        WriteIfNotNull(json, LogFields.MatchedAddress, d?.MatchedAddress?.ToString());
+        WriteIfNotNull(json, LogFields.MatchedName, d?.MatchedName);
+        json.WriteStartArray(LogFields.ResolvedAddresses);
+        foreach (var address in d?.ResolvedAddresses ?? [])
+        {
+            json.WriteStringValue(address.ToString());
+        }
+
+        json.WriteEndArray();
+        if (d is { CanonicalNames.Count: > 0 })
+        {
+            json.WriteStartArray(LogFields.CanonicalNames);
+            foreach (var name in d.CanonicalNames)
+            {
+                json.WriteStringValue(name);
+            }
+
+            json.WriteEndArray();
+        }
+
+        if (x.Dialed is { } dialed)
+        {
+            json.WriteString(LogFields.PeerAddress, dialed.Address.ToString());
+            json.WriteNumber(LogFields.PeerPort, dialed.Port);
+        }
+        else
+        {
+            json.WriteNull(LogFields.PeerAddress);
+        }
+
+        json.WriteNumber(LogFields.StatusCode, x.Status);
+        WriteIfNotNull(json, LogFields.ErrorType, x.ErrorType);
+        WriteIfNotNull(json, LogFields.Detail, d?.Detail);
+        json.WriteNumber(LogFields.BytesUp, x.BytesUp);
+        json.WriteNumber(LogFields.BytesDown, x.BytesDown);
+        json.WriteNumber(LogFields.DurationMs, Math.Round(x.Duration.TotalMilliseconds, 3));
+        json.WriteEndObject();
+    }
+
+    public static string ActionName(DecisionAction action) => action switch
+    {
+        DecisionAction.Allow => "allow",
+        DecisionAction.Deny => "deny",
+        _ => "error",
+    };
+
+    private static void WriteIfNotNull(Utf8JsonWriter json, string name, string? value)
+    {
+        if (value is not null)
+        {
+            json.WriteString(name, value);
+        }
+    }
+}

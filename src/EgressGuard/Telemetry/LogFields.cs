@@ -1,0 +1,36 @@
+namespace EgressGuard.Telemetry;
+
+/// <summary>
+/// One vocabulary for the decision log, span attributes and metric tags. OpenTelemetry semantic
+/// convention names where one exists, <c>egressguard.*</c> otherwise. Add, never rename: admins'
+/// queries and SIEM parsers depend on these.
+/// </summary>
+internal static class LogFields
+{
+    public const string Time = "time";
+    public const string Event = "event";
+    public const string TraceId = "trace_id";
+    public const string ClientAddress = "client.address";
+    public const string ClientPort = "client.port";
+    public const string Method = "http.request.method";
+    public const string ServerAddress = "server.address";
+    public const string ServerPort = "server.port";
+    public const string UrlPath = "url.path";
+    public const string UserAgent = "user_agent.original";
+    public const string PeerAddress = "network.peer.address";
+    public const string PeerPort = "network.peer.port";
+    public const string StatusCode = "http.response.status_code";
+    public const string ErrorType = "error.type";
+    public const string Decision = "egressguard.decision";
+    public const string Reason = "egressguard.reason";
+    public const string Rule = "egressguard.rule";
+    public const string Entry = "egressguard.entry";
+    public const string MatchedAddress = "egressguard.matched_address";
+    public const string MatchedName = "egressguard.matched_name";
+    public const string ResolvedAddresses = "egressguard.resolved_addresses";
+    public const string CanonicalNames = "egressguard.cnames";
+    public const string Detail = "egressguard.detail";
+    public const string BytesUp = "egressguard.bytes_up";
+    public const string BytesDown = "egressguard.bytes_down";
+    public const string DurationMs = "egressguard.duration_ms";
+}

@@ -1,0 +1,44 @@
+using System.Diagnostics;
+using System.Net;
+using EgressGuard.Policy;
+
+namespace EgressGuard.Telemetry;
+
+/// <summary>
+/// One proxied request or tunnel from start to end: who asked, what for, the policy's
+/// <see cref="Policy.Decision"/>, and what happened (address dialled, status, bytes, duration).
+/// Becomes exactly one decision log line.
+/// </summary>
+internal sealed class ProxyExchange
+{
+    public required DateTimeOffset Time { get; init; }
+
+    public required long StartTimestamp { get; init; }
+
+    public required string Method { get; init; }
+
+    public IPEndPoint? Client { get; init; }
+
+    public ActivityTraceId TraceId { get; init; }
+
+    /// <summary>The target as written, kept only when it could not be parsed.</summary>
+    public string? RawTarget { get; set; }
+
+    public string? Path { get; set; }
+
+    public string? UserAgent { get; set; }
+
+    public Decision? Decision { get; set; }
+
+    public IPEndPoint? Dialed { get; set; }
+
+    public int Status { get; set; }
+
+    public string? ErrorType { get; set; }
+
+    public long BytesUp { get; set; }
+
+    public long BytesDown { get; set; }
+
+    public TimeSpan Duration { get; set; }
+}
