@@ -1,0 +1,131 @@
+using System.Net;
+using System.Text.Json;
+using EgressGuard.Hosting;
+using Microsoft.AspNetCore.Builder;
+
+namespace EgressGuard.FunctionalTests.Infrastructure;
+
+/// <summary>
+/// The real EgressGuard host on 127.0.0.1:0, configured through a config file and command-line
+/// overrides exactly as an admin would, writing its decision log to a file the tests read back.
+/// </summary>
+public sealed class TestProxy : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private TestProxy(WebApplication app, string directory)
+    {
+        _app = app;
+        Directory = directory;
+        DecisionLogPath = Path.Combine(directory, "decisions.jsonl");
+    }
+
+    public string Directory { get; }
+
+    public string DecisionLogPath { get; }
+
+    public int Port { get; private set; }
+
+    public string Url => $"http://127.0.0.1:{Port}";
+
+    public static async Task<TestProxy> StartAsync(string dnsServer, string badIps, string badDomains, params string[] overrides)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "egressguard-tests", Guid.NewGuid().ToString("N"));
+        System.IO.Directory.CreateDirectory(directory);
+        File.WriteAllText(Path.Combine(directory, "bad-ips.txt"), badIps);
+        File.WriteAllText(Path.Combine(directory, "bad-domains.txt"), badDomains);
+        var config = new
+        {
+            Proxy = new { Listen = "127.0.0.1:0", HeadTimeout = "00:00:02", ConnectTimeout = "00:00:02" },
+            Dns = new { Servers = new[] { dnsServer }, Timeout = "00:00:00.500", Retries = 0 },
+            Guard = new { Exempt = new[] { "127.0.0.0/8", "::1/128" } },
+            Lists = new
+            {
+                Ip = new[] { new { Path = "bad-ips.txt", Name = "test-bad-ips" } },
+                Domain = new[] { new { Path = "bad-domains.txt", Name = "test-bad-domains" } },
+            },
+            Log = new { DecisionFile = "decisions.jsonl" },
+        };
+        var configPath = Path.Combine(directory, "egressguard.json");
+        File.WriteAllText(configPath, JsonSerializer.Serialize(config));
+
+        var app = EgressGuardHost.Build(["--config", configPath, .. overrides]);
+        var proxy = new TestProxy(app, directory);
+        await app.StartAsync();
+        proxy.Port = new Uri(app.Urls.First()).Port;
+        return proxy;
+    }
+
+    public HttpClient CreateClient(Func<HttpRequestMessage, System.Security.Cryptography.X509Certificates.X509Certificate2?, System.Security.Cryptography.X509Certificates.X509Chain?, System.Net.Security.SslPolicyErrors, bool>? validate = null)
+    {
+        var handler = new HttpClientHandler
+        {
+            Proxy = new WebProxy(Url),
+            UseProxy = true,
+            AllowAutoRedirect = false,
+        };
+        if (validate is not null)
+        {
+            handler.ServerCertificateCustomValidationCallback = validate;
+        }
+
+        return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(20) };
+    }
+
+    /// <summary>Waits (bounded) for a decision line matching <paramref name="predicate"/>.</summary>
+    public async Task<JsonElement> WaitForDecisionAsync(Func<JsonElement, bool> predicate, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            foreach (var line in ReadDecisions())
+            {
+                if (predicate(line))
+                {
+                    return line;
+                }
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("No matching decision line. Lines so far:\n" + string.Join("\n", ReadDecisions().Select(l => l.GetRawText())));
+            }
+
+            await Task.Delay(25);
+        }
+    }
+
+    public List<JsonElement> ReadDecisions()
+    {
+        if (!File.Exists(DecisionLogPath))
+        {
+            return [];
+        }
+
+        using var stream = new FileStream(DecisionLogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        var lines = new List<JsonElement>();
+        while (reader.ReadLine() is { } line)
+        {
+            if (line.Length > 0 && line.EndsWith('}'))
+            {
+                lines.Add(JsonDocument.Parse(line).RootElement.Clone());
+            }
+        }
+
+        return lines;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
