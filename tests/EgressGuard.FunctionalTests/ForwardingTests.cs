@@ -22,7 +22,7 @@ public sealed class ForwardingTests : IClassFixture<ProxyEnvironment>
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("hello from 127.0.0.1", await response.Content.ReadAsStringAsync());
 
-        var line = await _env.Proxy.WaitForDecisionAsync(l => l.GetProperty("server.address").GetString() == "good.test" && l.GetProperty("url.path").GetString() == "/hello");
+        var line = await _env.Proxy.WaitForDecisionAsync(l => l.Str("server.address") == "good.test" && l.Str("url.path") == "/hello");
         Assert.Equal("allow", line.GetProperty("egressguard.decision").GetString());
         Assert.Equal("GET", line.GetProperty("http.request.method").GetString());
         Assert.Equal(_env.Good.Port, line.GetProperty("server.port").GetInt32());
@@ -46,7 +46,7 @@ public sealed class ForwardingTests : IClassFixture<ProxyEnvironment>
         var response = await client.PostAsync(GoodUrl("good.test", "/echo-hash"), new ByteArrayContent(body));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal($"{body.Length} {Convert.ToHexString(SHA256.HashData(body))}", await response.Content.ReadAsStringAsync());
-        var line = await _env.Proxy.WaitForDecisionAsync(l => l.GetProperty("url.path").GetString() == "/echo-hash" && l.GetProperty("egressguard.bytes_up").GetInt64() == body.Length);
+        var line = await _env.Proxy.WaitForDecisionAsync(l => l.Str("url.path") == "/echo-hash" && l.GetProperty("egressguard.bytes_up").GetInt64() == body.Length);
         Assert.Equal("POST", line.GetProperty("http.request.method").GetString());
     }
 
@@ -133,7 +133,7 @@ public sealed class ForwardingTests : IClassFixture<ProxyEnvironment>
         Assert.Contains("EgressGuard blocked GET", body);
         var reference = response.Headers.GetValues("X-EgressGuard-Reference").Single();
 
-        var line = await _env.Proxy.WaitForDecisionAsync(l => l.GetProperty("trace_id").GetString() == reference);
+        var line = await _env.Proxy.WaitForDecisionAsync(l => l.Str("trace_id") == reference);
         Assert.Equal("deny", line.GetProperty("egressguard.decision").GetString());
         Assert.Equal(reason, line.GetProperty("egressguard.reason").GetString());
         Assert.Equal(entry, line.GetProperty("egressguard.entry").GetString());
@@ -148,7 +148,7 @@ public sealed class ForwardingTests : IClassFixture<ProxyEnvironment>
         using var client = _env.Proxy.CreateClient();
         var response = await client.GetAsync(GoodUrl("mixed.test", "/hello"));
         var reference = response.Headers.GetValues("X-EgressGuard-Reference").Single();
-        var line = await _env.Proxy.WaitForDecisionAsync(l => l.GetProperty("trace_id").GetString() == reference);
+        var line = await _env.Proxy.WaitForDecisionAsync(l => l.Str("trace_id") == reference);
         Assert.Equal("127.0.0.66", line.GetProperty("egressguard.matched_address").GetString());
         Assert.Equal("list:test-bad-ips", line.GetProperty("egressguard.rule").GetString());
         Assert.Equal(["127.0.0.1", "127.0.0.66"], line.GetProperty("egressguard.resolved_addresses").EnumerateArray().Select(e => e.GetString()).Order());
@@ -160,7 +160,7 @@ public sealed class ForwardingTests : IClassFixture<ProxyEnvironment>
         using var client = _env.Proxy.CreateClient();
         var response = await client.GetAsync(GoodUrl("chain.test", "/whoami"));
         Assert.Equal("local=127.0.0.1", await response.Content.ReadAsStringAsync());
-        var line = await _env.Proxy.WaitForDecisionAsync(l => l.GetProperty("server.address").GetString() == "chain.test");
+        var line = await _env.Proxy.WaitForDecisionAsync(l => l.Str("server.address") == "chain.test");
         Assert.Equal(["good.test"], line.GetProperty("egressguard.cnames").EnumerateArray().Select(e => e.GetString()));
     }
 
@@ -172,7 +172,7 @@ public sealed class ForwardingTests : IClassFixture<ProxyEnvironment>
         var response = await client.GetAsync(GoodUrl("rebind.test", "/whoami"));
         Assert.Equal("local=127.0.0.1", await response.Content.ReadAsStringAsync());
         Assert.Equal(0, _env.Bad.Connections);
-        var line = await _env.Proxy.WaitForDecisionAsync(l => l.GetProperty("server.address").GetString() == "rebind.test");
+        var line = await _env.Proxy.WaitForDecisionAsync(l => l.Str("server.address") == "rebind.test");
         Assert.Equal("127.0.0.1", line.GetProperty("network.peer.address").GetString());
     }
 
@@ -196,7 +196,7 @@ public sealed class ForwardingTests : IClassFixture<ProxyEnvironment>
         var response = await client.GetAsync($"http://good.test:{port}/");
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         Assert.Equal("connect-refused", response.Headers.GetValues("X-EgressGuard-Error").Single());
-        var line = await _env.Proxy.WaitForDecisionAsync(l => l.GetProperty("server.port").GetInt32() == port);
+        var line = await _env.Proxy.WaitForDecisionAsync(l => l.Str("server.port") == port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal("connect-refused", line.GetProperty("error.type").GetString());
         Assert.Equal(502, line.GetProperty("http.response.status_code").GetInt32());
     }

@@ -114,6 +114,7 @@ internal sealed partial class ConnectGate
 
                 if (status == HeadParseStatus.Invalid || result.IsCompleted)
                 {
+                    exchange.RawTarget = ConnectHeadParser.RequestLine(buffer);
                     input.AdvanceTo(buffer.End);
                     await RefuseAsync(connection, exchange, ProxyResponse.ForProtocolError(400, result.IsCompleted && status != HeadParseStatus.Invalid ? "connection closed before the end of the CONNECT head" : error, traceId));
                     return;
@@ -126,6 +127,7 @@ internal sealed partial class ConnectGate
                 }
                 catch (OperationCanceledException) when (headTimeout.IsCancellationRequested)
                 {
+                    exchange.RawTarget = ConnectHeadParser.RequestLine(buffer);
                     await RefuseAsync(connection, exchange, ProxyResponse.ForProtocolError(408, $"CONNECT head not complete within {_options.HeadTimeout.TotalSeconds:0.#} s", traceId));
                     return;
                 }
@@ -134,8 +136,10 @@ internal sealed partial class ConnectGate
             exchange.UserAgent = head!.UserAgent;
             activity?.SetTag(LogFields.ServerAddress, head.Target.Host);
 
-            // 3. Decide.
-            var decision = await _policy.DecideAsync(head.Target, connection.ConnectionClosed);
+            // 3. Decide. Not bound to ConnectionClosed: Kestrel fires it on the client's FIN, and a
+            // client may send its head, its first bytes and a FIN at once. DNS and connect are bounded
+            // by their own timeouts.
+            var decision = await _policy.DecideAsync(head.Target, CancellationToken.None);
             exchange.Decision = decision;
             if (!decision.IsAllowed)
             {
@@ -147,7 +151,7 @@ internal sealed partial class ConnectGate
             IPEndPoint endpoint;
             try
             {
-                (upstream, endpoint) = await _dialer.ConnectAsync(decision, connection.ConnectionClosed);
+                (upstream, endpoint) = await _dialer.ConnectAsync(decision, CancellationToken.None);
             }
             catch (DialException ex)
             {
@@ -160,9 +164,9 @@ internal sealed partial class ConnectGate
             exchange.Status = 200;
 
             // 5. Established; pump.
-            await connection.Transport.Output.WriteAsync(Established, connection.ConnectionClosed);
+            await connection.Transport.Output.WriteAsync(Established, CancellationToken.None);
             using var pump = new TunnelPump(connection.Transport, upstream, _options.IdleTimeout, _timeProvider);
-            var tunnel = await pump.RunAsync(connection.ConnectionClosed);
+            var tunnel = await pump.RunAsync();
             exchange.BytesUp = tunnel.BytesUp;
             exchange.BytesDown = tunnel.BytesDown;
             exchange.ErrorType ??= tunnel.ErrorType;

@@ -136,6 +136,15 @@ internal static class ConnectHeadParser
         return true;
     }
 
+    /// <summary>The first line of a refused head, made printable, for the decision log.</summary>
+    public static string RequestLine(ReadOnlySequence<byte> buffer)
+    {
+        var length = (int)Math.Min(buffer.Length, 256);
+        var text = Encoding.Latin1.GetString(buffer.Slice(0, length));
+        var end = text.IndexOfAny(['\r', '\n']);
+        return Printable(end >= 0 ? text[..end] : text);
+    }
+
     /// <summary>Makes client text safe to echo in a message: printable ASCII, at most 100 characters.</summary>
     public static string Printable(string text)
     {

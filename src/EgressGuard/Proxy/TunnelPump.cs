@@ -42,12 +42,15 @@ internal sealed class TunnelPump : IDisposable
 
     private ITimer? _idleTimer;
 
-    public async Task<TunnelResult> RunAsync(CancellationToken connectionClosed)
+    /// <remarks>
+    /// Not tied to Kestrel's ConnectionClosed token, which fires on the client's FIN: a half-closed
+    /// client is still waiting for the upstream's answer. A reset client fails the input read instead.
+    /// </remarks>
+    public async Task<TunnelResult> RunAsync()
     {
         _lastActivity = _timeProvider.GetTimestamp();
         using var idleTimer = _timeProvider.CreateTimer(static s => ((TunnelPump)s!).CheckIdle(), this, _idleTimeout, Timeout.InfiniteTimeSpan);
         _idleTimer = idleTimer;
-        using var closed = connectionClosed.Register(static s => ((TunnelPump)s!).Abort(null), this);
 
         var up = PumpUpAsync();
         var down = PumpDownAsync();

@@ -29,7 +29,8 @@ internal static class DecisionLogFormatter
         }
         else if (x.RawTarget is not null)
         {
-            json.WriteString(LogFields.ServerAddress, x.RawTarget);
+            // Unparseable requests: what the client sent, printable and truncated.
+            json.WriteString(LogFields.RequestTarget, x.RawTarget);
         }
 
         if (x.Path is not null)

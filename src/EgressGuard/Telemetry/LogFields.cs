@@ -16,6 +16,7 @@ internal static class LogFields
     public const string ServerAddress = "server.address";
     public const string ServerPort = "server.port";
     public const string UrlPath = "url.path";
+    public const string RequestTarget = "egressguard.request_target";
     public const string UserAgent = "user_agent.original";
     public const string PeerAddress = "network.peer.address";
     public const string PeerPort = "network.peer.port";

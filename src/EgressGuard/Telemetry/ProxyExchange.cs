@@ -21,7 +21,7 @@ internal sealed class ProxyExchange
 
     public ActivityTraceId TraceId { get; init; }
 
-    /// <summary>The target as written, kept only when it could not be parsed.</summary>
+    /// <summary>The request target (or CONNECT request line) as written, kept only when it could not be parsed.</summary>
     public string? RawTarget { get; set; }
 
     public string? Path { get; set; }
