@@ -33,7 +33,7 @@ internal static class IpNetworkParser
         {
             if (!TryParseAddress(text, out var single))
             {
-                error = $"'{text}' is not an IP address or CIDR";
+                error = $"'{text}' is not an IP address, CIDR or range";
                 return false;
             }
 
@@ -101,7 +101,7 @@ internal static class IpNetworkParser
         error = null;
         if (!TryParseAddress(firstText, out var first) || !TryParseAddress(lastText, out var last))
         {
-            error = $"'{firstText}-{lastText}' is not an address range";
+            error = $"'{firstText}-{lastText}' is not an IP address, CIDR or range";
             return false;
         }
 

@@ -23,7 +23,7 @@ public class PolicyLoaderTests
             1);
 
         Assert.Null(result.Snapshot);
-        Assert.Contains(result.Errors, e => e.EndsWith("ips.txt:2: 'bogus' is not an IP address or CIDR", StringComparison.Ordinal));
+        Assert.Contains(result.Errors, e => e.EndsWith("ips.txt:2: 'bogus' is not an IP address, CIDR or range", StringComparison.Ordinal));
         Assert.Contains(result.Errors, e => e.StartsWith("Lists:Ip:1:Path = 'missing.txt': file not found", StringComparison.Ordinal));
         Assert.Contains(result.Errors, e => e.Contains("names.txt:2:"));
         Assert.Contains(result.Errors, e => e.StartsWith("Guard:Exempt:0 = 'not-a-cidr'", StringComparison.Ordinal));

@@ -1,0 +1,69 @@
+using EgressGuard.Hosting;
+
+namespace EgressGuard.FunctionalTests;
+
+/// <summary>Invalid configuration stops the start with every error listed: key, value, file and line.</summary>
+public sealed class ConfigurationTests
+{
+    [Fact]
+    public void Build_InvalidSettings_EveryErrorListed()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "egressguard-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "ips.txt"), "192.0.2.1\nnot-an-ip\n");
+        var config = Path.Combine(dir, "egressguard.json");
+        File.WriteAllText(config, """
+            {
+              "Proxy": { "Listen": "nowhere", "MaxHeadBytes": 10 },
+              "Dns": { "Servers": [ "dns.example" ] },
+              "Guard": { "Exempt": [ "10.0.0.0/33" ] },
+              "Lists": { "Ip": [ { "Path": "ips.txt" }, { "Path": "missing.txt" } ] }
+            }
+            """);
+
+        var ex = Assert.Throws<ConfigurationErrorsException>(() => EgressGuardHost.Build(["--config", config, "--Proxy:IdleTimeout=-00:00:01"]));
+        Assert.Contains(ex.Errors, e => e.StartsWith("Proxy:Listen = 'nowhere'", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.StartsWith("Proxy:MaxHeadBytes = '10'", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.StartsWith("Proxy:IdleTimeout", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.StartsWith("Dns:Servers:0 = 'dns.example'", StringComparison.Ordinal));
+        Assert.True(ex.Errors.Any(e => e.StartsWith("Guard:Exempt:0 = '10.0.0.0/33'", StringComparison.Ordinal)), string.Join("\n", ex.Errors));
+        Assert.Contains(ex.Errors, e => e.EndsWith("ips.txt:2: 'not-an-ip' is not an IP address, CIDR or range", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.StartsWith("Lists:Ip:1:Path = 'missing.txt': file not found", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Build_UnconvertibleValue_ErrorNamesKey()
+    {
+        var ex = Assert.Throws<ConfigurationErrorsException>(() => EgressGuardHost.Build(["--config", WriteEmptyConfig(), "--Proxy:HeadTimeout=soon"]));
+        Assert.Contains(ex.Errors, e => e.Contains("Proxy:HeadTimeout", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Build_MissingExplicitConfig_Error()
+    {
+        var ex = Assert.Throws<ConfigurationErrorsException>(() => EgressGuardHost.Build(["--config", "/nonexistent/egressguard.json"]));
+        Assert.Contains("file not found", Assert.Single(ex.Errors));
+    }
+
+    [Fact]
+    public async Task Build_SampleConfig_Starts()
+    {
+        // The repository's own sample, as `dotnet run --project src/EgressGuard` uses it (port overridden).
+        var sample = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../config/egressguard.json"));
+        Assert.True(File.Exists(sample), sample);
+        await using var app = EgressGuardHost.Build(["--config", sample, "--Proxy:Listen=127.0.0.1:0"]);
+        await app.StartAsync();
+        var settings = app.Services.GetService(typeof(EgressGuardSettings)) as EgressGuardSettings;
+        Assert.True(settings!.Policy.IpEntries > 0);
+        await app.StopAsync();
+    }
+
+    private static string WriteEmptyConfig()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "egressguard-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        var path = Path.Combine(dir, "egressguard.json");
+        File.WriteAllText(path, "{}");
+        return path;
+    }
+}
