@@ -213,4 +213,26 @@ public sealed class ConnectTests : IClassFixture<ProxyEnvironment>
         Assert.StartsWith("HTTP/1.1 ", head);
         Assert.DoesNotContain("X-EgressGuard-Reason: bad-request", head);
     }
+
+    [Fact]
+    public async Task Connect_AfterForwardedRequestOnSameConnection_400AndClosed()
+    {
+        using var raw = await RawClient.ConnectAsync(_env.Proxy.Port);
+        await raw.SendAsync($"GET http://good.test:{_env.Good.Port}/hello HTTP/1.1\r\nHost: good.test\r\n\r\n");
+        var (first, after) = await raw.ReadHeadAsync();
+        Assert.StartsWith("HTTP/1.1 200", first);
+        Assert.Contains("Transfer-Encoding: chunked", first);
+        var body = Encoding.ASCII.GetString(after);
+        while (!body.EndsWith("0\r\n\r\n", StringComparison.Ordinal))
+        {
+            body += Encoding.ASCII.GetString(await raw.ReadExactlyAsync(1));
+        }
+
+        await raw.SendAsync($"CONNECT good.test:{_env.Echo.Port} HTTP/1.1\r\nHost: good.test\r\n\r\n");
+        // The gate only sees a connection's first request; Kestrel refuses a later CONNECT and closes.
+        var (second, _) = await raw.ReadHeadAsync();
+        Assert.StartsWith("HTTP/1.1 400", second);
+        Assert.Contains("Connection: close", second);
+        Assert.Empty(await raw.ReadToEndAsync());
+    }
 }

@@ -79,9 +79,7 @@ internal sealed partial class ForwardProxyHandler
     {
         var exchange = NewExchange(context, ActivityTraceId.CreateRandom());
         exchange.RawTarget = ConnectHeadParser.Printable(rawTarget);
-        var message = HttpMethods.IsConnect(context.Request.Method)
-            ? "CONNECT must be the first request on a connection to the proxy; open a new connection"
-            : rawTarget.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
+        var message = rawTarget.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
                 ? "https:// URLs go through a CONNECT tunnel: configure the proxy for HTTPS too (HTTPS_PROXY, curl -x)"
                 : $"unsupported request target '{exchange.RawTarget}': only http:// absolute-form and CONNECT are proxied";
         var response = ProxyResponse.ForProtocolError(400, message, exchange.TraceId);
