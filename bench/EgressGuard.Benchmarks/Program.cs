@@ -1,0 +1,4 @@
+using BenchmarkDotNet.Running;
+
+// Micro benchmarks of the per-request work: dotnet run -c Release --project bench/EgressGuard.Benchmarks -- --filter '*'
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
