@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
@@ -6,10 +7,15 @@ namespace EgressGuard.Addressing;
 /// <summary>
 /// Parses the address forms admins and feeds write: a single address, a CIDR (normalised when host
 /// bits are set, with a warning), <c>a.b.c.d/255.255.255.0</c>, and <c>first-last</c> ranges.
-/// IPv4-mapped IPv6 entries become IPv4 so that they match the addresses the proxy checks.
+/// IPv4-mapped IPv6 entries become IPv4 so that they match the addresses the proxy checks. IPv4
+/// is parsed by hand, without allocating: feeds have millions of lines.
 /// </summary>
 internal static class IpNetworkParser
 {
+    /// <summary>Parses a known-good entry (built-in tables, tests); throws on anything else.</summary>
+    public static IpRange Parse(string text) =>
+        TryParse(text, out var range, out _, out var error) ? range : throw new FormatException(error);
+
     public static bool TryParse(ReadOnlySpan<char> text, out IpRange range, out string? warning, out string? error)
     {
         range = default;
@@ -29,50 +35,40 @@ internal static class IpNetworkParser
         }
 
         var slash = text.IndexOf('/');
-        if (slash < 0)
+        var addressText = slash < 0 ? text : text[..slash];
+        if (!TryParseAddress(addressText, out var isV4, out var value, out var mappedV6))
         {
-            if (!TryParseAddress(text, out var single))
-            {
-                error = $"'{text}' is not an IP address, CIDR or range";
-                return false;
-            }
-
-            range = IpRange.FromAddress(AddressNormalizer.Canonicalize(single));
-            return true;
-        }
-
-        var addressText = text[..slash];
-        var prefixText = text[(slash + 1)..];
-        if (!TryParseAddress(addressText, out var address))
-        {
-            error = $"'{addressText}' is not an IP address";
+            error = slash < 0 ? $"'{text}' is not an IP address, CIDR or range" : $"'{addressText}' is not an IP address";
             return false;
         }
 
-        var mappedV6 = address.IsIPv4MappedToIPv6;
-        var raw = address;
-        address = AddressNormalizer.Canonicalize(address);
-        var maxBits = address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
-
-        int prefix;
-        if (prefixText.Contains('.') && address.AddressFamily == AddressFamily.InterNetwork)
+        var maxBits = isV4 ? 32 : 128;
+        if (slash < 0)
         {
-            if (!IPAddress.TryParse(prefixText, out var mask) || !TryMaskToPrefix(IpNumber.ToUInt32(mask), out prefix))
+            range = new IpRange(isV4, value, value);
+            return true;
+        }
+
+        var prefixText = text[(slash + 1)..];
+        int prefix;
+        if (isV4 && !mappedV6 && prefixText.Contains('.'))
+        {
+            if (!TryParseDottedQuad(prefixText, out var mask) || !TryMaskToPrefix(mask, out prefix))
             {
                 error = $"'{prefixText}' is not a contiguous netmask";
                 return false;
             }
         }
-        else if (!int.TryParse(prefixText, System.Globalization.NumberStyles.None, null, out prefix))
+        else if (!int.TryParse(prefixText, NumberStyles.None, CultureInfo.InvariantCulture, out prefix))
         {
             error = $"'{prefixText}' is not a prefix length";
             return false;
         }
         else if (mappedV6)
         {
-            if (prefix < 96 || prefix > 128)
+            if (prefix is < 96 or > 128)
             {
-                error = $"prefix /{prefix} of IPv4-mapped '{raw}' must be between 96 and 128";
+                error = $"prefix /{prefix} of IPv4-mapped '{addressText}' must be between 96 and 128";
                 return false;
             }
 
@@ -81,17 +77,24 @@ internal static class IpNetworkParser
 
         if (prefix < 0 || prefix > maxBits)
         {
-            error = $"prefix /{prefix} is out of range for {(maxBits == 32 ? "IPv4" : "IPv6")}";
+            error = $"prefix /{prefix} is out of range for {(isV4 ? "IPv4" : "IPv6")}";
             return false;
         }
 
-        var network = new IPNetwork(MaskAddress(address, prefix), prefix);
-        if (!network.BaseAddress.Equals(address))
+        var hostBits = maxBits - prefix;
+        var hostMask = hostBits == 128 ? UInt128.MaxValue : (UInt128.One << hostBits) - 1;
+        var first = value & ~hostMask;
+        if (isV4)
         {
-            warning = $"'{text}' has host bits set; using {network}";
+            first &= uint.MaxValue;
         }
 
-        range = IpRange.FromNetwork(network);
+        if (first != value)
+        {
+            warning = $"'{text}' has host bits set; using {new IpRange(isV4, first, first | hostMask)}";
+        }
+
+        range = new IpRange(isV4, first, first | (isV4 ? hostMask & uint.MaxValue : hostMask));
         return true;
     }
 
@@ -99,68 +102,102 @@ internal static class IpNetworkParser
     {
         range = default;
         error = null;
-        if (!TryParseAddress(firstText, out var first) || !TryParseAddress(lastText, out var last))
+        if (!TryParseAddress(firstText, out var firstV4, out var a, out _) || !TryParseAddress(lastText, out var lastV4, out var b, out _))
         {
             error = $"'{firstText}-{lastText}' is not an IP address, CIDR or range";
             return false;
         }
 
-        first = AddressNormalizer.Canonicalize(first);
-        last = AddressNormalizer.Canonicalize(last);
-        if (first.AddressFamily != last.AddressFamily)
+        if (firstV4 != lastV4)
         {
             error = $"'{firstText}-{lastText}' mixes IPv4 and IPv6";
             return false;
         }
 
-        var a = IpNumber.ToNumber(first);
-        var b = IpNumber.ToNumber(last);
         if (a > b)
         {
             error = $"'{firstText}-{lastText}' ends before it starts";
             return false;
         }
 
-        range = new IpRange(first.AddressFamily == AddressFamily.InterNetwork, a, b);
+        range = new IpRange(firstV4, a, b);
         return true;
     }
 
     /// <summary>
     /// Strict dotted-quad or IPv6 text only: list entries are data, not URLs, so the odd IPv4
-    /// notations that host parsing accepts (<c>127.1</c>, <c>0x7f.1</c>) are refused here.
+    /// notations that host parsing accepts (<c>127.1</c>, <c>0x7f.1</c>, leading zeros) are refused
+    /// here. IPv4-mapped IPv6 comes back as IPv4.
     /// </summary>
-    private static bool TryParseAddress(ReadOnlySpan<char> text, out IPAddress address)
+    private static bool TryParseAddress(ReadOnlySpan<char> text, out bool isV4, out UInt128 value, out bool mappedV6)
     {
-        address = IPAddress.None;
-        if (text.Contains('%'))
+        mappedV6 = false;
+        if (!text.Contains(':'))
+        {
+            isV4 = true;
+            var ok = TryParseDottedQuad(text, out var v4);
+            value = v4;
+            return ok;
+        }
+
+        isV4 = false;
+        value = default;
+        if (text.Contains('%') || !IPAddress.TryParse(text, out var address) || address.AddressFamily != AddressFamily.InterNetworkV6)
         {
             return false;
         }
 
-        if (!text.Contains(':'))
+        if (address.IsIPv4MappedToIPv6)
         {
-            var dots = text.Count('.');
-            if (dots != 3)
-            {
-                return false;
-            }
+            mappedV6 = true;
+            isV4 = true;
+            value = IpNumber.ToUInt32(address.MapToIPv4());
+            return true;
+        }
 
-            foreach (var part in text.ToString().Split('.'))
+        value = IpNumber.ToNumber(address);
+        return true;
+    }
+
+    internal static bool TryParseDottedQuad(ReadOnlySpan<char> text, out uint value)
+    {
+        value = 0;
+        var octets = 0;
+        var i = 0;
+        while (octets < 4)
+        {
+            var start = i;
+            uint octet = 0;
+            while (i < text.Length && char.IsAsciiDigit(text[i]))
             {
-                if (part.Length == 0 || part.Length > 3 || (part.Length > 1 && part[0] == '0') || !part.All(char.IsAsciiDigit))
+                octet = (octet * 10) + (uint)(text[i] - '0');
+                i++;
+                if (i - start > 3)
                 {
                     return false;
                 }
             }
+
+            var length = i - start;
+            if (length == 0 || octet > 255 || (length > 1 && text[start] == '0'))
+            {
+                return false;
+            }
+
+            value = (value << 8) | octet;
+            octets++;
+            if (octets < 4)
+            {
+                if (i >= text.Length || text[i] != '.')
+                {
+                    return false;
+                }
+
+                i++;
+            }
         }
 
-        if (!IPAddress.TryParse(text, out var parsed))
-        {
-            return false;
-        }
-
-        address = parsed;
-        return true;
+        return i == text.Length;
     }
 
     private static bool TryMaskToPrefix(uint mask, out int prefix)
@@ -168,15 +205,5 @@ internal static class IpNetworkParser
         prefix = System.Numerics.BitOperations.PopCount(mask);
         var expected = prefix == 0 ? 0u : uint.MaxValue << (32 - prefix);
         return mask == expected;
-    }
-
-    private static IPAddress MaskAddress(IPAddress address, int prefix)
-    {
-        var isV4 = address.AddressFamily == AddressFamily.InterNetwork;
-        var bits = isV4 ? 32 : 128;
-        var value = IpNumber.ToNumber(address);
-        var hostBits = bits - prefix;
-        var hostMask = hostBits == 128 ? UInt128.MaxValue : (UInt128.One << hostBits) - 1;
-        return IpNumber.ToAddress(isV4, value & ~hostMask);
     }
 }

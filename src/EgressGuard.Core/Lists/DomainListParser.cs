@@ -7,10 +7,17 @@ internal static class DomainListParser
     {
         var entries = new List<DomainPattern>();
         var errors = new List<ListProblem>();
-        foreach (var (line, text) in ListLines.Read(reader))
+        var line = 0;
+        while (reader.ReadLine() is { } text)
         {
-            var token = text.Split((char[])[' ', '\t'], 2, StringSplitOptions.RemoveEmptyEntries)[0];
-            if (DomainPattern.TryParse(token, out var pattern, out var error))
+            line++;
+            var token = ListLines.FirstToken(text, line);
+            if (token.IsEmpty)
+            {
+                continue;
+            }
+
+            if (DomainPattern.TryParse(token.ToString(), out var pattern, out var error))
             {
                 entries.Add(pattern);
             }

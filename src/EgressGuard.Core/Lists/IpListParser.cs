@@ -5,7 +5,7 @@ namespace EgressGuard.Lists;
 /// <summary>
 /// Reads an admin's own bad-IP list: one address, CIDR, netmask or range per line. Exactly what
 /// the file says is enforced; every line that cannot be read is reported with its number, and a
-/// non-canonical CIDR is normalised with a warning.
+/// non-canonical CIDR is normalised with a warning. Works on spans: one string per line, no more.
 /// </summary>
 internal static class IpListParser
 {
@@ -14,21 +14,27 @@ internal static class IpListParser
         var entries = new List<IpRange>();
         var errors = new List<ListProblem>();
         var warnings = new List<ListProblem>();
-        foreach (var (line, text) in ListLines.Read(reader))
+        var number = 0;
+        while (reader.ReadLine() is { } line)
         {
-            // Lists sometimes carry extra columns ("1.2.3.4 C2 server"): the first token is the entry.
-            var token = text.Split((char[])[' ', '\t'], 2, StringSplitOptions.RemoveEmptyEntries)[0];
+            number++;
+            var token = ListLines.FirstToken(line, number);
+            if (token.IsEmpty)
+            {
+                continue;
+            }
+
             if (IpNetworkParser.TryParse(token, out var range, out var warning, out var error))
             {
                 entries.Add(range);
                 if (warning is not null)
                 {
-                    warnings.Add(new ListProblem(source, line, warning));
+                    warnings.Add(new ListProblem(source, number, warning));
                 }
             }
             else
             {
-                errors.Add(new ListProblem(source, line, error!));
+                errors.Add(new ListProblem(source, number, error!));
             }
         }
 

@@ -1,34 +1,28 @@
 namespace EgressGuard.Lists;
 
 /// <summary>
-/// Splits list text into meaningful lines: BOM, CRLF, blank lines and <c>#</c> or <c>;</c>
-/// comments (whole-line or inline) removed, line numbers kept for error messages.
+/// The meaningful part of a list line: BOM (first line), CRLF, blank lines and <c>#</c> or
+/// <c>;</c> comments (whole-line or inline) removed; the first whitespace-separated token, since
+/// lists often carry extra columns ("1.2.3.4 C2 server").
 /// </summary>
 internal static class ListLines
 {
-    public static IEnumerable<(int Line, string Text)> Read(TextReader reader)
+    public static ReadOnlySpan<char> FirstToken(string line, int number)
     {
-        var number = 0;
-        while (reader.ReadLine() is { } line)
+        var text = line.AsSpan();
+        if (number == 1 && text.StartsWith("\uFEFF"))
         {
-            number++;
-            var text = line.AsSpan();
-            if (number == 1 && text.StartsWith("\uFEFF"))
-            {
-                text = text[1..];
-            }
-
-            var comment = text.IndexOfAny('#', ';');
-            if (comment >= 0)
-            {
-                text = text[..comment];
-            }
-
-            text = text.Trim();
-            if (!text.IsEmpty)
-            {
-                yield return (number, text.ToString());
-            }
+            text = text[1..];
         }
+
+        var comment = text.IndexOfAny('#', ';');
+        if (comment >= 0)
+        {
+            text = text[..comment];
+        }
+
+        text = text.Trim();
+        var space = text.IndexOfAny(' ', '\t');
+        return space < 0 ? text : text[..space];
     }
 }

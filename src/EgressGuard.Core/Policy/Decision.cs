@@ -36,6 +36,12 @@ internal sealed record Decision
     /// <summary>Every name of the CNAME chain, all of them checked.</summary>
     public IReadOnlyList<string> CanonicalNames { get; init; } = [];
 
+    /// <summary>Every list or feed entry that matched, enforcing or report-only, most specific first per address.</summary>
+    public IReadOnlyList<MatchRecord> Matches { get; init; } = [];
+
+    /// <summary>For an allow: the report-mode entry that would have denied, if any ("would deny").</summary>
+    public MatchRecord? WouldDeny { get; init; }
+
     /// <summary>Addresses the dialer may use, in dial order. Empty unless allowed.</summary>
     public IReadOnlyList<IPAddress> Approved { get; init; } = [];
 

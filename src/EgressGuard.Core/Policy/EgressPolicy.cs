@@ -32,8 +32,8 @@ internal sealed class EgressPolicy
         if (target.Literal is { } literal)
         {
             IPAddress[] literalAddresses = [literal];
-            return WithAddresses(snapshot.CheckAddresses(target, literalAddresses), target, literalAddresses, [])
-                ?? Allow(target, literalAddresses, [], literalAddresses);
+            return WithAddresses(snapshot.CheckAddresses(target, literalAddresses, out var literalMatches), target, literalAddresses, [])
+                ?? Allow(target, literalAddresses, [], literalAddresses, literalMatches);
         }
 
         // 1. The requested name.
@@ -75,14 +75,14 @@ internal sealed class EgressPolicy
 
         // 4. Every address.
         var addresses = resolution.Addresses;
-        return WithAddresses(snapshot.CheckAddresses(target, addresses), target, addresses, resolution.CanonicalNames)
-            ?? Allow(target, addresses, resolution.CanonicalNames, Order(addresses));
+        return WithAddresses(snapshot.CheckAddresses(target, addresses, out var matches), target, addresses, resolution.CanonicalNames)
+            ?? Allow(target, addresses, resolution.CanonicalNames, Order(addresses), matches);
     }
 
     private static Decision? WithAddresses(Decision? denied, Target target, IReadOnlyList<IPAddress> addresses, IReadOnlyList<string> names) =>
         denied is null ? null : denied with { Target = target, ResolvedAddresses = addresses, CanonicalNames = names };
 
-    private static Decision Allow(Target target, IReadOnlyList<IPAddress> addresses, IReadOnlyList<string> names, IReadOnlyList<IPAddress> approved) => new()
+    private static Decision Allow(Target target, IReadOnlyList<IPAddress> addresses, IReadOnlyList<string> names, IReadOnlyList<IPAddress> approved, List<MatchRecord>? matches) => new()
     {
         Action = DecisionAction.Allow,
         Reason = DecisionReasons.Allowed,
@@ -90,6 +90,8 @@ internal sealed class EgressPolicy
         ResolvedAddresses = addresses,
         CanonicalNames = names,
         Approved = approved,
+        Matches = matches ?? [],
+        WouldDeny = matches?[0],
     };
 
     private IReadOnlyList<IPAddress> Order(IReadOnlyList<IPAddress> addresses)

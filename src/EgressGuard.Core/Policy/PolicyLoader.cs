@@ -105,16 +105,17 @@ internal static class PolicyLoader
 
     public static IpRangeIndex BuildGuard()
     {
+        // One source per category, all named guard:non-public: the category says why (loopback, private…).
         var builder = new IpRangeIndex.Builder();
-        var source = builder.AddSource(NonPublicRanges.ListName);
+        var sources = new Dictionary<string, int>();
         foreach (var (cidr, category) in NonPublicRanges.All)
         {
-            if (!IpNetworkParser.TryParse(cidr, out var range, out _, out var error))
+            if (!sources.TryGetValue(category, out var source))
             {
-                throw new InvalidOperationException($"Built-in guard range {cidr}: {error}");
+                source = sources[category] = builder.AddSource(new IpSource(NonPublicRanges.ListName) { Category = category });
             }
 
-            builder.Add(source, range, category);
+            builder.Add(source, IpNetworkParser.Parse(cidr));
         }
 
         return builder.Build();

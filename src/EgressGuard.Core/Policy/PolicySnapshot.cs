@@ -58,26 +58,27 @@ internal sealed class PolicySnapshot
 
     /// <summary>
     /// Checks every address, and every IPv4 address embedded in one, list by list: a deny from a
-    /// bad-IP list wins over a guard deny so that a C2 hit is never reported as "non-public".
-    /// Null when all addresses pass.
+    /// bad-IP list or feed wins over a guard deny so that a C2 hit is never reported as
+    /// "non-public". Every matching entry is collected; entries of report-mode sources never deny
+    /// but are returned as <see cref="Decision.WouldDeny"/>. Returns the deny, or null plus the
+    /// matches seen when all addresses pass.
     /// </summary>
-    public Decision? CheckAddresses(Target target, IReadOnlyList<IPAddress> addresses)
+    public Decision? CheckAddresses(Target target, IReadOnlyList<IPAddress> addresses, out List<MatchRecord>? matches)
     {
+        matches = null;
+        Decision? denied = null;
         foreach (var address in addresses)
         {
-            if (MatchList(BadIps, address, out var form, out var match))
+            CollectListMatches(address, address, ref matches, ref denied, target);
+            foreach (var embedded in AddressNormalizer.EmbeddedIPv4(address))
             {
-                return new Decision
-                {
-                    Action = DecisionAction.Deny,
-                    Reason = DecisionReasons.IpList,
-                    Target = target,
-                    Rule = match.Source,
-                    Entry = match.Entry.ToString(),
-                    MatchedAddress = form,
-                    Detail = $"{Describe(address, form)} is on {match.Source} (entry {match.Entry})",
-                };
+                CollectListMatches(address, embedded, ref matches, ref denied, target);
             }
+        }
+
+        if (denied is not null)
+        {
+            return denied with { Matches = matches! };
         }
 
         if (Guard is null)
@@ -97,6 +98,7 @@ internal sealed class PolicySnapshot
                     Rule = NonPublicRanges.ListName,
                     Entry = match.Entry.ToString(),
                     MatchedAddress = form,
+                    Matches = matches ?? [],
                     Detail = $"{Describe(address, form)} is {match.Category} ({match.Entry}), not a public address",
                 };
             }
@@ -105,40 +107,47 @@ internal sealed class PolicySnapshot
         return null;
     }
 
-    private static string Describe(IPAddress address, IPAddress form) =>
-        form.Equals(address) ? form.ToString() : $"{form} (embedded in {address})";
-
-    private static bool MatchList(IpRangeIndex index, IPAddress address, out IPAddress form, out IpMatch match)
+    private void CollectListMatches(IPAddress address, IPAddress form, ref List<MatchRecord>? matches, ref Decision? denied, Target target)
     {
-        form = address;
-        if (index.TryMatch(address, out match))
+        if (!BadIps.TryMatchAll(form, out var set))
         {
-            return true;
+            return;
         }
 
-        foreach (var embedded in AddressNormalizer.EmbeddedIPv4(address))
+        for (var i = 0; i < set.Count; i++)
         {
-            if (index.TryMatch(embedded, out match))
+            var match = set[i];
+            (matches ??= []).Add(MatchRecord.From(match, form.ToString()));
+            if (denied is null && match.Source.Mode == EnforcementMode.Enforce)
             {
-                form = embedded;
-                return true;
+                denied = new Decision
+                {
+                    Action = DecisionAction.Deny,
+                    Reason = DecisionReasons.IpList,
+                    Target = target,
+                    Rule = match.Rule,
+                    Entry = match.Entry.ToString(),
+                    MatchedAddress = form,
+                    Detail = $"{Describe(address, form)} is on {match.Rule} (entry {match.Entry})",
+                };
             }
         }
-
-        return false;
     }
+
+    private static string Describe(IPAddress address, IPAddress form) =>
+        form.Equals(address) ? form.ToString() : $"{form} (embedded in {address})";
 
     private bool MatchGuard(IPAddress address, out IPAddress form, out IpMatch match)
     {
         form = address;
-        if (!Exempt.TryMatch(address, out _) && Guard!.TryMatch(address, out match))
+        if (!Exempt.Contains(address) && Guard!.TryMatch(address, out match))
         {
             return true;
         }
 
         foreach (var embedded in AddressNormalizer.EmbeddedIPv4(address))
         {
-            if (!Exempt.TryMatch(embedded, out _) && Guard!.TryMatch(embedded, out match))
+            if (!Exempt.Contains(embedded) && Guard!.TryMatch(embedded, out match))
             {
                 form = embedded;
                 return true;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using EgressGuard.Lists;
 using EgressGuard.Policy;
 
 namespace EgressGuard.Telemetry;
@@ -65,6 +66,29 @@ internal static class DecisionLogFormatter
             }
 
             json.WriteEndArray();
+        }
+
+        if (d is { Matches.Count: > 0 })
+        {
+            json.WriteStartArray(LogFields.Matches);
+            foreach (var m in d.Matches)
+            {
+                json.WriteStartObject();
+                json.WriteString("rule", m.Rule);
+                json.WriteString("entry", m.Entry);
+                json.WriteString("address", m.Matched);
+                WriteIfNotNull(json, "category", m.Category);
+                WriteIfNotNull(json, "version", m.Version);
+                json.WriteString("mode", m.Mode == EnforcementMode.Report ? "report" : "enforce");
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+        }
+
+        if (d?.WouldDeny is { } wouldDeny)
+        {
+            json.WriteString(LogFields.WouldDeny, $"{wouldDeny.Rule} {wouldDeny.Entry}");
         }
 
         if (x.Dialed is { } dialed)

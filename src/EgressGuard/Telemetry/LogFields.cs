@@ -31,6 +31,8 @@ internal static class LogFields
     public const string ResolvedAddresses = "egressguard.resolved_addresses";
     public const string CanonicalNames = "egressguard.cnames";
     public const string Detail = "egressguard.detail";
+    public const string Matches = "egressguard.matches";
+    public const string WouldDeny = "egressguard.would_deny";
     public const string BytesUp = "egressguard.bytes_up";
     public const string BytesDown = "egressguard.bytes_down";
     public const string DurationMs = "egressguard.duration_ms";

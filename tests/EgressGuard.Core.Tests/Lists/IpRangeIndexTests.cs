@@ -22,9 +22,9 @@ public class IpRangeIndexTests
         var index = builder.Build();
 
         Assert.True(index.TryMatch(IPAddress.Parse("10.1.2.3"), out var m1));
-        Assert.Equal("list:narrow", m1.Source);
+        Assert.Equal("list:narrow", m1.Rule);
         Assert.True(index.TryMatch(IPAddress.Parse("10.1.2.4"), out var m2));
-        Assert.Equal("list:wide", m2.Source);
+        Assert.Equal("list:wide", m2.Rule);
         Assert.Equal("10.0.0.0/8", m2.Entry.ToString());
         Assert.True(index.TryMatch(IPAddress.Parse("10.255.255.255"), out _));
         Assert.False(index.TryMatch(IPAddress.Parse("11.0.0.0"), out _));
@@ -76,5 +76,71 @@ public class IpRangeIndexTests
             var expected = ranges.Any(r => r.First <= probe && probe <= r.Last);
             Assert.Equal(expected, index.TryMatch(IpNumber.FromUInt32(probe), out _));
         }
+    }
+
+    [Fact]
+    public void TryMatchAll_OverlapsFromSeveralSources_AllReportedMostSpecificFirst()
+    {
+        var builder = new IpRangeIndex.Builder();
+        var drop = builder.AddSource(new IpSource("feed:spamhaus-drop") { Category = "hijacked", Version = "2025-04-15" });
+        var feodo = builder.AddSource(new IpSource("feed:feodo") { Category = "c2" });
+        var admin = builder.AddSource("list:admin");
+        builder.Add(drop, R("198.51.100.0/24")).Add(feodo, R("198.51.100.66")).Add(admin, R("198.51.100.64/30"))
+            .Add(feodo, R("198.51.100.66")); // duplicate line in a feed: counted once
+        var index = builder.Build();
+
+        Assert.Equal(3, index.EntryCount);
+        Assert.True(index.TryMatchAll(IPAddress.Parse("198.51.100.66"), out var set));
+        Assert.Equal(3, set.Count);
+        Assert.Equal(["feed:feodo", "list:admin", "feed:spamhaus-drop"], Enumerable.Range(0, set.Count).Select(i => set[i].Rule));
+        Assert.Equal("2025-04-15", set[2].Source.Version);
+        Assert.Equal("c2", set[0].Source.Category);
+
+        Assert.True(index.TryMatchAll(IPAddress.Parse("198.51.100.1"), out var wide));
+        Assert.Equal(1, wide.Count);
+    }
+
+    [Fact]
+    public void Build_RandomOverlaps_SetsAgreeWithLinearScan()
+    {
+        var random = new Random(99);
+        var ranges = new List<(uint First, uint Last)>();
+        var builder = new IpRangeIndex.Builder();
+        var sources = Enumerable.Range(0, 3).Select(i => builder.AddSource($"feed:{i}")).ToArray();
+        for (var i = 0; i < 400; i++)
+        {
+            var first = (uint)random.Next(0, 50_000);
+            var last = first + (uint)random.Next(0, 3_000);
+            ranges.Add((first, last));
+            builder.Add(sources[i % 3], new IpRange(true, first, last));
+        }
+
+        var index = builder.Build();
+        for (uint probe = 0; probe < 55_000; probe += 3)
+        {
+            var expected = ranges.Where(r => r.First <= probe && probe <= r.Last).Distinct().Count();
+            index.TryMatchAll(IpNumber.FromUInt32(probe), out var set);
+            Assert.True(expected == set.Count, $"probe {probe}: expected {expected}, got {set.Count}");
+        }
+    }
+
+    [Fact]
+    public void TryMatch_EdgesOfAddressSpaceAndBuckets_Correct()
+    {
+        var builder = new IpRangeIndex.Builder();
+        var s = builder.AddSource("list:edges");
+        builder.Add(s, R("0.0.0.0/0")).Add(s, R("255.255.0.0/16")).Add(s, R("10.0.255.255-10.1.0.0"))
+            .Add(s, R("::/0")).Add(s, R("ffff::/16"));
+        var index = builder.Build();
+        Assert.True(index.TryMatchAll(IPAddress.Parse("255.255.255.255"), out var top));
+        Assert.Equal(2, top.Count);
+        Assert.True(index.TryMatchAll(IPAddress.Parse("10.1.0.0"), out var boundary));
+        Assert.Equal(2, boundary.Count);
+        Assert.True(index.TryMatchAll(IPAddress.Parse("10.1.0.1"), out var after));
+        Assert.Equal(1, after.Count);
+        Assert.True(index.TryMatchAll(IPAddress.Parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), out var v6Top));
+        Assert.Equal(2, v6Top.Count);
+        Assert.True(index.TryMatchAll(IPAddress.Parse("::1"), out var v6Low));
+        Assert.Equal(1, v6Low.Count);
     }
 }

@@ -154,4 +154,37 @@ public class EgressPolicyTests
         Assert.Equal(first, decision.Approved[0].ToString());
         Assert.Equal(2, decision.Approved.Count);
     }
+
+    [Fact]
+    public async Task DecideAsync_ReportModeSource_AllowsWithWouldDeny()
+    {
+        var builder = new IpRangeIndex.Builder();
+        var report = builder.AddSource(new IpSource("feed:trial") { Mode = EnforcementMode.Report });
+        builder.Add(report, IpNetworkParser.Parse("8.8.8.8"));
+        var snapshot = new PolicySnapshot(builder.Build(), DomainSet.Empty, PolicyLoader.BuildGuard(), IpRangeIndex.Empty, 1);
+        var resolver = new TableResolver();
+        resolver.Answers["dns.test"] = Addrs("8.8.8.8");
+        var policy = new EgressPolicy(new PolicyHolder(snapshot), resolver, AddressPreference.IPv4);
+
+        var decision = await policy.DecideAsync(T("dns.test:443"), default);
+        Assert.Equal(DecisionAction.Allow, decision.Action);
+        Assert.Equal("feed:trial", decision.WouldDeny!.Rule);
+        Assert.Equal(EnforcementMode.Report, Assert.Single(decision.Matches).Mode);
+    }
+
+    [Fact]
+    public async Task DecideAsync_AddressOnSeveralLists_AllMatchesInDecision()
+    {
+        var builder = new IpRangeIndex.Builder();
+        var a = builder.AddSource(new IpSource("feed:a") { Mode = EnforcementMode.Report });
+        var b = builder.AddSource("feed:b");
+        builder.Add(a, IpNetworkParser.Parse("198.51.100.66")).Add(b, IpNetworkParser.Parse("198.51.100.0/24"));
+        var snapshot = new PolicySnapshot(builder.Build(), DomainSet.Empty, null, IpRangeIndex.Empty, 1);
+        var policy = new EgressPolicy(new PolicyHolder(snapshot), new TableResolver(), AddressPreference.IPv4);
+
+        var decision = await policy.DecideAsync(T("198.51.100.66:443"), default);
+        Assert.Equal(DecisionAction.Deny, decision.Action);
+        Assert.Equal("feed:b", decision.Rule);
+        Assert.Equal(["feed:a", "feed:b"], decision.Matches.Select(m => m.Rule));
+    }
 }

@@ -43,6 +43,6 @@ public class PolicyLoaderTests
         Assert.NotNull(result.Snapshot);
         Assert.Equal(2, result.IpEntries);
         Assert.True(result.Snapshot!.BadIps.TryMatch(System.Net.IPAddress.Parse("198.51.100.9"), out var match));
-        Assert.Equal("list:c2", match.Source);
+        Assert.Equal("list:c2", match.Rule);
     }
 }

@@ -1,0 +1,13 @@
+using EgressGuard.Lists;
+
+namespace EgressGuard.Policy;
+
+/// <summary>
+/// One list or feed entry that matched a checked name or address, with its provenance. A decision
+/// carries all of them: an investigator sees every feed that knew the address, not only the first.
+/// </summary>
+internal sealed record MatchRecord(string Rule, string Entry, string Matched, string? Category, string? Version, EnforcementMode Mode)
+{
+    public static MatchRecord From(IpMatch match, string matched) =>
+        new(match.Rule, match.Entry.ToString(), matched, match.Category, match.Source.Version, match.Source.Mode);
+}
