@@ -1,7 +1,10 @@
 namespace EgressGuard.Lists;
 
 /// <summary>Which list and which entry of it matched a name.</summary>
-internal readonly record struct DomainMatch(string Source, string Entry);
+internal readonly record struct DomainMatch(ListSource Source, string Entry)
+{
+    public string Rule => Source.Name;
+}
 
 /// <summary>
 /// Immutable set of listed domain names. Entry forms: <c>example.com</c> matches that name only;
@@ -59,18 +62,31 @@ internal sealed class DomainSet
         private readonly Dictionary<string, DomainMatch> _exact = new(StringComparer.Ordinal);
         private readonly Dictionary<string, DomainMatch> _subdomains = new(StringComparer.Ordinal);
 
-        /// <summary>Adds a validated entry; the first list to name an entry keeps it.</summary>
-        public void Add(DomainPattern pattern, string source)
+        public void Add(DomainPattern pattern, string source) => Add(pattern, new ListSource(source));
+
+        /// <summary>
+        /// Adds a validated entry. The first source to name an entry keeps it, except that an
+        /// enforcing source replaces a report-only one: reporting must never weaken a deny.
+        /// </summary>
+        public void Add(DomainPattern pattern, ListSource source)
         {
             var match = new DomainMatch(source, pattern.ToString());
             if (pattern.MatchesApex)
             {
-                _exact.TryAdd(pattern.Name, match);
+                AddOrPromote(_exact, pattern.Name, match);
             }
 
             if (pattern.MatchesSubdomains)
             {
-                _subdomains.TryAdd(pattern.Name, match);
+                AddOrPromote(_subdomains, pattern.Name, match);
+            }
+        }
+
+        private static void AddOrPromote(Dictionary<string, DomainMatch> map, string key, DomainMatch match)
+        {
+            if (!map.TryAdd(key, match) && map[key].Source.Mode == EnforcementMode.Report && match.Source.Mode == EnforcementMode.Enforce)
+            {
+                map[key] = match;
             }
         }
 

@@ -5,7 +5,7 @@ using EgressGuard.Addressing;
 namespace EgressGuard.Lists;
 
 /// <summary>One entry that covers an address: its source and the range as listed.</summary>
-internal readonly record struct IpMatch(IpSource Source, IpRange Entry)
+internal readonly record struct IpMatch(ListSource Source, IpRange Entry)
 {
     /// <summary>The decision's rule label, e.g. <c>list:admin</c>, <c>feed:feodo</c>.</summary>
     public string Rule => Source.Name;
@@ -44,9 +44,9 @@ internal sealed class IpRangeIndex
     private readonly RangeTable<UInt128> _v6;
     private readonly FamilyEntries _v4Entries;
     private readonly FamilyEntries _v6Entries;
-    private readonly IpSource[] _sources;
+    private readonly ListSource[] _sources;
 
-    private IpRangeIndex(RangeTable<uint> v4, RangeTable<UInt128> v6, FamilyEntries v4Entries, FamilyEntries v6Entries, IpSource[] sources)
+    private IpRangeIndex(RangeTable<uint> v4, RangeTable<UInt128> v6, FamilyEntries v4Entries, FamilyEntries v6Entries, ListSource[] sources)
     {
         _v4 = v4;
         _v6 = v6;
@@ -62,7 +62,7 @@ internal sealed class IpRangeIndex
 
     public int SegmentCount => _v4.SegmentCount + _v6.SegmentCount;
 
-    public IReadOnlyList<IpSource> Sources => _sources;
+    public IReadOnlyList<ListSource> Sources => _sources;
 
     public bool TryMatchAll(IPAddress address, out IpMatchSet matches)
     {
@@ -96,7 +96,7 @@ internal sealed class IpRangeIndex
     public bool Contains(IPAddress address) => TryMatchAll(address, out _);
 
     /// <summary>The entries of one family in columns: first, last, source.</summary>
-    internal sealed class FamilyEntries(bool isIPv4, UInt128[]? wide, uint[]? narrow, int[] sources, IpSource[] sourceTable)
+    internal sealed class FamilyEntries(bool isIPv4, UInt128[]? wide, uint[]? narrow, int[] sources, ListSource[] sourceTable)
     {
         public int Count => sources.Length;
 
@@ -108,15 +108,15 @@ internal sealed class IpRangeIndex
 
     internal sealed class Builder
     {
-        private readonly List<IpSource> _sources = [];
+        private readonly List<ListSource> _sources = [];
         private readonly List<uint> _v4 = [];          // first, last pairs
         private readonly List<int> _v4Sources = [];
         private readonly List<UInt128> _v6 = [];
         private readonly List<int> _v6Sources = [];
 
-        public int AddSource(string name) => AddSource(new IpSource(name));
+        public int AddSource(string name) => AddSource(new ListSource(name));
 
-        public int AddSource(IpSource source)
+        public int AddSource(ListSource source)
         {
             _sources.Add(source);
             return _sources.Count - 1;
@@ -158,7 +158,7 @@ internal sealed class IpRangeIndex
             return new IpRangeIndex(v4Table, v6Table, v4Entries, v6Entries, sources);
         }
 
-        private static (RangeTable<T>, FamilyEntries) BuildFamily<T>(List<T> pairs, List<int> entrySources, IpSource[] sources, bool isIPv4)
+        private static (RangeTable<T>, FamilyEntries) BuildFamily<T>(List<T> pairs, List<int> entrySources, ListSource[] sources, bool isIPv4)
             where T : struct, System.Numerics.IBinaryInteger<T>, System.Numerics.IUnsignedNumber<T>
         {
             // Sort by (first, last, then insertion order) and keep each distinct (range, source) once.

@@ -37,10 +37,13 @@ internal sealed class EgressPolicy
         }
 
         // 1. The requested name.
-        if (snapshot.CheckName(target, target.Host) is { } nameDenied)
+        List<MatchRecord>? reported = null;
+        if (snapshot.CheckName(target, target.Host, out var hostReported) is { } nameDenied)
         {
             return nameDenied;
         }
+
+        AddReported(ref reported, hostReported);
 
         // 2. Resolve.
         var resolution = await _resolver.ResolveAsync(target.Host, cancellationToken).ConfigureAwait(false);
@@ -48,10 +51,12 @@ internal sealed class EgressPolicy
         // 3. The CNAME chain, even when resolution failed part-way.
         foreach (var alias in resolution.CanonicalNames)
         {
-            if (snapshot.CheckName(target, alias) is { } aliasDenied)
+            if (snapshot.CheckName(target, alias, out var aliasReported) is { } aliasDenied)
             {
                 return aliasDenied with { ResolvedAddresses = resolution.Addresses, CanonicalNames = resolution.CanonicalNames };
             }
+
+            AddReported(ref reported, aliasReported);
         }
 
         if (!resolution.Succeeded)
@@ -75,8 +80,23 @@ internal sealed class EgressPolicy
 
         // 4. Every address.
         var addresses = resolution.Addresses;
-        return WithAddresses(snapshot.CheckAddresses(target, addresses, out var matches), target, addresses, resolution.CanonicalNames)
+        var denied = snapshot.CheckAddresses(target, addresses, out var matches);
+        if (reported is not null)
+        {
+            reported.AddRange(matches ?? []);
+            matches = reported;
+        }
+
+        return WithAddresses(denied, target, addresses, resolution.CanonicalNames)
             ?? Allow(target, addresses, resolution.CanonicalNames, Order(addresses), matches);
+    }
+
+    private static void AddReported(ref List<MatchRecord>? reported, MatchRecord? record)
+    {
+        if (record is not null)
+        {
+            (reported ??= []).Add(record);
+        }
     }
 
     private static Decision? WithAddresses(Decision? denied, Target target, IReadOnlyList<IPAddress> addresses, IReadOnlyList<string> names) =>

@@ -112,7 +112,7 @@ internal static class PolicyLoader
         {
             if (!sources.TryGetValue(category, out var source))
             {
-                source = sources[category] = builder.AddSource(new IpSource(NonPublicRanges.ListName) { Category = category });
+                source = sources[category] = builder.AddSource(new ListSource(NonPublicRanges.ListName) { Category = category });
             }
 
             builder.Add(source, IpNetworkParser.Parse(cidr));

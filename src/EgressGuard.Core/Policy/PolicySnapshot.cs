@@ -34,11 +34,22 @@ internal sealed class PolicySnapshot
 
     public long Version { get; }
 
-    /// <summary>A deny decision when <paramref name="name"/> is on a domain list, else null.</summary>
-    public Decision? CheckName(Target target, string name)
+    /// <summary>
+    /// A deny decision when <paramref name="name"/> is on an enforcing domain list, else null; a
+    /// report-only match comes back in <paramref name="reported"/>.
+    /// </summary>
+    public Decision? CheckName(Target target, string name, out MatchRecord? reported)
     {
+        reported = null;
         if (!BadDomains.TryMatch(name, out var match))
         {
+            return null;
+        }
+
+        var record = new MatchRecord(match.Rule, match.Entry, name, match.Source.Category, match.Source.Version, match.Source.Mode);
+        if (match.Source.Mode == EnforcementMode.Report)
+        {
+            reported = record;
             return null;
         }
 
@@ -47,12 +58,13 @@ internal sealed class PolicySnapshot
             Action = DecisionAction.Deny,
             Reason = DecisionReasons.DomainList,
             Target = target,
-            Rule = match.Source,
+            Rule = match.Rule,
             Entry = match.Entry,
             MatchedName = name,
+            Matches = [record],
             Detail = name == target.Host
-                ? $"{name} is on {match.Source} (entry {match.Entry})"
-                : $"{target.Host} is an alias of {name}, which is on {match.Source} (entry {match.Entry})",
+                ? $"{name} is on {match.Rule} (entry {match.Entry})"
+                : $"{target.Host} is an alias of {name}, which is on {match.Rule} (entry {match.Entry})",
         };
     }
 

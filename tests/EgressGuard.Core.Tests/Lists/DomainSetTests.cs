@@ -34,7 +34,7 @@ public class DomainSetTests
         if (matches)
         {
             Assert.Equal(entry, match.Entry);
-            Assert.Equal("list:domains", match.Source);
+            Assert.Equal("list:domains", match.Rule);
         }
     }
 

@@ -82,8 +82,8 @@ public class IpRangeIndexTests
     public void TryMatchAll_OverlapsFromSeveralSources_AllReportedMostSpecificFirst()
     {
         var builder = new IpRangeIndex.Builder();
-        var drop = builder.AddSource(new IpSource("feed:spamhaus-drop") { Category = "hijacked", Version = "2025-04-15" });
-        var feodo = builder.AddSource(new IpSource("feed:feodo") { Category = "c2" });
+        var drop = builder.AddSource(new ListSource("feed:spamhaus-drop") { Category = "hijacked", Version = "2025-04-15" });
+        var feodo = builder.AddSource(new ListSource("feed:feodo") { Category = "c2" });
         var admin = builder.AddSource("list:admin");
         builder.Add(drop, R("198.51.100.0/24")).Add(feodo, R("198.51.100.66")).Add(admin, R("198.51.100.64/30"))
             .Add(feodo, R("198.51.100.66")); // duplicate line in a feed: counted once

@@ -159,7 +159,7 @@ public class EgressPolicyTests
     public async Task DecideAsync_ReportModeSource_AllowsWithWouldDeny()
     {
         var builder = new IpRangeIndex.Builder();
-        var report = builder.AddSource(new IpSource("feed:trial") { Mode = EnforcementMode.Report });
+        var report = builder.AddSource(new ListSource("feed:trial") { Mode = EnforcementMode.Report });
         builder.Add(report, IpNetworkParser.Parse("8.8.8.8"));
         var snapshot = new PolicySnapshot(builder.Build(), DomainSet.Empty, PolicyLoader.BuildGuard(), IpRangeIndex.Empty, 1);
         var resolver = new TableResolver();
@@ -176,7 +176,7 @@ public class EgressPolicyTests
     public async Task DecideAsync_AddressOnSeveralLists_AllMatchesInDecision()
     {
         var builder = new IpRangeIndex.Builder();
-        var a = builder.AddSource(new IpSource("feed:a") { Mode = EnforcementMode.Report });
+        var a = builder.AddSource(new ListSource("feed:a") { Mode = EnforcementMode.Report });
         var b = builder.AddSource("feed:b");
         builder.Add(a, IpNetworkParser.Parse("198.51.100.66")).Add(b, IpNetworkParser.Parse("198.51.100.0/24"));
         var snapshot = new PolicySnapshot(builder.Build(), DomainSet.Empty, null, IpRangeIndex.Empty, 1);

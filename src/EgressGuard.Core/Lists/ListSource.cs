@@ -11,7 +11,7 @@ internal enum EnforcementMode
 /// Where entries of an index come from: an admin list, a threat feed or the built-in guard, with
 /// the provenance a decision reports (label, category, feed version and load time).
 /// </summary>
-internal sealed record IpSource(string Name)
+internal sealed record ListSource(string Name)
 {
     /// <summary>Feed category, e.g. <c>c2</c>, <c>botnet</c>; null for admin lists.</summary>
     public string? Category { get; init; }
