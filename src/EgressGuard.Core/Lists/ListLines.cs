@@ -7,9 +7,9 @@ namespace EgressGuard.Lists;
 /// </summary>
 internal static class ListLines
 {
-    public static ReadOnlySpan<char> FirstToken(string line, int number)
+    public static ReadOnlySpan<char> FirstToken(ReadOnlySpan<char> line, int number)
     {
-        var text = line.AsSpan();
+        var text = line;
         if (number == 1 && text.StartsWith("\uFEFF"))
         {
             text = text[1..];
