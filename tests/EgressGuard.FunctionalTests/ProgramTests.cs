@@ -47,7 +47,7 @@ public sealed class ProgramTests
                 if (text.Contains("Loaded ", StringComparison.Ordinal) || DateTime.UtcNow > deadline || process.HasExited)
                 {
                     Assert.Contains($"listening on http://127.0.0.1:{port}", text);
-                    Assert.Contains("Loaded 31 bad-IP entries and 2 bad-domain entries", text);
+                    Assert.Contains("Loaded 580 bad-IP entries and 8 bad-domain entries", text);
                     break;
                 }
 

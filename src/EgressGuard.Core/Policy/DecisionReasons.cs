@@ -16,4 +16,6 @@ internal static class DecisionReasons
     public const string DnsTimeout = "dns-timeout";
     public const string DnsNoAddress = "dns-no-address";
     public const string DnsCnameChain = "dns-cname-chain";
+    public const string FeedUnavailable = "feed-unavailable";
+    public const string PolicyChanged = "policy-changed";
 }

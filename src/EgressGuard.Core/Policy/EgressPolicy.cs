@@ -29,6 +29,18 @@ internal sealed class EgressPolicy
     public async ValueTask<Decision> DecideAsync(Target target, CancellationToken cancellationToken)
     {
         var snapshot = _policy.Current;
+        if (snapshot.MissingRequiredFeeds.Count > 0)
+        {
+            return new Decision
+            {
+                Action = DecisionAction.Error,
+                Reason = DecisionReasons.FeedUnavailable,
+                Target = target,
+                Rule = "feed:" + snapshot.MissingRequiredFeeds[0],
+                Detail = $"required threat feed {string.Join(", ", snapshot.MissingRequiredFeeds)} has not loaded yet; egress is refused until it does (fail closed)",
+            };
+        }
+
         if (target.Literal is { } literal)
         {
             IPAddress[] literalAddresses = [literal];

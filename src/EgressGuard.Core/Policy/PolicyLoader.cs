@@ -5,6 +5,7 @@ namespace EgressGuard.Policy;
 
 /// <summary>What a load produced: the snapshot (null when anything was wrong), every error and warning, and counts.</summary>
 internal sealed record PolicyLoadResult(
+    AdminLists? Admin,
     PolicySnapshot? Snapshot,
     IReadOnlyList<string> Errors,
     IReadOnlyList<string> Warnings,
@@ -25,7 +26,8 @@ internal static class PolicyLoader
         var warnings = new List<string>();
         var summaries = new List<string>();
 
-        var ipBuilder = new IpRangeIndex.Builder();
+        var ipLists = new List<(ListSource, IReadOnlyList<IpRange>)>();
+        var domainLists = new List<(ListSource, IReadOnlyList<DomainPattern>)>();
         var ipEntries = 0;
         for (var i = 0; i < lists.Ip.Count; i++)
         {
@@ -39,17 +41,11 @@ internal static class PolicyLoader
             var (entries, fileErrors, fileWarnings) = IpListParser.Parse(reader, path);
             errors.AddRange(fileErrors.Select(e => e.ToString()));
             warnings.AddRange(fileWarnings.Select(w => w.ToString()));
-            var source = ipBuilder.AddSource(name);
-            foreach (var entry in entries)
-            {
-                ipBuilder.Add(source, entry);
-            }
-
+            ipLists.Add((new ListSource(name), entries));
             ipEntries += entries.Count;
             summaries.Add($"{name}: {entries.Count} IP entries from {path}");
         }
 
-        var domainBuilder = new DomainSet.Builder();
         var domainEntries = 0;
         for (var i = 0; i < lists.Domain.Count; i++)
         {
@@ -62,22 +58,17 @@ internal static class PolicyLoader
             using var reader = new StreamReader(path);
             var (entries, fileErrors) = DomainListParser.Parse(reader, path);
             errors.AddRange(fileErrors.Select(e => e.ToString()));
-            foreach (var entry in entries)
-            {
-                domainBuilder.Add(entry, name);
-            }
-
+            domainLists.Add((new ListSource(name), entries));
             domainEntries += entries.Count;
             summaries.Add($"{name}: {entries.Count} domain entries from {path}");
         }
 
-        var exemptBuilder = new IpRangeIndex.Builder();
-        var exemptSource = exemptBuilder.AddSource("guard:exempt");
+        var exempt = new List<IpRange>();
         for (var i = 0; i < guard.Exempt.Count; i++)
         {
             if (IpNetworkParser.TryParse(guard.Exempt[i], out var range, out var warning, out var error))
             {
-                exemptBuilder.Add(exemptSource, range);
+                exempt.Add(range);
                 if (warning is not null)
                 {
                     warnings.Add($"Guard:Exempt:{i}: {warning}");
@@ -91,19 +82,19 @@ internal static class PolicyLoader
 
         if (errors.Count > 0)
         {
-            return new PolicyLoadResult(null, errors, warnings, ipEntries, domainEntries, summaries);
+            return new PolicyLoadResult(null, null, errors, warnings, ipEntries, domainEntries, summaries);
         }
 
-        var snapshot = new PolicySnapshot(
-            ipBuilder.Build(),
-            domainBuilder.Build(),
-            guard.Enabled ? BuildGuard() : null,
-            exemptBuilder.Build(),
-            version);
-        return new PolicyLoadResult(snapshot, errors, warnings, ipEntries, domainEntries, summaries);
+        var admin = new AdminLists(ipLists, domainLists, exempt, guard.Enabled);
+        return new PolicyLoadResult(admin, PolicyComposer.Compose(admin, [], version), errors, warnings, ipEntries, domainEntries, summaries);
     }
 
-    public static IpRangeIndex BuildGuard()
+    private static readonly Lazy<IpRangeIndex> Guard = new(BuildGuardIndex);
+
+    /// <summary>The built-in non-public guard index (built once, shared by every snapshot).</summary>
+    public static IpRangeIndex BuildGuard() => Guard.Value;
+
+    private static IpRangeIndex BuildGuardIndex()
     {
         // One source per category, all named guard:non-public: the category says why (loopback, private…).
         var builder = new IpRangeIndex.Builder();

@@ -34,6 +34,9 @@ internal sealed class PolicySnapshot
 
     public long Version { get; }
 
+    /// <summary>Required feeds that have never loaded: while any is missing, every request is refused (fail closed).</summary>
+    public IReadOnlyList<string> MissingRequiredFeeds { get; init; } = [];
+
     /// <summary>
     /// A deny decision when <paramref name="name"/> is on an enforcing domain list, else null; a
     /// report-only match comes back in <paramref name="reported"/>.

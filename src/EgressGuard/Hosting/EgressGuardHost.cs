@@ -1,8 +1,11 @@
+using EgressGuard.Addressing;
 using EgressGuard.Dialing;
+using EgressGuard.Lists;
 using EgressGuard.Policy;
 using EgressGuard.Proxy;
 using EgressGuard.Resolution;
 using EgressGuard.Telemetry;
+using EgressGuard.ThreatFeeds;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
@@ -99,14 +102,51 @@ internal static class EgressGuardHost
         services.AddHttpForwarder();
         services.AddSingleton<DecisionLog>();
         services.AddHostedService(sp => sp.GetRequiredService<DecisionLog>());
+        services.AddSingleton<TunnelRegistry>();
         services.AddSingleton<ConnectGate>();
         services.AddSingleton<ForwardProxyHandler>();
+        return services;
+    }
+
+    private static IServiceCollection AddEgressGuardFeeds(this IServiceCollection services, EgressGuardSettings settings)
+    {
+        services.AddSingleton<IFeedFetcher, FeedFetcher>();
+        services.AddSingleton(sp =>
+        {
+            var paths = sp.GetRequiredService<ConfigPaths>();
+            var guard = settings.Policy.Admin!;
+            var excluded = guard.Exempt.Concat(settings.Hygiene.Exclude.Select(IpNetworkParser.Parse));
+            var knownGood = settings.Hygiene.KnownGood.Select(IpNetworkParser.Parse).ToList();
+            foreach (var file in settings.Hygiene.KnownGoodFiles)
+            {
+                using var reader = new StreamReader(paths.Resolve(file));
+                knownGood.AddRange(IpListParser.Parse(reader, file).Entries);
+            }
+
+            return new FeedHygiene(settings.Hygiene, excluded, knownGood);
+        });
+        services.AddSingleton(sp =>
+        {
+            var paths = sp.GetRequiredService<ConfigPaths>();
+            return new FeedManager(
+                settings.Feeds,
+                sp.GetRequiredService<FeedHygiene>(),
+                sp.GetRequiredService<IFeedFetcher>(),
+                new FeedCache(Path.Combine(paths.Resolve(settings.Data.Directory), "feeds")),
+                paths.BaseDirectory,
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger("EgressGuard.ThreatFeeds"));
+        });
+        services.AddSingleton(sp => new FeedScheduler(sp.GetRequiredService<FeedManager>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new PolicyRecomposer(settings.Policy.Admin!, sp.GetRequiredService<FeedManager>(), sp.GetRequiredService<PolicyHolder>()));
+        services.AddHostedService<FeedRefreshService>();
         return services;
     }
 
     private static IServiceCollection AddEgressGuardPolicy(this IServiceCollection services, EgressGuardSettings settings)
     {
         services.AddSingleton(new PolicyHolder(settings.Policy.Snapshot!));
+        services.AddEgressGuardFeeds(settings);
         services.AddSingleton<IPolicySource>(sp => sp.GetRequiredService<PolicyHolder>());
         services.AddSingleton<DnsClientResolver>(_ => new DnsClientResolver(settings.Dns));
         services.AddSingleton<IResolver>(sp => new CachingResolver(sp.GetRequiredService<DnsClientResolver>(), settings.Dns, sp.GetRequiredService<TimeProvider>()));

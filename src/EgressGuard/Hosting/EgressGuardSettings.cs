@@ -4,6 +4,7 @@ using EgressGuard.Policy;
 using EgressGuard.Proxy;
 using EgressGuard.Resolution;
 using EgressGuard.Telemetry;
+using EgressGuard.ThreatFeeds;
 
 namespace EgressGuard.Hosting;
 
@@ -25,6 +26,10 @@ internal sealed class EgressGuardSettings
 
     public DataOptions Data { get; private init; } = new();
 
+    public List<FeedOptions> Feeds { get; private init; } = [];
+
+    public HygieneOptions Hygiene { get; private init; } = new();
+
     public required IPEndPoint ListenEndpoint { get; init; }
 
     public required PolicyLoadResult Policy { get; init; }
@@ -38,6 +43,8 @@ internal sealed class EgressGuardSettings
         var lists = Bind<ListsOptions>(configuration, ListsOptions.Section, errors);
         var log = Bind<LogOptions>(configuration, LogOptions.Section, errors);
         var data = Bind<DataOptions>(configuration, DataOptions.Section, errors);
+        var feeds = BindList<FeedOptions>(configuration, "Feeds", errors);
+        var hygiene = BindHygiene(configuration, errors);
 
         if (!IPEndPoint.TryParse(proxy.Listen, out var listen) || listen.Port == 0 && !proxy.Listen.EndsWith(":0", StringComparison.Ordinal))
         {
@@ -88,6 +95,8 @@ internal sealed class EgressGuardSettings
             }
         }
 
+        FeedValidation.Validate(feeds, hygiene, paths, errors);
+
         var policy = PolicyLoader.Load(lists, guard, paths.BaseDirectory, version: 1);
         errors.AddRange(policy.Errors);
         if (errors.Count > 0)
@@ -103,6 +112,8 @@ internal sealed class EgressGuardSettings
             Lists = lists,
             Log = log,
             Data = data,
+            Feeds = feeds,
+            Hygiene = hygiene,
             ListenEndpoint = listen,
             Policy = policy,
         };
@@ -119,6 +130,50 @@ internal sealed class EgressGuardSettings
         catch (InvalidOperationException ex)
         {
             // The binder names the key and the type: "Failed to convert configuration value at 'Proxy:HeadTimeout' to type 'System.TimeSpan'."
+            errors.Add(ex.Message + (ex.InnerException is { } inner ? " " + inner.Message : string.Empty));
+        }
+
+        return options;
+    }
+
+    private static List<T> BindList<T>(IConfiguration configuration, string section, List<string> errors)
+        where T : new()
+    {
+        var list = new List<T>();
+        foreach (var child in configuration.GetSection(section).GetChildren())
+        {
+            var item = new T();
+            try
+            {
+                child.Bind(item);
+            }
+            catch (InvalidOperationException ex)
+            {
+                errors.Add(ex.Message + (ex.InnerException is { } inner ? " " + inner.Message : string.Empty));
+            }
+
+            list.Add(item);
+        }
+
+        return list;
+    }
+
+    /// <summary>Binds <c>Hygiene</c>; a configured KnownGood list replaces the built-in one instead of adding to it.</summary>
+    private static HygieneOptions BindHygiene(IConfiguration configuration, List<string> errors)
+    {
+        var section = configuration.GetSection(HygieneOptions.Section);
+        var options = new HygieneOptions();
+        if (section.GetSection(nameof(HygieneOptions.KnownGood)).Exists())
+        {
+            options.KnownGood.Clear();
+        }
+
+        try
+        {
+            section.Bind(options);
+        }
+        catch (InvalidOperationException ex)
+        {
             errors.Add(ex.Message + (ex.InnerException is { } inner ? " " + inner.Message : string.Empty));
         }
 

@@ -1,4 +1,6 @@
+using EgressGuard.Policy;
 using EgressGuard.Resolution;
+using EgressGuard.ThreatFeeds;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
@@ -19,10 +21,24 @@ internal static partial class StartupSummary
         var policy = settings.Policy;
         var listening = string.Join(", ", addresses);
         LogStarted(logger, listening, paths.ConfigFile ?? "(none: built-in defaults)");
-        LogLoaded(logger, policy.IpEntries, policy.DomainEntries, settings.Guard.Enabled ? "on" : "OFF", settings.Guard.Exempt.Count == 0 ? "none" : string.Join(", ", settings.Guard.Exempt));
+        var snapshot = app.Services.GetRequiredService<IPolicySource>().Current;
+        LogLoaded(logger, snapshot.BadIps.EntryCount, snapshot.BadDomains.Count, settings.Guard.Enabled ? "on" : "OFF", settings.Guard.Exempt.Count == 0 ? "none" : string.Join(", ", settings.Guard.Exempt));
         foreach (var summary in policy.ListSummaries)
         {
             LogList(logger, summary);
+        }
+
+        foreach (var feed in app.Services.GetRequiredService<FeedManager>().States)
+        {
+            var status = feed.Loaded
+                ? $"feed:{feed.Name}: {feed.EntryCount} entries ({FeedFormats.Name(feed.Format)}, {feed.Mode.ToString().ToLowerInvariant()}, every {feed.Options.Interval}) from {feed.Options.Source}"
+                : $"feed:{feed.Name}: not loaded yet ({feed.LastError ?? "first fetch pending"}) from {feed.Options.Source}";
+            LogList(logger, status);
+        }
+
+        if (snapshot.MissingRequiredFeeds.Count > 0)
+        {
+            LogFailClosed(logger, string.Join(", ", snapshot.MissingRequiredFeeds));
         }
 
         foreach (var warning in policy.Warnings)
@@ -39,7 +55,7 @@ internal static partial class StartupSummary
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "EgressGuard listening on {Addresses} (config {ConfigFile})")]
     private static partial void LogStarted(ILogger logger, string addresses, string configFile);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Loaded {IpEntries} bad-IP entries and {DomainEntries} bad-domain entries; non-public guard {Guard}, exempt: {Exempt}")]
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Loaded {IpEntries} bad-IP entries and {DomainEntries} bad-domain entries (lists and feeds); non-public guard {Guard}, exempt: {Exempt}")]
     private static partial void LogLoaded(ILogger logger, int ipEntries, int domainEntries, string guard, string exempt);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "  {Summary}")]
@@ -47,6 +63,9 @@ internal static partial class StartupSummary
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "List: {Warning}")]
     private static partial void LogListWarning(ILogger logger, string warning);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Required feed(s) {Feeds} not loaded: refusing all requests with 503 until they load")]
+    private static partial void LogFailClosed(ILogger logger, string feeds);
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "DNS servers: {Servers}; decision log: {DecisionLog}")]
     private static partial void LogDns(ILogger logger, string servers, string decisionLog);

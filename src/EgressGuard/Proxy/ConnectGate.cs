@@ -33,9 +33,13 @@ internal sealed partial class ConnectGate
     private readonly TimeProvider _timeProvider;
     private readonly ProxyOptions _options;
     private readonly ILogger<ConnectGate> _logger;
+    private readonly TunnelRegistry _tunnels;
+    private readonly IPolicySource _policySource;
 
-    public ConnectGate(EgressPolicy policy, Dialer dialer, DecisionLog log, TimeProvider timeProvider, IOptions<ProxyOptions> options, ILogger<ConnectGate> logger)
+    public ConnectGate(EgressPolicy policy, IPolicySource policySource, Dialer dialer, DecisionLog log, TunnelRegistry tunnels, TimeProvider timeProvider, IOptions<ProxyOptions> options, ILogger<ConnectGate> logger)
     {
+        _tunnels = tunnels;
+        _policySource = policySource;
         _policy = policy;
         _dialer = dialer;
         _log = log;
@@ -139,6 +143,7 @@ internal sealed partial class ConnectGate
             // 3. Decide. Not bound to ConnectionClosed: Kestrel fires it on the client's FIN, and a
             // client may send its head, its first bytes and a FIN at once. DNS and connect are bounded
             // by their own timeouts.
+            var policyVersion = _policySource.Current.Version;
             var decision = await _policy.DecideAsync(head.Target, CancellationToken.None);
             exchange.Decision = decision;
             if (!decision.IsAllowed)
@@ -166,7 +171,23 @@ internal sealed partial class ConnectGate
             // 5. Established; pump.
             await connection.Transport.Output.WriteAsync(Established, CancellationToken.None);
             using var pump = new TunnelPump(connection.Transport, upstream, _options.IdleTimeout, _timeProvider);
-            var tunnel = await pump.RunAsync();
+            var registration = _tunnels.Register(exchange, pump);
+            if (_policySource.Current is { } current && current.Version != policyVersion)
+            {
+                // The policy changed between the decision and the registration: check again.
+                _tunnels.Enforce(registration, current);
+            }
+
+            TunnelResult tunnel;
+            try
+            {
+                tunnel = await pump.RunAsync();
+            }
+            finally
+            {
+                _tunnels.Unregister(registration);
+            }
+
             exchange.BytesUp = tunnel.BytesUp;
             exchange.BytesDown = tunnel.BytesDown;
             exchange.ErrorType ??= tunnel.ErrorType;

@@ -44,6 +44,7 @@ internal sealed class ProxyResponse
         {
             DecisionReasons.BadRequest => 400,
             DecisionReasons.DnsTimeout => 504,
+            DecisionReasons.FeedUnavailable => 503,
             _ => 502,
         },
     };
@@ -140,6 +141,7 @@ internal sealed class ProxyResponse
         405 => "Method Not Allowed",
         408 => "Request Timeout",
         502 => "Bad Gateway",
+        503 => "Service Unavailable",
         504 => "Gateway Timeout",
         _ => "Error",
     };

@@ -79,6 +79,9 @@ internal sealed class TunnelPump : IDisposable
         }
     }
 
+    /// <summary>Closes both sides now (policy change, shutdown); <paramref name="errorType"/> goes to the log line.</summary>
+    public void Close(string errorType) => Abort(errorType);
+
     private void Touch() => Volatile.Write(ref _lastActivity, _timeProvider.GetTimestamp());
 
     private void Abort(string? errorType)

@@ -104,6 +104,13 @@ internal static class DecisionLogFormatter
         json.WriteNumber(LogFields.StatusCode, x.Status);
         WriteIfNotNull(json, LogFields.ErrorType, x.ErrorType);
         WriteIfNotNull(json, LogFields.Detail, d?.Detail);
+        if (x.ClosedBy is { } closedBy)
+        {
+            json.WriteString(LogFields.ClosedByReason, closedBy.Reason);
+            WriteIfNotNull(json, LogFields.ClosedByRule, closedBy.Rule);
+            WriteIfNotNull(json, LogFields.ClosedByEntry, closedBy.Entry);
+        }
+
         json.WriteNumber(LogFields.BytesUp, x.BytesUp);
         json.WriteNumber(LogFields.BytesDown, x.BytesDown);
         json.WriteNumber(LogFields.DurationMs, Math.Round(x.Duration.TotalMilliseconds, 3));

@@ -33,6 +33,9 @@ internal static class LogFields
     public const string Detail = "egressguard.detail";
     public const string Matches = "egressguard.matches";
     public const string WouldDeny = "egressguard.would_deny";
+    public const string ClosedByReason = "egressguard.closed_by.reason";
+    public const string ClosedByRule = "egressguard.closed_by.rule";
+    public const string ClosedByEntry = "egressguard.closed_by.entry";
     public const string BytesUp = "egressguard.bytes_up";
     public const string BytesDown = "egressguard.bytes_down";
     public const string DurationMs = "egressguard.duration_ms";

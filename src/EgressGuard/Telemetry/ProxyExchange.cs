@@ -41,4 +41,7 @@ internal sealed class ProxyExchange
     public long BytesDown { get; set; }
 
     public TimeSpan Duration { get; set; }
+
+    /// <summary>For a tunnel closed because the policy changed: the decision that closed it.</summary>
+    public Decision? ClosedBy { get; set; }
 }

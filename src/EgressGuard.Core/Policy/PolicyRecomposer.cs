@@ -1,0 +1,42 @@
+using EgressGuard.ThreatFeeds;
+
+namespace EgressGuard.Policy;
+
+/// <summary>
+/// Recomposes the policy whenever a feed's data changes and swaps it in, then tells whoever
+/// watches (the tunnel registry cuts live tunnels that the new policy denies). Compositions are
+/// serialised so that a slower build can never overwrite a newer one.
+/// </summary>
+internal sealed class PolicyRecomposer
+{
+    private readonly AdminLists _admin;
+    private readonly FeedManager _feeds;
+    private readonly PolicyHolder _holder;
+    private readonly Lock _gate = new();
+    private long _version;
+
+    public PolicyRecomposer(AdminLists admin, FeedManager feeds, PolicyHolder holder)
+    {
+        _admin = admin;
+        _feeds = feeds;
+        _holder = holder;
+        _version = holder.Current.Version;
+        feeds.Changed += _ => Recompose();
+    }
+
+    /// <summary>Raised after a new snapshot is in force.</summary>
+    public event Action<PolicySnapshot>? PolicyChanged;
+
+    public PolicySnapshot Recompose()
+    {
+        PolicySnapshot snapshot;
+        lock (_gate)
+        {
+            snapshot = PolicyComposer.Compose(_admin, _feeds.States, ++_version);
+            _holder.Swap(snapshot);
+        }
+
+        PolicyChanged?.Invoke(snapshot);
+        return snapshot;
+    }
+}

@@ -1,0 +1,72 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace EgressGuard.ThreatFeeds;
+
+/// <summary>
+/// The last good download of each feed on disk (<c>Data:Directory/feeds/NAME.feed</c> plus
+/// <c>NAME.json</c> with its validators and fetch time), written atomically (temp file, flush,
+/// rename), so that a restart with the feed server down starts with the last good data.
+/// </summary>
+internal sealed class FeedCache
+{
+    private readonly string _directory;
+
+    public FeedCache(string directory) => _directory = directory;
+
+    public sealed record Entry(string Text, string? ETag, DateTimeOffset? LastModified, DateTimeOffset FetchedAt);
+
+    public async Task SaveAsync(string name, Entry entry, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(_directory);
+        await WriteAtomicAsync(Path.Combine(_directory, name + ".feed"), entry.Text, cancellationToken).ConfigureAwait(false);
+        var meta = JsonSerializer.Serialize(new Dictionary<string, string?>
+        {
+            ["etag"] = entry.ETag,
+            ["lastModified"] = entry.LastModified?.ToString("O", CultureInfo.InvariantCulture),
+            ["fetchedAt"] = entry.FetchedAt.ToString("O", CultureInfo.InvariantCulture),
+        });
+        await WriteAtomicAsync(Path.Combine(_directory, name + ".json"), meta, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Entry? TryLoad(string name)
+    {
+        var feedPath = Path.Combine(_directory, name + ".feed");
+        var metaPath = Path.Combine(_directory, name + ".json");
+        if (!File.Exists(feedPath) || !File.Exists(metaPath))
+        {
+            return null;
+        }
+
+        try
+        {
+            var meta = JsonSerializer.Deserialize<Dictionary<string, string?>>(File.ReadAllText(metaPath)) ?? [];
+            return new Entry(
+                File.ReadAllText(feedPath),
+                meta.GetValueOrDefault("etag"),
+                Parse(meta.GetValueOrDefault("lastModified")),
+                Parse(meta.GetValueOrDefault("fetchedAt")) ?? File.GetLastWriteTimeUtc(feedPath));
+        }
+        catch (Exception ex) when (ex is IOException or JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static DateTimeOffset? Parse(string? text) =>
+        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var value) ? value : null;
+
+    private static async Task WriteAtomicAsync(string path, string text, CancellationToken cancellationToken)
+    {
+        var temp = path + ".tmp";
+        await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        await using (var writer = new StreamWriter(stream))
+        {
+            await writer.WriteAsync(text.AsMemory(), cancellationToken).ConfigureAwait(false);
+            await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temp, path, overwrite: true);
+    }
+}

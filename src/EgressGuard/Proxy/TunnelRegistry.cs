@@ -1,0 +1,79 @@
+using System.Collections.Concurrent;
+using EgressGuard.Policy;
+using EgressGuard.Telemetry;
+
+namespace EgressGuard.Proxy;
+
+/// <summary>
+/// The live CONNECT tunnels. When a new policy is swapped in (feed refresh, list or rule change),
+/// every tunnel is checked again, its requested name and CNAMEs and the address it is connected
+/// to: one the new policy denies is closed at once, and its decision line says which rule did it.
+/// pfBlockerNG cuts every live connection when a feed changes; this cuts only the ones that must go.
+/// </summary>
+internal sealed partial class TunnelRegistry
+{
+    private readonly ConcurrentDictionary<long, ActiveTunnel> _tunnels = new();
+    private readonly ILogger<TunnelRegistry> _logger;
+    private long _next;
+
+    public TunnelRegistry(ILogger<TunnelRegistry> logger) => _logger = logger;
+
+    public int Count => _tunnels.Count;
+
+    public long Register(ProxyExchange exchange, TunnelPump pump)
+    {
+        var id = Interlocked.Increment(ref _next);
+        _tunnels[id] = new ActiveTunnel(exchange, pump);
+        return id;
+    }
+
+    public void Unregister(long id) => _tunnels.TryRemove(id, out _);
+
+    /// <summary>Re-checks every tunnel against <paramref name="snapshot"/>; returns how many were closed.</summary>
+    public int Enforce(PolicySnapshot snapshot)
+    {
+        var closed = 0;
+        foreach (var (_, tunnel) in _tunnels)
+        {
+            closed += Check(tunnel, snapshot) ? 1 : 0;
+        }
+
+        return closed;
+    }
+
+    /// <summary>Re-checks one tunnel: for a tunnel registered while a new policy was being swapped in.</summary>
+    public void Enforce(long id, PolicySnapshot snapshot)
+    {
+        if (_tunnels.TryGetValue(id, out var tunnel))
+        {
+            Check(tunnel, snapshot);
+        }
+    }
+
+    private bool Check(ActiveTunnel tunnel, PolicySnapshot snapshot)
+    {
+        var decision = tunnel.Exchange.Decision;
+        if (decision?.Target is not { } target || tunnel.Exchange.Dialed is not { } dialed)
+        {
+            return false;
+        }
+
+        var denied = snapshot.CheckName(target, target.Host, out _)
+            ?? decision.CanonicalNames.Select(n => snapshot.CheckName(target, n, out _)).FirstOrDefault(d => d is not null)
+            ?? snapshot.CheckAddresses(target, [dialed.Address], out _);
+        if (denied is null)
+        {
+            return false;
+        }
+
+        tunnel.Exchange.ClosedBy = denied;
+        tunnel.Pump.Close(DecisionReasons.PolicyChanged);
+        LogTunnelClosed(_logger, target.ToString(), dialed.ToString(), denied.Rule ?? denied.Reason, denied.Entry ?? "-");
+        return true;
+    }
+
+    private sealed record ActiveTunnel(ProxyExchange Exchange, TunnelPump Pump);
+
+    [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Closed live tunnel to {Target} ({Dialed}): now denied by {Rule} (entry {Entry})")]
+    private static partial void LogTunnelClosed(ILogger logger, string target, string dialed, string rule, string entry);
+}
