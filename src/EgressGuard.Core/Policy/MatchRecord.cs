@@ -8,6 +8,9 @@ namespace EgressGuard.Policy;
 /// </summary>
 internal sealed record MatchRecord(string Rule, string Entry, string Matched, string? Category, string? Version, EnforcementMode Mode)
 {
+    /// <summary>When the source's data in force was fetched (feeds).</summary>
+    public DateTimeOffset? LoadedAt { get; init; }
+
     public static MatchRecord From(IpMatch match, string matched) =>
-        new(match.Rule, match.Entry.ToString(), matched, match.Category, match.Source.Version, match.Source.Mode);
+        new(match.Rule, match.Entry.ToString(), matched, match.Category, match.Source.Version, match.Source.Mode) { LoadedAt = match.Source.LoadedAt };
 }

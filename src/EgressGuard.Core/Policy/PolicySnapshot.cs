@@ -49,7 +49,7 @@ internal sealed class PolicySnapshot
             return null;
         }
 
-        var record = new MatchRecord(match.Rule, match.Entry, name, match.Source.Category, match.Source.Version, match.Source.Mode);
+        var record = new MatchRecord(match.Rule, match.Entry, name, match.Source.Category, match.Source.Version, match.Source.Mode) { LoadedAt = match.Source.LoadedAt };
         if (match.Source.Mode == EnforcementMode.Report)
         {
             reported = record;

@@ -79,6 +79,11 @@ internal static class DecisionLogFormatter
                 json.WriteString("address", m.Matched);
                 WriteIfNotNull(json, "category", m.Category);
                 WriteIfNotNull(json, "version", m.Version);
+                if (m.LoadedAt is { } loadedAt)
+                {
+                    json.WriteString("loaded_at", loadedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
+                }
+
                 json.WriteString("mode", m.Mode == EnforcementMode.Report ? "report" : "enforce");
                 json.WriteEndObject();
             }

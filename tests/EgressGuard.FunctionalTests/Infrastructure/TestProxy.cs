@@ -28,6 +28,8 @@ public sealed class TestProxy : IAsyncDisposable
 
     public string Url => $"http://127.0.0.1:{Port}";
 
+    public IServiceProvider Services => _app.Services;
+
     public static async Task<TestProxy> StartAsync(string dnsServer, string badIps, string badDomains, params string[] overrides)
     {
         var directory = Path.Combine(Path.GetTempPath(), "egressguard-tests", Guid.NewGuid().ToString("N"));
