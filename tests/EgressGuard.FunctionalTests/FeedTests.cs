@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using EgressGuard.FunctionalTests.Infrastructure;
+using EgressGuard.Policy;
 using EgressGuard.ThreatFeeds;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -47,14 +48,18 @@ public sealed class FeedTests : IAsyncLifetime
         return (await raw.ReadHeadAsync()).Head;
     }
 
-    private static async Task WaitLoadedAsync(FeedManager feeds, string name)
+    /// <summary>Waits (bounded) until the feed has loaded and the policy in force includes it.</summary>
+    private static async Task WaitLoadedAsync(TestProxy proxy, string name)
     {
-        for (var i = 0; i < 200 && !feeds.Get(name).Loaded; i++)
+        var feeds = Feeds(proxy);
+        var policy = proxy.Services.GetRequiredService<IPolicySource>();
+        bool Ready() => feeds.Get(name).Loaded && policy.Current.BadIps.Sources.Any(s => s.Name == "feed:" + name);
+        for (var i = 0; i < 200 && !Ready(); i++)
         {
             await Task.Delay(25);
         }
 
-        Assert.True(feeds.Get(name).Loaded, feeds.Get(name).LastError);
+        Assert.True(Ready(), feeds.Get(name).LastError);
     }
 
     [Fact]
@@ -63,7 +68,7 @@ public sealed class FeedTests : IAsyncLifetime
         _feed.Body = List("127.0.0.90", 99);
         await using var proxy = await StartProxyAsync();
         var feeds = Feeds(proxy);
-        await WaitLoadedAsync(feeds, "test-c2");
+        await WaitLoadedAsync(proxy, "test-c2");
 
         var denied = await ConnectAsync(proxy, $"127.0.0.90:{_listed.Port}");
         Assert.StartsWith("HTTP/1.1 403", denied);
@@ -107,7 +112,7 @@ public sealed class FeedTests : IAsyncLifetime
         _feed.Body = List("127.0.0.90", 9);
         await using (var first = await StartProxyAsync())
         {
-            await WaitLoadedAsync(Feeds(first), "test-c2");
+            await WaitLoadedAsync(first, "test-c2");
         }
 
         _feed.Mode = FeedServerMode.ServerError;
@@ -124,7 +129,7 @@ public sealed class FeedTests : IAsyncLifetime
         _feed.Body = List("127.0.0.91", 9);
         await using var proxy = await StartProxyAsync();
         var feeds = Feeds(proxy);
-        await WaitLoadedAsync(feeds, "test-c2");
+        await WaitLoadedAsync(proxy, "test-c2");
 
         using var raw = await RawClient.ConnectAsync(proxy.Port);
         await raw.SendAsync($"CONNECT 127.0.0.90:{_listed.Port} HTTP/1.1\r\n\r\n");
@@ -160,7 +165,7 @@ public sealed class FeedTests : IAsyncLifetime
     {
         _feed.Body = List("127.0.0.90", 9);
         await using var proxy = await StartProxyAsync("--Feeds:0:Mode=report");
-        await WaitLoadedAsync(Feeds(proxy), "test-c2");
+        await WaitLoadedAsync(proxy, "test-c2");
 
         using (var raw = await RawClient.ConnectAsync(proxy.Port))
         {
