@@ -9,7 +9,7 @@ public class BuildBenchmarks
 {
     private string _text = null!;
 
-    [Params(1_000_000)]
+    [Params(1_000_000, 10_000_000)]
     public int Lines { get; set; }
 
     [GlobalSetup]

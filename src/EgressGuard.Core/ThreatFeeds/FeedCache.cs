@@ -29,6 +29,37 @@ internal sealed class FeedCache
         await WriteAtomicAsync(Path.Combine(_directory, name + ".json"), meta, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Writes every feed's status to <c>feeds/status.json</c> (entries, last success, last attempt,
+    /// last error, age), for monitoring that reads files.
+    /// </summary>
+    public Task WriteStatusAsync(IReadOnlyList<FeedState> states, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(_directory);
+        var status = states.Select(s => new Dictionary<string, object?>
+        {
+            ["name"] = s.Name,
+            ["source"] = s.Options.Source,
+            ["format"] = FeedFormats.Name(s.Format),
+            ["mode"] = s.Mode.ToString().ToLowerInvariant(),
+            ["loaded"] = s.Loaded,
+            ["entries"] = s.EntryCount,
+            ["version"] = s.Version,
+            ["loadedAt"] = s.LoadedAt,
+            ["ageSeconds"] = s.LoadedAt is { } at ? (long)(now - at).TotalSeconds : null,
+            ["fromCache"] = s.FromCache,
+            ["lastAttempt"] = s.LastAttempt,
+            ["lastSuccess"] = s.LastSuccess,
+            ["lastError"] = s.LastError,
+            ["consecutiveFailures"] = s.ConsecutiveFailures,
+            ["unreadableLines"] = s.Invalid,
+            ["hygiene"] = s.Hygiene.ToString(),
+        });
+        return WriteAtomicAsync(Path.Combine(_directory, "status.json"), JsonSerializer.Serialize(status, StatusJson), cancellationToken);
+    }
+
+    private static readonly JsonSerializerOptions StatusJson = new() { WriteIndented = true };
+
     public Entry? TryLoad(string name)
     {
         var feedPath = Path.Combine(_directory, name + ".feed");

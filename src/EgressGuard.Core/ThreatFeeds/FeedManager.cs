@@ -13,7 +13,7 @@ namespace EgressGuard.ThreatFeeds;
 /// 6. raises <see cref="Changed"/> so that the policy is recomposed.
 /// Any failure keeps the last good data in force and is recorded in the feed's status.
 /// </summary>
-internal sealed partial class FeedManager
+internal sealed partial class FeedManager : IDisposable
 {
     private readonly Dictionary<string, int> _index;
     private readonly FeedState[] _states;
@@ -24,6 +24,7 @@ internal sealed partial class FeedManager
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim[] _refreshLocks;
+    private readonly SemaphoreSlim _statusLock = new(1, 1);
 
     public FeedManager(IReadOnlyList<FeedOptions> feeds, FeedHygiene hygiene, IFeedFetcher fetcher, FeedCache? cache, string baseDirectory, TimeProvider time, ILogger logger)
     {
@@ -81,13 +82,39 @@ internal sealed partial class FeedManager
     {
         var gate = _refreshLocks[_index[name]];
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        FeedState result;
         try
         {
-            return await RefreshLockedAsync(name, cancellationToken).ConfigureAwait(false);
+            result = await RefreshLockedAsync(name, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             gate.Release();
+        }
+
+        await WriteStatusAsync(cancellationToken).ConfigureAwait(false);
+        return result;
+    }
+
+    private async Task WriteStatusAsync(CancellationToken cancellationToken)
+    {
+        if (_cache is null)
+        {
+            return;
+        }
+
+        await _statusLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _cache.WriteStatusAsync(States, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            LogCacheWriteFailed(_logger, "status", ex.Message);
+        }
+        finally
+        {
+            _statusLock.Release();
         }
     }
 
@@ -195,6 +222,15 @@ internal sealed partial class FeedManager
         Set(state.Name, failed);
         LogFailed(_logger, state.Name, error, state.Loaded ? $"keeping {state.EntryCount} entries from {state.LoadedAt:u}" : "feed has never loaded");
         return failed;
+    }
+
+    public void Dispose()
+    {
+        _statusLock.Dispose();
+        foreach (var gate in _refreshLocks)
+        {
+            gate.Dispose();
+        }
     }
 
     private void Set(string name, FeedState state) => Volatile.Write(ref _states[_index[name]], state);

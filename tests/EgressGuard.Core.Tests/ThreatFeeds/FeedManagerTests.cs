@@ -96,7 +96,7 @@ public class FeedManagerTests
     [MemberData(nameof(BadDownloads))]
     public async Task Refresh_BadDownload_LastGoodKeptAndErrorReported(string name, string body)
     {
-        var (manager, fetcher, _, _) = Create();
+        var (manager, fetcher, _, cacheDir) = Create();
         fetcher.Next.Enqueue(Text(Ips(100)));
         await manager.RefreshAsync("test", default);
         fetcher.Next.Enqueue(body.Length == 0 ? FetchResult.Failure("HTTP 500 Internal Server Error") : Text(body));
@@ -107,6 +107,9 @@ public class FeedManagerTests
 
         Assert.True(100 == state.EntryCount, name);
         Assert.NotNull(state.LastError);
+        var status = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(cacheDir, "status.json"))).RootElement[0];
+        Assert.Equal(state.LastError, status.GetProperty("lastError").GetString());
+        Assert.Equal(100, status.GetProperty("entries").GetInt32());
         Assert.Equal(1, state.ConsecutiveFailures);
         Assert.Equal(0, changes);
     }
