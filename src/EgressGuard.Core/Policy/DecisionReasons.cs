@@ -17,5 +17,7 @@ internal static class DecisionReasons
     public const string DnsNoAddress = "dns-no-address";
     public const string DnsCnameChain = "dns-cname-chain";
     public const string FeedUnavailable = "feed-unavailable";
+    public const string Rule = "rule";
+    public const string DefaultDeny = "default-deny";
     public const string PolicyChanged = "policy-changed";
 }

@@ -1,33 +1,83 @@
 using System.Net;
 using System.Net.Sockets;
 using EgressGuard.Addressing;
+using EgressGuard.Identity;
 using EgressGuard.Resolution;
 
 namespace EgressGuard.Policy;
 
 /// <summary>
-/// Decides a destination, in this order:
-/// 1. the requested name against the domain lists (before any DNS query: a listed C2 name is never looked up);
-/// 2. resolve (unless an IP literal); a failure is an error decision naming the DNS error;
-/// 3. every CNAME of the chain against the domain lists;
-/// 4. every address (and embedded IPv4) against the bad-IP lists, then the non-public guard;
-/// 5. allow, with the checked addresses in dial order.
+/// Decides a destination for a client, in this order:
+/// 1. fail closed while a required feed has never loaded;
+/// 2. the requested name through the ordered list (before any DNS query: a denied name is never looked up);
+/// 3. resolve (unless an IP literal); a failure is an error decision naming the DNS error;
+/// 4. every CNAME of the chain through the list;
+/// 5. every address (and the IPv4 embedded in it) through the list;
+/// 6. any subject denied → deny; else allowed, unless no entry allowed anything and the default is deny;
+///    the checked addresses are approved in dial order.
 /// </summary>
 internal sealed class EgressPolicy
 {
     private readonly IPolicySource _policy;
     private readonly IResolver _resolver;
     private readonly AddressPreference _preference;
+    private readonly TimeProvider _time;
 
-    public EgressPolicy(IPolicySource policy, IResolver resolver, AddressPreference preference)
+    public EgressPolicy(IPolicySource policy, IResolver resolver, AddressPreference preference, TimeProvider? time = null)
     {
         _policy = policy;
         _resolver = resolver;
         _preference = preference;
+        _time = time ?? TimeProvider.System;
     }
 
-    public async ValueTask<Decision> DecideAsync(Target target, CancellationToken cancellationToken)
+    public ValueTask<Decision> DecideAsync(Target target, CancellationToken cancellationToken) =>
+        DecideAsync(target, ClientIdentity.Unknown, cancellationToken);
+
+    public ValueTask<Decision> DecideAsync(Target target, ClientIdentity client, CancellationToken cancellationToken) =>
+        DecideCoreAsync(target, client, null, cancellationToken);
+
+    /// <summary>The same decision, resolving like a real request, with every entry considered; nothing is dialled.</summary>
+    public async Task<(Decision Decision, IReadOnlyList<ExplainStep> Steps)> ExplainAsync(Target target, ClientIdentity client, CancellationToken cancellationToken)
     {
+        var steps = new List<ExplainStep>();
+        var decision = await DecideCoreAsync(target, client, steps, cancellationToken).ConfigureAwait(false);
+        return (decision, steps);
+    }
+
+    /// <summary>
+    /// Re-checks an established connection against a new snapshot: its names and the address it is
+    /// connected to. Returns the deny, or null when it may stay.
+    /// </summary>
+    public static Decision? Recheck(PolicySnapshot snapshot, Decision decision, IPAddress dialed, ClientIdentity client, DateTimeOffset now)
+    {
+        var target = decision.Target!;
+        var context = new EvaluationContext(target, client, now);
+        if (target.Literal is null)
+        {
+            context.Names.Add(target.Host);
+            context.Names.AddRange(decision.CanonicalNames);
+        }
+
+        foreach (var name in context.Names)
+        {
+            if (snapshot.EvaluateName(name, context).Denied is { } nameDenied)
+            {
+                return nameDenied;
+            }
+        }
+
+        if (snapshot.EvaluateAddress(dialed, context).Denied is { } addressDenied)
+        {
+            return addressDenied;
+        }
+
+        return context.AllowedBy is null && !snapshot.Rules.DefaultAllow ? DefaultDeny(target, context) : null;
+    }
+
+    private async ValueTask<Decision> DecideCoreAsync(Target target, ClientIdentity client, List<ExplainStep>? trace, CancellationToken cancellationToken)
+    {
+        // 1. Fail closed.
         var snapshot = _policy.Current;
         if (snapshot.MissingRequiredFeeds.Count > 0)
         {
@@ -41,89 +91,106 @@ internal sealed class EgressPolicy
             };
         }
 
+        var context = new EvaluationContext(target, client, _time.GetUtcNow(), trace);
+        IReadOnlyList<IPAddress> addresses;
+        IReadOnlyList<string> names = [];
         if (target.Literal is { } literal)
         {
-            IPAddress[] literalAddresses = [literal];
-            return WithAddresses(snapshot.CheckAddresses(target, literalAddresses, out var literalMatches), target, literalAddresses, [])
-                ?? Allow(target, literalAddresses, [], literalAddresses, literalMatches);
+            addresses = [literal];
         }
-
-        // 1. The requested name.
-        List<MatchRecord>? reported = null;
-        if (snapshot.CheckName(target, target.Host, out var hostReported) is { } nameDenied)
+        else
         {
-            return nameDenied;
-        }
-
-        AddReported(ref reported, hostReported);
-
-        // 2. Resolve.
-        var resolution = await _resolver.ResolveAsync(target.Host, cancellationToken).ConfigureAwait(false);
-
-        // 3. The CNAME chain, even when resolution failed part-way.
-        foreach (var alias in resolution.CanonicalNames)
-        {
-            if (snapshot.CheckName(target, alias, out var aliasReported) is { } aliasDenied)
+            // 2. The requested name.
+            context.Names.Add(target.Host);
+            if (snapshot.EvaluateName(target.Host, context).Denied is { } nameDenied)
             {
-                return aliasDenied with { ResolvedAddresses = resolution.Addresses, CanonicalNames = resolution.CanonicalNames };
+                return nameDenied;
             }
 
-            AddReported(ref reported, aliasReported);
-        }
+            // 3. Resolve.
+            var resolution = await _resolver.ResolveAsync(target.Host, cancellationToken).ConfigureAwait(false);
+            names = resolution.CanonicalNames;
 
-        if (!resolution.Succeeded)
-        {
-            return new Decision
+            // 4. The CNAME chain, even when resolution failed part-way.
+            foreach (var alias in resolution.CanonicalNames)
             {
-                Action = DecisionAction.Error,
-                Reason = resolution.Error switch
+                context.Names.Add(alias);
+                if (snapshot.EvaluateName(alias, context).Denied is { } aliasDenied)
                 {
-                    ResolutionError.NxDomain => DecisionReasons.DnsNxDomain,
-                    ResolutionError.Timeout => DecisionReasons.DnsTimeout,
-                    ResolutionError.NoAddresses => DecisionReasons.DnsNoAddress,
-                    ResolutionError.CnameChain => DecisionReasons.DnsCnameChain,
-                    _ => DecisionReasons.DnsServerFailure,
-                },
-                Target = target,
-                CanonicalNames = resolution.CanonicalNames,
-                Detail = resolution.ErrorDetail,
-            };
+                    return aliasDenied with { ResolvedAddresses = resolution.Addresses, CanonicalNames = names };
+                }
+            }
+
+            if (!resolution.Succeeded)
+            {
+                return DnsFailure(target, resolution);
+            }
+
+            addresses = resolution.Addresses;
         }
 
-        // 4. Every address.
-        var addresses = resolution.Addresses;
-        var denied = snapshot.CheckAddresses(target, addresses, out var matches);
-        if (reported is not null)
+        // 5. Every address. When several are denied, the earliest entry of the list is reported:
+        //    a feed's C2 hit, not the guard's "non-public" for a second address.
+        Decision? denied = null;
+        var deniedAt = int.MaxValue;
+        foreach (var address in addresses)
         {
-            reported.AddRange(matches ?? []);
-            matches = reported;
+            var (_, addressDenied, position) = snapshot.EvaluateAddress(address, context);
+            if (addressDenied is not null && position < deniedAt)
+            {
+                (denied, deniedAt) = (addressDenied, position);
+            }
         }
 
-        return WithAddresses(denied, target, addresses, resolution.CanonicalNames)
-            ?? Allow(target, addresses, resolution.CanonicalNames, Order(addresses), matches);
+        if (denied is not null)
+        {
+            return denied with { ResolvedAddresses = addresses, CanonicalNames = names, Matches = context.Matches ?? denied.Matches };
+        }
+
+        // 6. The connection default, then allow.
+        if (context.AllowedBy is null && !snapshot.Rules.DefaultAllow)
+        {
+            return DefaultDeny(target, context) with { ResolvedAddresses = addresses, CanonicalNames = names };
+        }
+
+        return new Decision
+        {
+            Action = DecisionAction.Allow,
+            Reason = DecisionReasons.Allowed,
+            Target = target,
+            Rule = context.AllowedBy,
+            ResolvedAddresses = addresses,
+            CanonicalNames = names,
+            Approved = Order(addresses),
+            Matches = context.Matches ?? [],
+            WouldDeny = context.WouldDeny,
+        };
     }
 
-    private static void AddReported(ref List<MatchRecord>? reported, MatchRecord? record)
+    private static Decision DefaultDeny(Target target, EvaluationContext context) => new()
     {
-        if (record is not null)
-        {
-            (reported ??= []).Add(record);
-        }
-    }
-
-    private static Decision? WithAddresses(Decision? denied, Target target, IReadOnlyList<IPAddress> addresses, IReadOnlyList<string> names) =>
-        denied is null ? null : denied with { Target = target, ResolvedAddresses = addresses, CanonicalNames = names };
-
-    private static Decision Allow(Target target, IReadOnlyList<IPAddress> addresses, IReadOnlyList<string> names, IReadOnlyList<IPAddress> approved, List<MatchRecord>? matches) => new()
-    {
-        Action = DecisionAction.Allow,
-        Reason = DecisionReasons.Allowed,
+        Action = DecisionAction.Deny,
+        Reason = DecisionReasons.DefaultDeny,
         Target = target,
-        ResolvedAddresses = addresses,
-        CanonicalNames = names,
-        Approved = approved,
-        Matches = matches ?? [],
-        WouldDeny = matches?[0],
+        Rule = "default",
+        Matches = context.Matches ?? [],
+        Detail = $"no rule allows {target} and the default is deny",
+    };
+
+    private static Decision DnsFailure(Target target, Resolution.Resolution resolution) => new()
+    {
+        Action = DecisionAction.Error,
+        Reason = resolution.Error switch
+        {
+            ResolutionError.NxDomain => DecisionReasons.DnsNxDomain,
+            ResolutionError.Timeout => DecisionReasons.DnsTimeout,
+            ResolutionError.NoAddresses => DecisionReasons.DnsNoAddress,
+            ResolutionError.CnameChain => DecisionReasons.DnsCnameChain,
+            _ => DecisionReasons.DnsServerFailure,
+        },
+        Target = target,
+        CanonicalNames = resolution.CanonicalNames,
+        Detail = resolution.ErrorDetail,
     };
 
     private IReadOnlyList<IPAddress> Order(IReadOnlyList<IPAddress> addresses)

@@ -1,4 +1,5 @@
 using EgressGuard.Lists;
+using EgressGuard.Rules;
 using EgressGuard.ThreatFeeds;
 
 namespace EgressGuard.Policy;
@@ -10,7 +11,7 @@ namespace EgressGuard.Policy;
 /// </summary>
 internal static class PolicyComposer
 {
-    public static PolicySnapshot Compose(AdminLists admin, IReadOnlyList<FeedState> feeds, long version)
+    public static PolicySnapshot Compose(AdminLists admin, IReadOnlyList<FeedState> feeds, long version, RuleSet? rules = null)
     {
         var ips = new IpRangeIndex.Builder();
         foreach (var (source, ranges) in admin.Ip)
@@ -44,7 +45,7 @@ internal static class PolicyComposer
         var exempt = new IpRangeIndex.Builder();
         exempt.AddRange(exempt.AddSource("guard:exempt"), admin.Exempt);
         var missing = feeds.Where(f => f.Options.Required && !f.Loaded).Select(f => f.Name).ToList();
-        return new PolicySnapshot(ips.Build(), domains.Build(), admin.GuardEnabled ? PolicyLoader.BuildGuard() : null, exempt.Build(), version)
+        return new PolicySnapshot(ips.Build(), domains.Build(), admin.GuardEnabled ? PolicyLoader.BuildGuard() : null, exempt.Build(), version, rules)
         {
             MissingRequiredFeeds = missing,
         };

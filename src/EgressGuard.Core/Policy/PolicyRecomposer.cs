@@ -1,3 +1,4 @@
+using EgressGuard.Rules;
 using EgressGuard.ThreatFeeds;
 
 namespace EgressGuard.Policy;
@@ -14,10 +15,12 @@ internal sealed class PolicyRecomposer
     private readonly PolicyHolder _holder;
     private readonly Lock _gate = new();
     private long _version;
+    private RuleSet _rules;
 
-    public PolicyRecomposer(AdminLists admin, FeedManager feeds, PolicyHolder holder)
+    public PolicyRecomposer(AdminLists admin, FeedManager feeds, PolicyHolder holder, RuleSet? rules = null)
     {
         _admin = admin;
+        _rules = rules ?? holder.Current.Rules;
         _feeds = feeds;
         _holder = holder;
         _version = holder.Current.Version;
@@ -27,12 +30,35 @@ internal sealed class PolicyRecomposer
     /// <summary>Raised after a new snapshot is in force.</summary>
     public event Action<PolicySnapshot>? PolicyChanged;
 
+    /// <summary>The rules in force.</summary>
+    public RuleSet Rules
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _rules;
+            }
+        }
+    }
+
+    /// <summary>Swaps in a new rule set (reload or API edit) and recomposes.</summary>
+    public PolicySnapshot SetRules(RuleSet rules)
+    {
+        lock (_gate)
+        {
+            _rules = rules;
+        }
+
+        return Recompose();
+    }
+
     public PolicySnapshot Recompose()
     {
         PolicySnapshot snapshot;
         lock (_gate)
         {
-            snapshot = PolicyComposer.Compose(_admin, _feeds.States, ++_version);
+            snapshot = PolicyComposer.Compose(_admin, _feeds.States, ++_version, _rules);
             _holder.Swap(snapshot);
         }
 

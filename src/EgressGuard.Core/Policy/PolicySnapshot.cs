@@ -1,24 +1,39 @@
 using System.Net;
 using EgressGuard.Addressing;
 using EgressGuard.Lists;
+using EgressGuard.Rules;
 
 namespace EgressGuard.Policy;
 
+/// <summary>How the ordered list ended for one subject.</summary>
+internal enum SubjectOutcome
+{
+    /// <summary>No entry decided: the connection-level default applies.</summary>
+    NoMatch,
+    Allow,
+    Deny,
+}
+
 /// <summary>
-/// Everything a decision reads, frozen: the bad-IP index, the bad-domain set, the guard and its
-/// exemptions. Built off the request path, swapped atomically; each request reads one snapshot.
-/// Evaluation order, as an admin sees it: <c>deny list:*</c> (names, then addresses) →
-/// <c>deny guard:non-public</c> → <c>default allow</c>.
+/// Everything a decision reads, frozen: the ordered rules (admin rules and the built-in entries
+/// lists → feeds → guard → default, wherever the admin placed them), the one address index of
+/// every admin list and feed, the one name set, the guard and its exemptions. Built off the request
+/// path, swapped atomically; each request reads one snapshot.
+/// For the requested name, each CNAME and each resolved address the list is walked in order and
+/// the first matching entry decides that subject. Name matchers match names only, address
+/// matchers (CIDRs, lists, feeds, the guard) addresses only; a rule with both matches an address
+/// when the address and the connection's name both match.
 /// </summary>
 internal sealed class PolicySnapshot
 {
-    public PolicySnapshot(IpRangeIndex badIps, DomainSet badDomains, IpRangeIndex? guard, IpRangeIndex exempt, long version)
+    public PolicySnapshot(IpRangeIndex badIps, DomainSet badDomains, IpRangeIndex? guard, IpRangeIndex exempt, long version, RuleSet? rules = null)
     {
         BadIps = badIps;
         BadDomains = badDomains;
         Guard = guard;
         Exempt = exempt;
         Version = version;
+        Rules = rules ?? RuleSet.Default;
     }
 
     public static PolicySnapshot Empty { get; } = new(IpRangeIndex.Empty, DomainSet.Empty, null, IpRangeIndex.Empty, 0);
@@ -34,142 +49,297 @@ internal sealed class PolicySnapshot
 
     public long Version { get; }
 
+    public RuleSet Rules { get; }
+
     /// <summary>Required feeds that have never loaded: while any is missing, every request is refused (fail closed).</summary>
     public IReadOnlyList<string> MissingRequiredFeeds { get; init; } = [];
 
-    /// <summary>
-    /// A deny decision when <paramref name="name"/> is on an enforcing domain list, else null; a
-    /// report-only match comes back in <paramref name="reported"/>.
-    /// </summary>
-    public Decision? CheckName(Target target, string name, out MatchRecord? reported)
+    /// <summary>Walks the list for a name (the requested one or a CNAME). Returns the deny, if any.</summary>
+    public (SubjectOutcome Outcome, Decision? Denied) EvaluateName(string name, EvaluationContext context)
     {
-        reported = null;
-        if (!BadDomains.TryMatch(name, out var match))
+        var target = context.Target;
+        DomainMatch listed = default;
+        var isListed = BadDomains.TryMatch(name, out listed);
+        MatchRecord? record = isListed
+            ? new MatchRecord(listed.Rule, listed.Entry, name, listed.Source.Category, listed.Source.Version, listed.Source.Mode) { LoadedAt = listed.Source.LoadedAt }
+            : null;
+        if (record is not null)
         {
-            return null;
+            context.AddMatch(record);
         }
 
-        var record = new MatchRecord(match.Rule, match.Entry, name, match.Source.Category, match.Source.Version, match.Source.Mode) { LoadedAt = match.Source.LoadedAt };
-        if (match.Source.Mode == EnforcementMode.Report)
+        foreach (var rule in Rules.Rules)
         {
-            reported = record;
-            return null;
+            if (rule.Kind == RuleKind.Default)
+            {
+                context.Step(name, rule.Label, rule.Action, "not decided here: connection default");
+                break;
+            }
+
+            if (rule.Kind == RuleKind.Guard || (rule.Kind == RuleKind.User && !AppliesToNames(rule)))
+            {
+                continue;
+            }
+
+            if (rule.Kind == RuleKind.User && !rule.AppliesTo(target.Port, context.Client, context.Now))
+            {
+                context.Step(name, rule.Label, rule.Action, rule.IsExpired(context.Now) ? "expired" : "conditions not met");
+                continue;
+            }
+
+            var matched = rule.Kind switch
+            {
+                RuleKind.Lists => isListed && listed.Source.Name.StartsWith("list:", StringComparison.Ordinal),
+                RuleKind.Feeds => isListed && listed.Source.Name.StartsWith("feed:", StringComparison.Ordinal),
+                _ => rule.HasFeeds ? isListed && rule.NamesFeed(listed.Source) : rule.Names is null || rule.Names.TryMatch(name, out _),
+            };
+            if (!matched)
+            {
+                context.Step(name, rule.Label, rule.Action, "no match");
+                continue;
+            }
+
+            // Report mode (a report rule, or a report-mode feed under the feeds entry): note and walk on.
+            if (!rule.IsAllow && (rule.Mode == EnforcementMode.Report || (rule.Kind is RuleKind.Lists or RuleKind.Feeds && listed.Source.Mode == EnforcementMode.Report)))
+            {
+                context.WouldDeny ??= rule.Kind == RuleKind.User ? new MatchRecord(rule.Label, name, name, null, null, EnforcementMode.Report) : record;
+                context.Step(name, rule.Label, rule.Action, "would deny (report mode)");
+                continue;
+            }
+
+            context.Step(name, rule.Label, rule.Action, rule.IsAllow ? "allow" : "deny");
+            if (rule.IsAllow)
+            {
+                context.AllowedBy ??= rule.Label;
+                return (SubjectOutcome.Allow, null);
+            }
+
+            return (SubjectOutcome.Deny, rule.Kind == RuleKind.User ? DenyByRule(rule, context, name, null) : DenyByName(listed, record!, name, context));
         }
 
-        return new Decision
-        {
-            Action = DecisionAction.Deny,
-            Reason = DecisionReasons.DomainList,
-            Target = target,
-            Rule = match.Rule,
-            Entry = match.Entry,
-            MatchedName = name,
-            Matches = [record],
-            Detail = name == target.Host
-                ? $"{name} is on {match.Rule} (entry {match.Entry})"
-                : $"{target.Host} is an alias of {name}, which is on {match.Rule} (entry {match.Entry})",
-        };
+        return (SubjectOutcome.NoMatch, null);
     }
 
-    /// <summary>
-    /// Checks every address, and every IPv4 address embedded in one, list by list: a deny from a
-    /// bad-IP list or feed wins over a guard deny so that a C2 hit is never reported as
-    /// "non-public". Every matching entry is collected; entries of report-mode sources never deny
-    /// but are returned as <see cref="Decision.WouldDeny"/>. Returns the deny, or null plus the
-    /// matches seen when all addresses pass.
-    /// </summary>
-    public Decision? CheckAddresses(Target target, IReadOnlyList<IPAddress> addresses, out List<MatchRecord>? matches)
+    /// <summary>Walks the list for one resolved (or literal) address and the IPv4 addresses embedded in it.</summary>
+    /// <returns>The outcome, the deny if any, and the position of the deciding entry (to rank denies across addresses).</returns>
+    public (SubjectOutcome Outcome, Decision? Denied, int Position) EvaluateAddress(IPAddress address, EvaluationContext context)
     {
-        matches = null;
-        Decision? denied = null;
-        foreach (var address in addresses)
+        var position = -1;
+        var target = context.Target;
+        var embedded = AddressNormalizer.EmbeddedIPv4(address);
+        var listMatches = CollectListMatches(address, embedded, context);
+        var guardHit = MatchGuard(address, embedded, out var guardForm, out var guardMatch);
+
+        foreach (var rule in Rules.Rules)
         {
-            CollectListMatches(address, address, ref matches, ref denied, target);
-            foreach (var embedded in AddressNormalizer.EmbeddedIPv4(address))
+            position++;
+            if (rule.Kind == RuleKind.Default)
             {
-                CollectListMatches(address, embedded, ref matches, ref denied, target);
+                context.Step(address.ToString(), rule.Label, rule.Action, "not decided here: connection default");
+                break;
+            }
+
+            if (rule.Kind == RuleKind.User && !AppliesToAddresses(rule))
+            {
+                continue;
+            }
+
+            if (rule.Kind == RuleKind.User && !rule.AppliesTo(target.Port, context.Client, context.Now))
+            {
+                context.Step(address.ToString(), rule.Label, rule.Action, rule.IsExpired(context.Now) ? "expired" : "conditions not met");
+                continue;
+            }
+
+            (IpMatch Match, IPAddress Form)? hit = null;
+            var matched = false;
+            switch (rule.Kind)
+            {
+                case RuleKind.Lists:
+                case RuleKind.Feeds:
+                    var prefix = rule.Kind == RuleKind.Lists ? "list:" : "feed:";
+                    hit = FirstMatch(listMatches, m => m.Rule.StartsWith(prefix, StringComparison.Ordinal) && m.Source.Mode == EnforcementMode.Enforce);
+                    matched = hit is not null;
+                    if (!matched && FirstMatch(listMatches, m => m.Rule.StartsWith(prefix, StringComparison.Ordinal)) is { } reported)
+                    {
+                        context.WouldDeny ??= MatchRecord.From(reported.Match, reported.Form.ToString());
+                        context.Step(address.ToString(), rule.Label, rule.Action, "would deny (report-mode feed)", $"{reported.Match.Rule} {reported.Match.Entry}");
+                        continue;
+                    }
+
+                    break;
+                case RuleKind.Guard:
+                    matched = guardHit;
+                    break;
+                default:
+                    matched = rule.HasFeeds
+                        ? (hit = FirstMatch(listMatches, m => rule.NamesFeed(m.Source))) is not null
+                        : rule.Addresses is null || rule.MatchesAddress(address) || embedded.Any(rule.MatchesAddress);
+                    if (matched && rule.HasNames)
+                    {
+                        matched = context.Names.Any(n => rule.Names!.TryMatch(n, out _));
+                    }
+
+                    break;
+            }
+
+            if (!matched)
+            {
+                context.Step(address.ToString(), rule.Label, rule.Action, "no match");
+                continue;
+            }
+
+            if (!rule.IsAllow && rule.Mode == EnforcementMode.Report)
+            {
+                context.WouldDeny ??= new MatchRecord(rule.Label, address.ToString(), address.ToString(), null, null, EnforcementMode.Report);
+                context.Step(address.ToString(), rule.Label, rule.Action, "would deny (report mode)");
+                continue;
+            }
+
+            context.Step(address.ToString(), rule.Label, rule.Action, rule.IsAllow ? "allow" : "deny");
+            if (rule.IsAllow)
+            {
+                context.AllowedBy ??= rule.Label;
+                return (SubjectOutcome.Allow, null, position);
+            }
+
+            var denied = rule.Kind switch
+            {
+                RuleKind.Guard => DenyByGuard(address, guardForm!, guardMatch, context),
+                RuleKind.Lists or RuleKind.Feeds => DenyByList(address, hit!.Value.Form, hit.Value.Match, context),
+                _ => DenyByRule(rule, context, null, address),
+            };
+            return (SubjectOutcome.Deny, denied, position);
+        }
+
+        return (SubjectOutcome.NoMatch, null, position);
+    }
+
+    private static bool AppliesToNames(Rule rule) =>
+        rule.HasFeeds || (rule.HasNames && !rule.HasAddresses) || (!rule.HasNames && !rule.HasAddresses);
+
+    private static bool AppliesToAddresses(Rule rule) =>
+        rule.HasFeeds || rule.HasAddresses || !rule.HasNames;
+
+    private List<(IpMatch Match, IPAddress Form)>? CollectListMatches(IPAddress address, IPAddress[] embedded, EvaluationContext context)
+    {
+        List<(IpMatch, IPAddress)>? matches = null;
+        Collect(address);
+        foreach (var form in embedded)
+        {
+            Collect(form);
+        }
+
+        return matches;
+
+        void Collect(IPAddress form)
+        {
+            if (!BadIps.TryMatchAll(form, out var set))
+            {
+                return;
+            }
+
+            for (var i = 0; i < set.Count; i++)
+            {
+                var match = set[i];
+                (matches ??= []).Add((match, form));
+                context.AddMatch(MatchRecord.From(match, form.ToString()));
             }
         }
+    }
 
-        if (denied is not null)
+    private static (IpMatch Match, IPAddress Form)? FirstMatch(List<(IpMatch Match, IPAddress Form)>? matches, Func<IpMatch, bool> predicate)
+    {
+        foreach (var item in matches ?? [])
         {
-            return denied with { Matches = matches! };
-        }
-
-        if (Guard is null)
-        {
-            return null;
-        }
-
-        foreach (var address in addresses)
-        {
-            if (MatchGuard(address, out var form, out var match))
+            if (predicate(item.Match))
             {
-                return new Decision
-                {
-                    Action = DecisionAction.Deny,
-                    Reason = DecisionReasons.NonPublic,
-                    Target = target,
-                    Rule = NonPublicRanges.ListName,
-                    Entry = match.Entry.ToString(),
-                    MatchedAddress = form,
-                    Matches = matches ?? [],
-                    Detail = $"{Describe(address, form)} is {match.Category} ({match.Entry}), not a public address",
-                };
+                return item;
             }
         }
 
         return null;
     }
 
-    private void CollectListMatches(IPAddress address, IPAddress form, ref List<MatchRecord>? matches, ref Decision? denied, Target target)
+    private bool MatchGuard(IPAddress address, IPAddress[] embedded, out IPAddress? form, out IpMatch match)
     {
-        if (!BadIps.TryMatchAll(form, out var set))
+        form = null;
+        match = default;
+        if (Guard is null)
         {
-            return;
+            return false;
         }
 
-        for (var i = 0; i < set.Count; i++)
+        if (!Exempt.Contains(address) && Guard.TryMatch(address, out match))
         {
-            var match = set[i];
-            (matches ??= []).Add(MatchRecord.From(match, form.ToString()));
-            if (denied is null && match.Source.Mode == EnforcementMode.Enforce)
-            {
-                denied = new Decision
-                {
-                    Action = DecisionAction.Deny,
-                    Reason = DecisionReasons.IpList,
-                    Target = target,
-                    Rule = match.Rule,
-                    Entry = match.Entry.ToString(),
-                    MatchedAddress = form,
-                    Detail = $"{Describe(address, form)} is on {match.Rule} (entry {match.Entry})",
-                };
-            }
-        }
-    }
-
-    private static string Describe(IPAddress address, IPAddress form) =>
-        form.Equals(address) ? form.ToString() : $"{form} (embedded in {address})";
-
-    private bool MatchGuard(IPAddress address, out IPAddress form, out IpMatch match)
-    {
-        form = address;
-        if (!Exempt.Contains(address) && Guard!.TryMatch(address, out match))
-        {
+            form = address;
             return true;
         }
 
-        foreach (var embedded in AddressNormalizer.EmbeddedIPv4(address))
+        foreach (var e in embedded)
         {
-            if (!Exempt.Contains(embedded) && Guard!.TryMatch(embedded, out match))
+            if (!Exempt.Contains(e) && Guard.TryMatch(e, out match))
             {
-                form = embedded;
+                form = e;
                 return true;
             }
         }
 
-        match = default;
         return false;
     }
+
+    private static Decision DenyByName(DomainMatch listed, MatchRecord record, string name, EvaluationContext context) => new()
+    {
+        Action = DecisionAction.Deny,
+        Reason = DecisionReasons.DomainList,
+        Target = context.Target,
+        Rule = listed.Rule,
+        Entry = listed.Entry,
+        MatchedName = name,
+        Matches = context.Matches ?? [record],
+        Detail = name == context.Target.Host
+            ? $"{name} is on {listed.Rule} (entry {listed.Entry})"
+            : $"{context.Target.Host} is an alias of {name}, which is on {listed.Rule} (entry {listed.Entry})",
+    };
+
+    private static Decision DenyByList(IPAddress address, IPAddress form, IpMatch match, EvaluationContext context) => new()
+    {
+        Action = DecisionAction.Deny,
+        Reason = DecisionReasons.IpList,
+        Target = context.Target,
+        Rule = match.Rule,
+        Entry = match.Entry.ToString(),
+        MatchedAddress = form,
+        Matches = context.Matches ?? [],
+        Detail = $"{Describe(address, form)} is on {match.Rule} (entry {match.Entry})",
+    };
+
+    private static Decision DenyByGuard(IPAddress address, IPAddress form, IpMatch match, EvaluationContext context) => new()
+    {
+        Action = DecisionAction.Deny,
+        Reason = DecisionReasons.NonPublic,
+        Target = context.Target,
+        Rule = NonPublicRanges.ListName,
+        Entry = match.Entry.ToString(),
+        MatchedAddress = form,
+        Matches = context.Matches ?? [],
+        Detail = $"{Describe(address, form)} is {match.Category} ({match.Entry}), not a public address",
+    };
+
+    private static Decision DenyByRule(Rule rule, EvaluationContext context, string? name, IPAddress? address) => new()
+    {
+        Action = DecisionAction.Deny,
+        Reason = DecisionReasons.Rule,
+        Target = context.Target,
+        Rule = rule.Label,
+        Entry = name ?? address?.ToString(),
+        MatchedName = name,
+        MatchedAddress = address,
+        Matches = context.Matches ?? [],
+        Detail = $"{name ?? address?.ToString()} is denied by {rule.Label}"
+            + (rule.Definition.Comment is { Length: > 0 } comment ? $" ({comment})" : string.Empty)
+            + (rule.Definition.Ticket is { Length: > 0 } ticket ? $" [{ticket}]" : string.Empty),
+    };
+
+    private static string Describe(IPAddress address, IPAddress form) =>
+        form.Equals(address) ? form.ToString() : $"{form} (embedded in {address})";
 }

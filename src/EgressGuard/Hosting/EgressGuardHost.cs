@@ -150,7 +150,7 @@ internal static class EgressGuardHost
         services.AddSingleton<IPolicySource>(sp => sp.GetRequiredService<PolicyHolder>());
         services.AddSingleton<DnsClientResolver>(_ => new DnsClientResolver(settings.Dns));
         services.AddSingleton<IResolver>(sp => new CachingResolver(sp.GetRequiredService<DnsClientResolver>(), settings.Dns, sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(sp => new EgressPolicy(sp.GetRequiredService<IPolicySource>(), sp.GetRequiredService<IResolver>(), settings.Dns.Prefer));
+        services.AddSingleton(sp => new EgressPolicy(sp.GetRequiredService<IPolicySource>(), sp.GetRequiredService<IResolver>(), settings.Dns.Prefer, sp.GetRequiredService<TimeProvider>()));
         return services;
     }
 }

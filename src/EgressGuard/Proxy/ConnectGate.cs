@@ -144,7 +144,7 @@ internal sealed partial class ConnectGate
             // client may send its head, its first bytes and a FIN at once. DNS and connect are bounded
             // by their own timeouts.
             var policyVersion = _policySource.Current.Version;
-            var decision = await _policy.DecideAsync(head.Target, CancellationToken.None);
+            var decision = await _policy.DecideAsync(head.Target, exchange.Identity, CancellationToken.None);
             exchange.Decision = decision;
             if (!decision.IsAllowed)
             {

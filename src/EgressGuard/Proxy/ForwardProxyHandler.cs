@@ -110,7 +110,7 @@ internal sealed partial class ForwardProxyHandler
             exchange.Path = PathOnly(pathAndQuery);
 
             // 2. Decide.
-            var decision = await _policy.DecideAsync(target, context.RequestAborted);
+            var decision = await _policy.DecideAsync(target, exchange.Identity, context.RequestAborted);
             exchange.Decision = decision;
             if (!decision.IsAllowed)
             {

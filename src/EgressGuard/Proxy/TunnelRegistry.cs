@@ -16,7 +16,13 @@ internal sealed partial class TunnelRegistry
     private readonly ILogger<TunnelRegistry> _logger;
     private long _next;
 
-    public TunnelRegistry(ILogger<TunnelRegistry> logger) => _logger = logger;
+    private readonly TimeProvider _time;
+
+    public TunnelRegistry(TimeProvider time, ILogger<TunnelRegistry> logger)
+    {
+        _time = time;
+        _logger = logger;
+    }
 
     public int Count => _tunnels.Count;
 
@@ -58,9 +64,7 @@ internal sealed partial class TunnelRegistry
             return false;
         }
 
-        var denied = snapshot.CheckName(target, target.Host, out _)
-            ?? decision.CanonicalNames.Select(n => snapshot.CheckName(target, n, out _)).FirstOrDefault(d => d is not null)
-            ?? snapshot.CheckAddresses(target, [dialed.Address], out _);
+        var denied = EgressPolicy.Recheck(snapshot, decision, dialed.Address, tunnel.Exchange.Identity, _time.GetUtcNow());
         if (denied is null)
         {
             return false;

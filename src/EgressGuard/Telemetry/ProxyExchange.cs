@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using EgressGuard.Identity;
 using EgressGuard.Policy;
 
 namespace EgressGuard.Telemetry;
@@ -18,6 +19,11 @@ internal sealed class ProxyExchange
     public required string Method { get; init; }
 
     public IPEndPoint? Client { get; init; }
+
+    /// <summary>Who asked, as the policy sees it.</summary>
+    public ClientIdentity Identity => _identity ??= new ClientIdentity(Client?.Address);
+
+    private ClientIdentity? _identity;
 
     public ActivityTraceId TraceId { get; init; }
 

@@ -1,0 +1,42 @@
+using EgressGuard.Addressing;
+using EgressGuard.Identity;
+
+namespace EgressGuard.Policy;
+
+/// <summary>Everything one evaluation reads besides the snapshot, and what it collects on the way.</summary>
+internal sealed class EvaluationContext
+{
+    public EvaluationContext(Target target, ClientIdentity client, DateTimeOffset now, List<ExplainStep>? trace = null)
+    {
+        Target = target;
+        Client = client;
+        Now = now;
+        Trace = trace;
+    }
+
+    public Target Target { get; }
+
+    public ClientIdentity Client { get; }
+
+    public DateTimeOffset Now { get; }
+
+    /// <summary>Names of the connection (requested name and CNAMEs), for rules with both name and address matchers.</summary>
+    public List<string> Names { get; } = [];
+
+    /// <summary>Every list/feed entry seen, for the decision's provenance.</summary>
+    public List<MatchRecord>? Matches { get; set; }
+
+    /// <summary>The first report-mode deny that matched.</summary>
+    public MatchRecord? WouldDeny { get; set; }
+
+    /// <summary>Set when explaining: every entry considered, in order.</summary>
+    public List<ExplainStep>? Trace { get; }
+
+    /// <summary>The rule that explicitly allowed a subject, if any.</summary>
+    public string? AllowedBy { get; set; }
+
+    public void AddMatch(MatchRecord record) => (Matches ??= []).Add(record);
+
+    public void Step(string subject, string rule, string action, string result, string? detail = null) =>
+        Trace?.Add(new ExplainStep(subject, rule, action, result, detail));
+}

@@ -1,0 +1,119 @@
+using System.Net;
+using EgressGuard.Addressing;
+using EgressGuard.Identity;
+using EgressGuard.Lists;
+
+namespace EgressGuard.Rules;
+
+/// <summary>What kind of entry of the ordered list a rule is.</summary>
+internal enum RuleKind
+{
+    /// <summary>An admin's rule from rules.json.</summary>
+    User,
+
+    /// <summary>Deny what the admin lists (<c>Lists:*</c>) name.</summary>
+    Lists,
+
+    /// <summary>Deny what the enforcing threat feeds list.</summary>
+    Feeds,
+
+    /// <summary>Deny non-public addresses (the guard, minus <c>Guard:Exempt</c>).</summary>
+    Guard,
+
+    /// <summary>The connection-level fallback when no entry allowed or denied anything.</summary>
+    Default,
+}
+
+/// <summary>An inclusive port range.</summary>
+internal readonly record struct PortRange(int From, int To)
+{
+    public bool Contains(int port) => From <= port && port <= To;
+
+    public override string ToString() => From == To ? From.ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{From}-{To}";
+}
+
+/// <summary>
+/// A compiled, validated rule: matchers ready for the request path. Destination matchers are of
+/// two kinds: names (match the requested name and its CNAMEs) and addresses (match every resolved
+/// address); a rule with both matches an address when the address and the name both match.
+/// </summary>
+internal sealed class Rule
+{
+    public required string Id { get; init; }
+
+    public required RuleKind Kind { get; init; }
+
+    public bool IsAllow { get; init; }
+
+    public EnforcementMode Mode { get; init; } = EnforcementMode.Enforce;
+
+    public DateTimeOffset? Expires { get; init; }
+
+    public DomainSet? Names { get; init; }
+
+    public IpRangeIndex? Addresses { get; init; }
+
+    public IReadOnlyList<PortRange> Ports { get; init; } = [];
+
+    public IpRangeIndex? Sources { get; init; }
+
+    public IReadOnlyList<string> Users { get; init; } = [];
+
+    public IReadOnlyList<string> Groups { get; init; } = [];
+
+    public IReadOnlyList<string> Feeds { get; init; } = [];
+
+    /// <summary>The rule as written, for the API and explain output.</summary>
+    public required RuleDto Definition { get; init; }
+
+    public bool HasNames => Names is not null;
+
+    public bool HasAddresses => Addresses is not null;
+
+    public bool HasFeeds => Feeds.Count > 0;
+
+    /// <summary>The label decisions use: <c>rule:ID</c> for admin rules, the entry's own name for built-ins.</summary>
+    public string Label => Kind == RuleKind.User ? "rule:" + Id : Id;
+
+    public string Action => IsAllow ? "allow" : "deny";
+
+    public bool IsExpired(DateTimeOffset now) => Expires is { } expires && expires <= now;
+
+    /// <summary>The conditions besides the destination: port, client range, user, group, expiry.</summary>
+    public bool AppliesTo(int port, ClientIdentity client, DateTimeOffset now)
+    {
+        if (IsExpired(now))
+        {
+            return false;
+        }
+
+        if (Ports.Count > 0 && !Ports.Any(p => p.Contains(port)))
+        {
+            return false;
+        }
+
+        if (Sources is not null && (client.Address is null || !Sources.Contains(AddressNormalizer.Canonicalize(client.Address))))
+        {
+            return false;
+        }
+
+        if (Users.Count > 0 && (client.User is null || !Users.Contains(client.User, StringComparer.OrdinalIgnoreCase)))
+        {
+            return false;
+        }
+
+        if (Groups.Count > 0 && !client.GroupList.Any(g => Groups.Contains(g, StringComparer.OrdinalIgnoreCase)))
+        {
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Whether a feed source (name <c>feed:X</c>, category) is one this rule names.</summary>
+    public bool NamesFeed(ListSource source) =>
+        source.Name.StartsWith("feed:", StringComparison.Ordinal)
+        && Feeds.Any(f => f == "*" || string.Equals(f, source.Name[5..], StringComparison.OrdinalIgnoreCase) || string.Equals(f, source.Category, StringComparison.OrdinalIgnoreCase));
+
+    public bool MatchesAddress(IPAddress address) => Addresses!.Contains(address);
+}

@@ -1,0 +1,89 @@
+using System.Text.Json.Serialization;
+
+namespace EgressGuard.Rules;
+
+/// <summary>The rules file: <c>{ "rules": [ … ] }</c>, in evaluation order.</summary>
+internal sealed class RulesDocument
+{
+    [JsonPropertyName("rules")]
+    public List<RuleDto> Rules { get; set; } = [];
+}
+
+/// <summary>
+/// One rule as written in <c>rules.json</c> and exchanged by the admin API. Built-in entries
+/// (<c>lists</c>, <c>feeds</c>, <c>guard</c>, <c>default</c>) appear with <c>"builtin": true</c>
+/// so that an admin can see and move them.
+/// </summary>
+internal sealed class RuleDto
+{
+    [JsonPropertyName("id")]
+    public string? Id { get; set; }
+
+    [JsonPropertyName("builtin")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Builtin { get; set; }
+
+    /// <summary><c>allow</c> or <c>deny</c>.</summary>
+    [JsonPropertyName("action")]
+    public string? Action { get; set; }
+
+    /// <summary>CIDRs, addresses, ranges, or names (<c>example.com</c>, <c>*.example.com</c>, <c>.example.com</c>).</summary>
+    [JsonPropertyName("destinations")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<string>? Destinations { get; set; }
+
+    /// <summary>Ports or ranges: <c>"443"</c>, <c>"8000-8100"</c>.</summary>
+    [JsonPropertyName("ports")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<string>? Ports { get; set; }
+
+    /// <summary>Client CIDRs the rule applies to.</summary>
+    [JsonPropertyName("sources")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<string>? Sources { get; set; }
+
+    [JsonPropertyName("users")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<string>? Users { get; set; }
+
+    [JsonPropertyName("groups")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<string>? Groups { get; set; }
+
+    /// <summary>Feed names or categories: the rule matches an address or name those feeds list.</summary>
+    [JsonPropertyName("feeds")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<string>? Feeds { get; set; }
+
+    /// <summary><c>enforce</c> (default) or <c>report</c>.</summary>
+    [JsonPropertyName("mode")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Mode { get; set; }
+
+    [JsonPropertyName("expires")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DateTimeOffset? Expires { get; set; }
+
+    [JsonPropertyName("comment")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Comment { get; set; }
+
+    [JsonPropertyName("ticket")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Ticket { get; set; }
+
+    [JsonPropertyName("createdBy")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? CreatedBy { get; set; }
+
+    [JsonPropertyName("createdAt")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DateTimeOffset? CreatedAt { get; set; }
+
+    /// <summary>API only: index to insert at (0 = first). Not stored.</summary>
+    [JsonPropertyName("position")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Position { get; set; }
+
+    public RuleDto Clone() => (RuleDto)MemberwiseClone();
+}
