@@ -63,9 +63,20 @@ internal static class RuleCompiler
             }
         }
 
+        // Missing built-ins go at the end in their default order, before an explicit default.
+        var explicitDefault = rules.FindIndex(r => r.Kind == RuleKind.Default);
+        var insertAt = explicitDefault >= 0 ? explicitDefault : rules.Count;
         foreach (var id in BuiltinOrder.Where(id => !ids.Contains(id)))
         {
-            rules.Add(CompileBuiltin(new RuleDto { Id = id, Builtin = true, Action = id == DefaultId ? "allow" : null }, id, errors)!);
+            var builtin = CompileBuiltin(new RuleDto { Id = id, Builtin = true, Action = id == DefaultId ? "allow" : null }, id, errors)!;
+            if (id == DefaultId)
+            {
+                rules.Add(builtin);
+            }
+            else
+            {
+                rules.Insert(insertAt++, builtin);
+            }
         }
 
         // The default is the fallback: it must come last to mean anything.
