@@ -51,7 +51,8 @@ public sealed class ConfigurationTests
         // The repository's own sample, as `dotnet run --project src/EgressGuard` uses it (port overridden).
         var sample = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../config/egressguard.json"));
         Assert.True(File.Exists(sample), sample);
-        await using var app = EgressGuardHost.Build(["--config", sample, "--Proxy:Listen=127.0.0.1:0"]);
+        var data = Path.Combine(Path.GetTempPath(), "egressguard-tests", "sample-" + Guid.NewGuid().ToString("N"));
+        await using var app = EgressGuardHost.Build(["--config", sample, "--Proxy:Listen=127.0.0.1:0", "--Admin:Listen=127.0.0.1:0", $"--Data:Directory={data}"]);
         await app.StartAsync();
         var settings = app.Services.GetService(typeof(EgressGuardSettings)) as EgressGuardSettings;
         Assert.True(settings!.Policy.IpEntries > 0);

@@ -29,7 +29,8 @@ public sealed class ProgramTests
     public async Task Program_SampleConfigWithEnvironmentOverride_PrintsListenAddressAndEntryCount()
     {
         var port = ForwardingTests.FreeTcpPort();
-        using var process = Start(new Dictionary<string, string> { ["EGRESSGUARD__Proxy__Listen"] = $"127.0.0.1:{port}" }, "--config", SampleConfig);
+        var data = Path.Combine(Path.GetTempPath(), "egressguard-tests", "program-" + Guid.NewGuid().ToString("N"));
+        using var process = Start(new Dictionary<string, string> { ["EGRESSGUARD__Proxy__Listen"] = $"127.0.0.1:{port}" }, "--config", SampleConfig, "--Admin:Listen=127.0.0.1:0", $"--Data:Directory={data}");
         var stderr = new System.Text.StringBuilder();
         process.ErrorDataReceived += (_, e) => { lock (stderr) { stderr.AppendLine(e.Data); } };
         process.BeginErrorReadLine();

@@ -1,9 +1,11 @@
 using EgressGuard.Addressing;
+using EgressGuard.Admin;
 using EgressGuard.Dialing;
 using EgressGuard.Lists;
 using EgressGuard.Policy;
 using EgressGuard.Proxy;
 using EgressGuard.Resolution;
+using EgressGuard.Rules;
 using EgressGuard.Telemetry;
 using EgressGuard.ThreatFeeds;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -108,6 +110,39 @@ internal static class EgressGuardHost
         return services;
     }
 
+    private static IServiceCollection AddEgressGuardRulesAndAdmin(this IServiceCollection services, EgressGuardSettings settings)
+    {
+        services.AddSingleton(sp =>
+        {
+            var paths = sp.GetRequiredService<ConfigPaths>();
+            var store = new RulesStore(
+                paths.Resolve(settings.Rules.File),
+                Path.Combine(paths.Resolve(settings.Data.Directory), "rules-history"),
+                settings.Rules.HistoryLimit,
+                settings.IsKnownFeed,
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger("EgressGuard.Rules"));
+            store.LoadInitial();
+            store.Watch();
+            return store;
+        });
+        services.AddSingleton(new RecentDecisions(settings.Admin.RecentDecisions));
+        services.AddSingleton(sp =>
+        {
+            var paths = sp.GetRequiredService<ConfigPaths>();
+            return new AdminTokens(settings.Admin, paths, paths.Resolve(settings.Data.Directory));
+        });
+        services.AddSingleton(sp =>
+        {
+            var paths = sp.GetRequiredService<ConfigPaths>();
+            var file = settings.Admin.AuditFile is { Length: > 0 } f ? paths.Resolve(f) : Path.Combine(paths.Resolve(settings.Data.Directory), "audit.jsonl");
+            return new AuditLog(file, sp.GetRequiredService<DecisionLog>(), sp.GetRequiredService<TimeProvider>());
+        });
+        services.AddSingleton<AdminHost>();
+        services.AddHostedService(sp => sp.GetRequiredService<AdminHost>());
+        return services;
+    }
+
     private static IServiceCollection AddEgressGuardFeeds(this IServiceCollection services, EgressGuardSettings settings)
     {
         services.AddSingleton<IFeedFetcher, FeedFetcher>();
@@ -138,7 +173,13 @@ internal static class EgressGuardHost
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger("EgressGuard.ThreatFeeds"));
         });
         services.AddSingleton(sp => new FeedScheduler(sp.GetRequiredService<FeedManager>(), sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(sp => new PolicyRecomposer(settings.Policy.Admin!, sp.GetRequiredService<FeedManager>(), sp.GetRequiredService<PolicyHolder>()));
+        services.AddSingleton(sp =>
+        {
+            var store = sp.GetRequiredService<RulesStore>();
+            var recomposer = new PolicyRecomposer(settings.Policy.Admin!, sp.GetRequiredService<FeedManager>(), sp.GetRequiredService<PolicyHolder>(), store.Current);
+            store.Changed += rules => recomposer.SetRules(rules);
+            return recomposer;
+        });
         services.AddHostedService<FeedRefreshService>();
         return services;
     }
@@ -147,6 +188,7 @@ internal static class EgressGuardHost
     {
         services.AddSingleton(new PolicyHolder(settings.Policy.Snapshot!));
         services.AddEgressGuardFeeds(settings);
+        services.AddEgressGuardRulesAndAdmin(settings);
         services.AddSingleton<IPolicySource>(sp => sp.GetRequiredService<PolicyHolder>());
         services.AddSingleton<DnsClientResolver>(_ => new DnsClientResolver(settings.Dns));
         services.AddSingleton<IResolver>(sp => new CachingResolver(sp.GetRequiredService<DnsClientResolver>(), settings.Dns, sp.GetRequiredService<TimeProvider>()));

@@ -1,8 +1,10 @@
 using System.Net;
+using EgressGuard.Admin;
 using EgressGuard.Lists;
 using EgressGuard.Policy;
 using EgressGuard.Proxy;
 using EgressGuard.Resolution;
+using EgressGuard.Rules;
 using EgressGuard.Telemetry;
 using EgressGuard.ThreatFeeds;
 
@@ -30,6 +32,17 @@ internal sealed class EgressGuardSettings
 
     public HygieneOptions Hygiene { get; private init; } = new();
 
+    public RulesOptions Rules { get; private init; } = new();
+
+    public AdminOptions Admin { get; private init; } = new();
+
+    /// <summary>The admin listener's endpoint, or null when disabled.</summary>
+    public IPEndPoint? AdminEndpoint { get; private init; }
+
+    /// <summary>Names and categories of every configured feed, for rules that name feeds.</summary>
+    public bool IsKnownFeed(string name) =>
+        Feeds.Any(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase) || string.Equals(f.Category, name, StringComparison.OrdinalIgnoreCase));
+
     public required IPEndPoint ListenEndpoint { get; init; }
 
     public required PolicyLoadResult Policy { get; init; }
@@ -45,6 +58,8 @@ internal sealed class EgressGuardSettings
         var data = Bind<DataOptions>(configuration, DataOptions.Section, errors);
         var feeds = BindList<FeedOptions>(configuration, "Feeds", errors);
         var hygiene = BindHygiene(configuration, errors);
+        var rules = Bind<RulesOptions>(configuration, RulesOptions.Section, errors);
+        var admin = Bind<AdminOptions>(configuration, AdminOptions.Section, errors);
 
         if (!IPEndPoint.TryParse(proxy.Listen, out var listen) || listen.Port == 0 && !proxy.Listen.EndsWith(":0", StringComparison.Ordinal))
         {
@@ -96,6 +111,20 @@ internal sealed class EgressGuardSettings
         }
 
         FeedValidation.Validate(feeds, hygiene, paths, errors);
+        var adminEndpoint = AdminValidation.Validate(admin, listen, paths, errors);
+        if (rules.HistoryLimit is < 1 or > 1000)
+        {
+            errors.Add($"Rules:HistoryLimit = '{rules.HistoryLimit}': between 1 and 1000");
+        }
+
+        // The rules file is validated here so that a bad file stops the start with every error.
+        var rulesPath = paths.Resolve(rules.File);
+        if (File.Exists(rulesPath))
+        {
+            var probe = new RulesStore(rulesPath, Path.GetTempPath(), 1, name => feeds.Any(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase) || string.Equals(f.Category, name, StringComparison.OrdinalIgnoreCase)), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+            errors.AddRange(probe.LoadInitial().Errors.Select(e => e.StartsWith(rulesPath, StringComparison.Ordinal) ? e : $"{rulesPath}: {e}"));
+            probe.Dispose();
+        }
 
         var policy = PolicyLoader.Load(lists, guard, paths.BaseDirectory, version: 1);
         errors.AddRange(policy.Errors);
@@ -114,6 +143,9 @@ internal sealed class EgressGuardSettings
             Data = data,
             Feeds = feeds,
             Hygiene = hygiene,
+            Rules = rules,
+            Admin = admin,
+            AdminEndpoint = adminEndpoint,
             ListenEndpoint = listen,
             Policy = policy,
         };

@@ -14,19 +14,29 @@ namespace EgressGuard.Telemetry;
 /// </summary>
 internal sealed partial class DecisionLog : BackgroundService
 {
-    private readonly Channel<ProxyExchange> _queue = Channel.CreateUnbounded<ProxyExchange>(
+    private readonly Channel<object> _queue = Channel.CreateUnbounded<object>(
         new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
 
     private readonly string? _path;
     private readonly ILogger<DecisionLog> _logger;
 
-    public DecisionLog(IOptions<LogOptions> options, ConfigPaths paths, ILogger<DecisionLog> logger)
+    private readonly RecentDecisions _recent;
+
+    public DecisionLog(IOptions<LogOptions> options, ConfigPaths paths, RecentDecisions recent, ILogger<DecisionLog> logger)
     {
+        _recent = recent;
         _path = string.IsNullOrEmpty(options.Value.DecisionFile) ? null : paths.Resolve(options.Value.DecisionFile);
         _logger = logger;
     }
 
-    public void Write(ProxyExchange exchange) => _queue.Writer.TryWrite(exchange);
+    public void Write(ProxyExchange exchange)
+    {
+        _recent.Add(exchange);
+        _queue.Writer.TryWrite(exchange);
+    }
+
+    /// <summary>Writes a non-request event (audit, alert) as its own line in the same log.</summary>
+    public void WriteEvent(LogEvent logEvent) => _queue.Writer.TryWrite(logEvent);
 
     public override Task StopAsync(CancellationToken cancellationToken)
     {
@@ -48,9 +58,17 @@ internal sealed partial class DecisionLog : BackgroundService
         {
             try
             {
-                while (reader.TryRead(out var exchange))
+                while (reader.TryRead(out var item))
                 {
-                    DecisionLogFormatter.Write(json, exchange);
+                    if (item is ProxyExchange exchange)
+                    {
+                        DecisionLogFormatter.Write(json, exchange);
+                    }
+                    else
+                    {
+                        ((LogEvent)item).Write(json);
+                    }
+
                     await json.FlushAsync(CancellationToken.None).ConfigureAwait(false);
                     json.Reset();
                     buffered.WriteByte((byte)'\n');

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using EgressGuard.Hosting;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EgressGuard.FunctionalTests.Infrastructure;
 
@@ -30,6 +31,24 @@ public sealed class TestProxy : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    /// <summary>The admin API token every test proxy is configured with.</summary>
+    public const string AdminToken = "test-admin-token-0123456789";
+
+    /// <summary>The admin API's address (its own listener).</summary>
+    public string AdminUrl => Services.GetRequiredService<EgressGuard.Admin.AdminHost>().Url!;
+
+    /// <summary>An HttpClient for the admin API, with the token unless told otherwise.</summary>
+    public HttpClient CreateAdminClient(string? token = AdminToken)
+    {
+        var client = new HttpClient { BaseAddress = new Uri(AdminUrl), Timeout = TimeSpan.FromSeconds(20) };
+        if (token is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return client;
+    }
+
     public static async Task<TestProxy> StartAsync(string dnsServer, string badIps, string badDomains, params string[] overrides)
     {
         var directory = Path.Combine(Path.GetTempPath(), "egressguard-tests", Guid.NewGuid().ToString("N"));
@@ -47,6 +66,7 @@ public sealed class TestProxy : IAsyncDisposable
                 Domain = new[] { new { Path = "bad-domains.txt", Name = "test-bad-domains" } },
             },
             Log = new { DecisionFile = "decisions.jsonl" },
+            Admin = new { Listen = "127.0.0.1:0", Token = AdminToken },
         };
         var configPath = Path.Combine(directory, "egressguard.json");
         File.WriteAllText(configPath, JsonSerializer.Serialize(config));

@@ -1,0 +1,59 @@
+using System.Text;
+using System.Text.Json;
+using EgressGuard.Telemetry;
+
+namespace EgressGuard.Admin;
+
+/// <summary>
+/// Every change to the rules — who (the token's name), when, what, before and after — as JSON
+/// lines in the audit file and as an <c>"event": "audit"</c> line in the decision log.
+/// </summary>
+internal sealed class AuditLog
+{
+    private readonly string _path;
+    private readonly DecisionLog _decisionLog;
+    private readonly TimeProvider _time;
+    private readonly Lock _gate = new();
+
+    public AuditLog(string path, DecisionLog decisionLog, TimeProvider time)
+    {
+        _path = path;
+        _decisionLog = decisionLog;
+        _time = time;
+    }
+
+    public string Path => _path;
+
+    public void Record(string actor, string action, string? ruleId, object? before, object? after, long? version)
+    {
+        var entry = new LogEvent("audit", _time.GetUtcNow(), new Dictionary<string, object?>
+        {
+            ["actor"] = actor,
+            ["action"] = action,
+            ["rule"] = ruleId,
+            ["rules_version"] = version,
+            ["before"] = before,
+            ["after"] = after,
+        });
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            entry.Write(json);
+        }
+
+        buffer.WriteByte((byte)'\n');
+        lock (_gate)
+        {
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(_path)!);
+            using var file = new FileStream(_path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+            file.Write(buffer.GetBuffer(), 0, (int)buffer.Length);
+            file.Flush(flushToDisk: true);
+        }
+
+        _decisionLog.WriteEvent(entry);
+    }
+
+    /// <summary>The audit lines, newest last (for tests and the API).</summary>
+    public IReadOnlyList<string> ReadAll() =>
+        File.Exists(_path) ? File.ReadAllLines(_path, Encoding.UTF8) : [];
+}
