@@ -8,6 +8,11 @@ if (args is ["--version"])
     return 0;
 }
 
+if (args is ["rules", ..])
+{
+    return await EgressGuard.Cli.RulesCommand.RunAsync(args[1..], Console.Out, Console.Error);
+}
+
 WebApplication app;
 try
 {
