@@ -138,6 +138,7 @@ internal static class EgressGuardHost
             var file = settings.Admin.AuditFile is { Length: > 0 } f ? paths.Resolve(f) : Path.Combine(paths.Resolve(settings.Data.Directory), "audit.jsonl");
             return new AuditLog(file, sp.GetRequiredService<DecisionLog>(), sp.GetRequiredService<TimeProvider>());
         });
+        services.AddHostedService<RuleExpiryReporter>();
         services.AddSingleton<AdminHost>();
         services.AddHostedService(sp => sp.GetRequiredService<AdminHost>());
         return services;
