@@ -8,6 +8,11 @@ if (args is ["--version"])
     return 0;
 }
 
+if (args is ["users", ..])
+{
+    return EgressGuard.Cli.UsersCommand.Run(args[1..], Console.In, Console.Out, Console.Error, interactive: !Console.IsInputRedirected);
+}
+
 if (args is ["rules", ..])
 {
     return await EgressGuard.Cli.RulesCommand.RunAsync(args[1..], Console.Out, Console.Error);

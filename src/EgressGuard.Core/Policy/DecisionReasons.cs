@@ -18,6 +18,9 @@ internal static class DecisionReasons
     public const string DnsCnameChain = "dns-cname-chain";
     public const string FeedUnavailable = "feed-unavailable";
     public const string Rule = "rule";
+    public const string UntrustedClient = "untrusted-client";
+    public const string AuthRequired = "auth-required";
+    public const string AuthThrottled = "auth-throttled";
     public const string DefaultDeny = "default-deny";
     public const string PolicyChanged = "policy-changed";
 }

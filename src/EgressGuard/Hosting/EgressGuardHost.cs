@@ -1,6 +1,7 @@
 using EgressGuard.Addressing;
 using EgressGuard.Admin;
 using EgressGuard.Dialing;
+using EgressGuard.Identity;
 using EgressGuard.Lists;
 using EgressGuard.Policy;
 using EgressGuard.Proxy;
@@ -104,6 +105,12 @@ internal static class EgressGuardHost
         services.AddHttpForwarder();
         services.AddSingleton<DecisionLog>();
         services.AddHostedService(sp => sp.GetRequiredService<DecisionLog>());
+        services.AddSingleton(sp => new ProxyAuthenticator(
+            settings.Auth,
+            sp.GetRequiredService<ConfigPaths>().Resolve(settings.Auth.UsersFile),
+            settings.TrustedClients,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("EgressGuard.Identity")));
         services.AddSingleton<TunnelRegistry>();
         services.AddSingleton<ConnectGate>();
         services.AddSingleton<ForwardProxyHandler>();

@@ -1,5 +1,7 @@
 using System.Net;
+using EgressGuard.Addressing;
 using EgressGuard.Admin;
+using EgressGuard.Identity;
 using EgressGuard.Lists;
 using EgressGuard.Policy;
 using EgressGuard.Proxy;
@@ -36,6 +38,11 @@ internal sealed class EgressGuardSettings
 
     public AdminOptions Admin { get; private init; } = new();
 
+    public AuthOptions Auth { get; private init; } = new();
+
+    /// <summary>Parsed <c>Proxy:TrustedClients</c> (or the default ranges).</summary>
+    public IReadOnlyList<IpRange> TrustedClients { get; private init; } = [];
+
     /// <summary>The admin listener's endpoint, or null when disabled.</summary>
     public IPEndPoint? AdminEndpoint { get; private init; }
 
@@ -60,6 +67,26 @@ internal sealed class EgressGuardSettings
         var hygiene = BindHygiene(configuration, errors);
         var rules = Bind<RulesOptions>(configuration, RulesOptions.Section, errors);
         var admin = Bind<AdminOptions>(configuration, AdminOptions.Section, errors);
+        var auth = Bind<AuthOptions>(configuration, AuthOptions.Section, errors);
+        if (proxy.TrustedClients.Count == 0)
+        {
+            proxy.TrustedClients.AddRange(ProxyOptions.DefaultTrustedClients);
+        }
+
+        var trusted = new List<IpRange>();
+        for (var i = 0; i < proxy.TrustedClients.Count; i++)
+        {
+            if (IpNetworkParser.TryParse(proxy.TrustedClients[i], out var range, out _, out var error))
+            {
+                trusted.Add(range);
+            }
+            else
+            {
+                errors.Add($"Proxy:TrustedClients:{i} = '{proxy.TrustedClients[i]}': {error}");
+            }
+        }
+
+        AuthValidation.Validate(auth, paths, errors);
 
         if (!IPEndPoint.TryParse(proxy.Listen, out var listen) || listen.Port == 0 && !proxy.Listen.EndsWith(":0", StringComparison.Ordinal))
         {
@@ -145,6 +172,8 @@ internal sealed class EgressGuardSettings
             Hygiene = hygiene,
             Rules = rules,
             Admin = admin,
+            Auth = auth,
+            TrustedClients = trusted,
             AdminEndpoint = adminEndpoint,
             ListenEndpoint = listen,
             Policy = policy,

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using EgressGuard.Dialing;
+using EgressGuard.Identity;
 using EgressGuard.Policy;
 using EgressGuard.Telemetry;
 using Microsoft.AspNetCore.Connections;
@@ -35,11 +36,13 @@ internal sealed partial class ConnectGate
     private readonly ILogger<ConnectGate> _logger;
     private readonly TunnelRegistry _tunnels;
     private readonly IPolicySource _policySource;
+    private readonly ProxyAuthenticator _auth;
 
-    public ConnectGate(EgressPolicy policy, IPolicySource policySource, Dialer dialer, DecisionLog log, TunnelRegistry tunnels, TimeProvider timeProvider, IOptions<ProxyOptions> options, ILogger<ConnectGate> logger)
+    public ConnectGate(EgressPolicy policy, IPolicySource policySource, ProxyAuthenticator auth, Dialer dialer, DecisionLog log, TunnelRegistry tunnels, TimeProvider timeProvider, IOptions<ProxyOptions> options, ILogger<ConnectGate> logger)
     {
         _tunnels = tunnels;
         _policySource = policySource;
+        _auth = auth;
         _policy = policy;
         _dialer = dialer;
         _log = log;
@@ -50,6 +53,14 @@ internal sealed partial class ConnectGate
 
     public async Task OnConnectionAsync(ConnectionContext connection, ConnectionDelegate next)
     {
+        // 0. Never an open relay: an untrusted client is refused before a byte is parsed.
+        var remote = Normalize(connection.RemoteEndPoint);
+        if (!_auth.IsTrusted(remote?.Address))
+        {
+            await RefuseUntrustedAsync(connection, remote);
+            return;
+        }
+
         var input = connection.Transport.Input;
         using var headTimeout = new CancellationTokenSource(_options.HeadTimeout, _timeProvider);
         using var headCancel = CancellationTokenSource.CreateLinkedTokenSource(headTimeout.Token, connection.ConnectionClosed);
@@ -138,6 +149,18 @@ internal sealed partial class ConnectGate
             }
 
             exchange.UserAgent = head!.UserAgent;
+
+            // Identity: trusted range already checked; proxy authentication when configured.
+            var (admission, identity) = _auth.Admit(exchange.Client?.Address, head.ProxyAuthorization);
+            exchange.Identity = identity;
+            if (admission != AdmissionResult.Admitted)
+            {
+                exchange.RawTarget = head.RawTarget;
+                exchange.ErrorType = admission == AdmissionResult.Throttled ? DecisionReasons.AuthThrottled : DecisionReasons.AuthRequired;
+                await RefuseAsync(connection, exchange, ProxyResponse.ForAdmission(admission, _auth.Challenge, traceId));
+                return;
+            }
+
             activity?.SetTag(LogFields.ServerAddress, head.Target.Host);
 
             // 3. Decide. Not bound to ConnectionClosed: Kestrel fires it on the client's FIN, and a
@@ -203,6 +226,24 @@ internal sealed partial class ConnectGate
             _log.Write(exchange);
             EgressGuardTelemetry.Finish(activity, exchange);
         }
+    }
+
+    private async Task RefuseUntrustedAsync(ConnectionContext connection, IPEndPoint? remote)
+    {
+        var (activity, traceId) = EgressGuardTelemetry.Start("untrusted client");
+        var exchange = new ProxyExchange
+        {
+            Time = _timeProvider.GetUtcNow(),
+            StartTimestamp = _timeProvider.GetTimestamp(),
+            Method = "-",
+            Client = remote,
+            TraceId = traceId,
+            ErrorType = DecisionReasons.UntrustedClient,
+        };
+        await RefuseAsync(connection, exchange, ProxyResponse.ForAdmission(AdmissionResult.UntrustedClient, _auth.Challenge, traceId));
+        exchange.Duration = _timeProvider.GetElapsedTime(exchange.StartTimestamp);
+        _log.Write(exchange);
+        EgressGuardTelemetry.Finish(activity, exchange);
     }
 
     private static async Task RefuseAsync(ConnectionContext connection, ProxyExchange exchange, ProxyResponse response)

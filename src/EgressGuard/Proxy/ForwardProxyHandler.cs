@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using EgressGuard.Addressing;
 using EgressGuard.Dialing;
+using EgressGuard.Identity;
 using EgressGuard.Policy;
 using EgressGuard.Telemetry;
 using Microsoft.AspNetCore.Http.Features;
@@ -29,9 +30,11 @@ internal sealed partial class ForwardProxyHandler
     private readonly DecisionLog _log;
     private readonly TimeProvider _timeProvider;
     private readonly ForwarderRequestConfig _requestConfig;
+    private readonly ProxyAuthenticator _auth;
 
-    public ForwardProxyHandler(EgressPolicy policy, IHttpForwarder forwarder, UpstreamHttpClient client, DecisionLog log, TimeProvider timeProvider, IOptions<ProxyOptions> options)
+    public ForwardProxyHandler(ProxyAuthenticator auth, EgressPolicy policy, IHttpForwarder forwarder, UpstreamHttpClient client, DecisionLog log, TimeProvider timeProvider, IOptions<ProxyOptions> options)
     {
+        _auth = auth;
         _policy = policy;
         _forwarder = forwarder;
         _client = client;
@@ -96,6 +99,18 @@ internal sealed partial class ForwardProxyHandler
         exchange.UserAgent = context.Request.Headers.UserAgent.Count > 0 ? context.Request.Headers.UserAgent.ToString() : null;
         try
         {
+            // 0. Who asks (trusted range checked by the gate; authentication when configured).
+            var header = context.Request.Headers.ProxyAuthorization;
+            var (admission, identity) = _auth.Admit(context.Connection.RemoteIpAddress, header.Count > 0 ? header.ToString() : null);
+            exchange.Identity = identity;
+            if (admission != AdmissionResult.Admitted)
+            {
+                exchange.RawTarget = ConnectHeadParser.Printable(rawTarget);
+                exchange.ErrorType = admission == AdmissionResult.Throttled ? DecisionReasons.AuthThrottled : DecisionReasons.AuthRequired;
+                await RespondAsync(context, exchange, ProxyResponse.ForAdmission(admission, _auth.Challenge, traceId));
+                return;
+            }
+
             // 1. Parse.
             var error = "empty host";
             if (!TrySplit(rawTarget, out var authority, out var pathAndQuery)

@@ -28,6 +28,15 @@ internal sealed class ProxyOptions
     /// <summary>Forwarded HTTP: longest wait for the upstream between any two reads/writes. Default 100 s.</summary>
     public TimeSpan UpstreamTimeout { get; set; } = TimeSpan.FromSeconds(100);
 
+    /// <summary>
+    /// Client ranges allowed to use the proxy at all; anything else gets 403 <c>untrusted-client</c>
+    /// before a byte is parsed: EgressGuard must never be an open relay. Default: loopback and
+    /// RFC 1918 (127.0.0.0/8, ::1, 10/8, 172.16/12, 192.168/16). Setting it replaces the default.
+    /// </summary>
+    public List<string> TrustedClients { get; set; } = [];
+
+    public static readonly string[] DefaultTrustedClients = ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+
     /// <summary>Forwarded HTTP: how long a pooled upstream connection is reused at most. Default 2 min.</summary>
     public TimeSpan PooledConnectionLifetime { get; set; } = TimeSpan.FromMinutes(2);
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using EgressGuard.Identity;
 using EgressGuard.Policy;
 using EgressGuard.Telemetry;
 
@@ -104,6 +105,29 @@ internal sealed class ProxyResponse
             [new(DecisionHeader, "error"), new(ReasonHeader, DecisionReasons.BadRequest), new(ReferenceHeader, traceId.ToHexString())],
             $"EgressGuard: {message}\nReference: {traceId.ToHexString()}\n");
 
+    /// <summary>The refusal for a client that may not use the proxy (403), must authenticate (407) or is throttled (429).</summary>
+    public static ProxyResponse ForAdmission(AdmissionResult result, string challenge, ActivityTraceId traceId)
+    {
+        var (status, reason, message) = result switch
+        {
+            AdmissionResult.UntrustedClient => (403, DecisionReasons.UntrustedClient, "this client address may not use the proxy"),
+            AdmissionResult.Throttled => (429, DecisionReasons.AuthThrottled, "too many failed proxy authentications from this address; try again later"),
+            _ => (407, DecisionReasons.AuthRequired, "proxy authentication required (Proxy-Authorization: Basic)"),
+        };
+        List<KeyValuePair<string, string>> headers =
+        [
+            new(DecisionHeader, "deny"),
+            new(ReasonHeader, reason),
+            new(ReferenceHeader, traceId.ToHexString()),
+        ];
+        if (status == 407)
+        {
+            headers.Add(new("Proxy-Authenticate", challenge));
+        }
+
+        return new ProxyResponse(status, Phrase(status), headers, $"EgressGuard: {message}\nReference: {traceId.ToHexString()}\n");
+    }
+
     /// <summary>The whole response as HTTP/1.1 bytes, for the CONNECT gate that writes to the socket itself.</summary>
     public byte[] ToHttp11Bytes()
     {
@@ -139,6 +163,8 @@ internal sealed class ProxyResponse
         400 => "Bad Request",
         403 => "Forbidden",
         405 => "Method Not Allowed",
+        407 => "Proxy Authentication Required",
+        429 => "Too Many Requests",
         408 => "Request Timeout",
         502 => "Bad Gateway",
         503 => "Service Unavailable",

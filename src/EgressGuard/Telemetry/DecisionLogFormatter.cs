@@ -22,6 +22,21 @@ internal static class DecisionLogFormatter
             json.WriteNumber(LogFields.ClientPort, client.Port);
         }
 
+        if (x.Identity.User is { } user)
+        {
+            json.WriteString(LogFields.User, user);
+            if (x.Identity.GroupList.Count > 0)
+            {
+                json.WriteStartArray(LogFields.Groups);
+                foreach (var group in x.Identity.GroupList)
+                {
+                    json.WriteStringValue(group);
+                }
+
+                json.WriteEndArray();
+            }
+        }
+
         json.WriteString(LogFields.Method, x.Method);
         if (d?.Target is { } target)
         {

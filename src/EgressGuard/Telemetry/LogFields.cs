@@ -18,6 +18,8 @@ internal static class LogFields
     public const string UrlPath = "url.path";
     public const string RequestTarget = "egressguard.request_target";
     public const string UserAgent = "user_agent.original";
+    public const string User = "enduser.id";
+    public const string Groups = "egressguard.groups";
     public const string PeerAddress = "network.peer.address";
     public const string PeerPort = "network.peer.port";
     public const string StatusCode = "http.response.status_code";

@@ -20,8 +20,12 @@ internal sealed class ProxyExchange
 
     public IPEndPoint? Client { get; init; }
 
-    /// <summary>Who asked, as the policy sees it.</summary>
-    public ClientIdentity Identity => _identity ??= new ClientIdentity(Client?.Address);
+    /// <summary>Who asked, as the policy sees it: the address, and the user once authenticated.</summary>
+    public ClientIdentity Identity
+    {
+        get => _identity ??= new ClientIdentity(Client?.Address);
+        set => _identity = value;
+    }
 
     private ClientIdentity? _identity;
 

@@ -31,6 +31,9 @@ public sealed class TestProxy : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    /// <summary>Every program log line of this proxy.</summary>
+    public CapturingLoggerProvider Logs { get; private init; } = null!;
+
     /// <summary>The admin API token every test proxy is configured with.</summary>
     public const string AdminToken = "test-admin-token-0123456789";
 
@@ -71,8 +74,9 @@ public sealed class TestProxy : IAsyncDisposable
         var configPath = Path.Combine(directory, "egressguard.json");
         File.WriteAllText(configPath, JsonSerializer.Serialize(config));
 
-        var app = EgressGuardHost.Build(["--config", configPath, .. overrides]);
-        var proxy = new TestProxy(app, directory);
+        var logs = new CapturingLoggerProvider();
+        var app = EgressGuardHost.Build(["--config", configPath, .. overrides], services => services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs));
+        var proxy = new TestProxy(app, directory) { Logs = logs };
         await app.StartAsync();
         proxy.Port = new Uri(app.Urls.First()).Port;
         return proxy;

@@ -1,0 +1,88 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace EgressGuard.Identity;
+
+/// <summary>One proxy user: name, groups, and a PBKDF2 hash (never the password).</summary>
+internal sealed class UserEntry
+{
+    [JsonPropertyName("name")]
+    public string Name { get; set; } = string.Empty;
+
+    [JsonPropertyName("groups")]
+    public List<string> Groups { get; set; } = [];
+
+    [JsonPropertyName("password")]
+    public string Password { get; set; } = string.Empty;
+}
+
+/// <summary>The credentials file: <c>{ "users": [ { "name", "groups", "password": "pbkdf2-sha256$…" } ] }</c>.</summary>
+internal sealed class UsersDocument
+{
+    [JsonPropertyName("users")]
+    public List<UserEntry> Users { get; set; } = [];
+}
+
+/// <summary>Reads, validates and writes the credentials file (atomically, mode 0600).</summary>
+internal static class UsersFile
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
+
+    public static (UsersDocument? Document, List<string> Errors) Load(string path)
+    {
+        var errors = new List<string>();
+        UsersDocument? document;
+        try
+        {
+            document = JsonSerializer.Deserialize<UsersDocument>(File.ReadAllText(path), Json);
+        }
+        catch (JsonException ex)
+        {
+            return (null, [$"{path}: invalid JSON at line {ex.LineNumber + 1}: {ex.Message}"]);
+        }
+        catch (IOException ex)
+        {
+            return (null, [$"{path}: {ex.Message}"]);
+        }
+
+        if (document is null)
+        {
+            return (null, [$"{path}: expected {{ \"users\": [ … ] }}"]);
+        }
+
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < document.Users.Count; i++)
+        {
+            var user = document.Users[i];
+            if (string.IsNullOrWhiteSpace(user.Name) || user.Name.Contains(':', StringComparison.Ordinal))
+            {
+                errors.Add($"{path}: users[{i}]: name is required and may not contain ':'");
+            }
+            else if (!names.Add(user.Name))
+            {
+                errors.Add($"{path}: users[{i}] '{user.Name}': duplicate name");
+            }
+
+            if (!PasswordHasher.IsWellFormed(user.Password))
+            {
+                errors.Add($"{path}: users[{i}] '{user.Name}': password must be a hash ({PasswordHasher.Scheme}$ITERATIONS$SALT$HASH); write entries with 'EgressGuard users add NAME'");
+            }
+        }
+
+        return (errors.Count == 0 ? document : null, errors);
+    }
+
+    public static void Save(string path, UsersDocument document)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(directory);
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, JsonSerializer.Serialize(document, Json));
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        File.Move(temp, path, overwrite: true);
+    }
+}

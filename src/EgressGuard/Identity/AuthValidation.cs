@@ -1,0 +1,40 @@
+using EgressGuard.Hosting;
+
+namespace EgressGuard.Identity;
+
+/// <summary>Checks the <c>Auth</c> section and, for Basic, the credentials file.</summary>
+internal static class AuthValidation
+{
+    public static void Validate(AuthOptions auth, ConfigPaths paths, List<string> errors)
+    {
+        if (auth.Mode is not ("none" or "basic"))
+        {
+            errors.Add($"Auth:Mode = '{auth.Mode}': expected none or basic");
+            return;
+        }
+
+        if (auth.MaxFailures < 1)
+        {
+            errors.Add($"Auth:MaxFailures = '{auth.MaxFailures}': at least 1");
+        }
+
+        if (auth.FailureWindow <= TimeSpan.Zero || auth.CacheTtl < TimeSpan.Zero)
+        {
+            errors.Add("Auth:FailureWindow must be positive and Auth:CacheTtl not negative");
+        }
+
+        if (!auth.IsBasic)
+        {
+            return;
+        }
+
+        var path = paths.Resolve(auth.UsersFile);
+        if (!File.Exists(path))
+        {
+            errors.Add($"Auth:UsersFile = '{auth.UsersFile}': {path} not found; create it with 'EgressGuard users add NAME'");
+            return;
+        }
+
+        errors.AddRange(UsersFile.Load(path).Errors);
+    }
+}
