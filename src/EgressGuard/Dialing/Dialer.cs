@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using EgressGuard.Policy;
 using EgressGuard.Proxy;
+using EgressGuard.Telemetry;
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 
 namespace EgressGuard.Dialing;
@@ -17,8 +19,11 @@ internal sealed class Dialer
     private readonly TimeSpan _connectTimeout;
     private readonly TimeProvider _timeProvider;
 
-    public Dialer(IOptions<ProxyOptions> options, TimeProvider timeProvider)
+    private readonly EgressGuardMetrics _metrics;
+
+    public Dialer(IOptions<ProxyOptions> options, TimeProvider timeProvider, EgressGuardMetrics metrics)
     {
+        _metrics = metrics;
         _connectTimeout = options.Value.ConnectTimeout;
         _timeProvider = timeProvider;
     }
@@ -66,6 +71,32 @@ internal sealed class Dialer
     }
 
     private async ValueTask<Socket> ConnectOneAsync(IPEndPoint endpoint, CancellationToken cancellationToken)
+    {
+        using var activity = EgressGuardTelemetry.Source.StartActivity("connect " + endpoint, ActivityKind.Client);
+        activity?.SetTag(LogFields.PeerAddress, endpoint.Address.ToString());
+        activity?.SetTag(LogFields.PeerPort, endpoint.Port);
+        var start = _timeProvider.GetTimestamp();
+        var outcome = "failed";
+        try
+        {
+            var socket = await ConnectSocketAsync(endpoint, cancellationToken).ConfigureAwait(false);
+            outcome = "ok";
+            return socket;
+        }
+        catch (DialException ex)
+        {
+            outcome = ex.ErrorType;
+            activity?.SetTag(LogFields.ErrorType, ex.ErrorType);
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            throw;
+        }
+        finally
+        {
+            _metrics.Connect(_timeProvider.GetElapsedTime(start), outcome);
+        }
+    }
+
+    private async ValueTask<Socket> ConnectSocketAsync(IPEndPoint endpoint, CancellationToken cancellationToken)
     {
         var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using var timeout = new CancellationTokenSource(_connectTimeout, _timeProvider);

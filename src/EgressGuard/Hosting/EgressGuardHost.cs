@@ -12,6 +12,11 @@ using EgressGuard.ThreatFeeds;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
+using OpenTelemetry;
+using OpenTelemetry.Logs;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace EgressGuard.Hosting;
 
@@ -67,6 +72,8 @@ internal static class EgressGuardHost
         builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
         builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+        // Decision lines reach OpenTelemetry as log records; the console already has them as JSON on stdout.
+        builder.Logging.AddFilter<ConsoleLoggerProvider>(DecisionLog.OtelCategory, LogLevel.None);
 
         builder.Services.AddEgressGuard(settings, paths);
         configureServices?.Invoke(builder.Services);
@@ -100,6 +107,7 @@ internal static class EgressGuardHost
         services.AddSingleton(Options.Create(settings.Log));
         services.AddSingleton(Options.Create(settings.Dns));
         services.AddEgressGuardPolicy(settings);
+        services.AddEgressGuardTelemetry(settings);
         services.AddSingleton<Dialer>();
         services.AddSingleton<UpstreamHttpClient>();
         services.AddHttpForwarder();
@@ -114,6 +122,62 @@ internal static class EgressGuardHost
         services.AddSingleton<TunnelRegistry>();
         services.AddSingleton<ConnectGate>();
         services.AddSingleton<ForwardProxyHandler>();
+        return services;
+    }
+
+    private static IServiceCollection AddEgressGuardTelemetry(this IServiceCollection services, EgressGuardSettings settings)
+    {
+        services.AddSingleton(settings.Telemetry);
+        services.AddSingleton<EgressGuardMetrics>();
+        services.AddSingleton<ProxyTelemetry>();
+        var telemetry = settings.Telemetry;
+        if (!telemetry.IsEnabled)
+        {
+            // No listener on the ActivitySource: no span is even created on the request path.
+            return services;
+        }
+
+        var serviceName = Environment.GetEnvironmentVariable("OTEL_SERVICE_NAME") is { Length: > 0 } fromEnv ? fromEnv : telemetry.ServiceName;
+        var otel = services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(serviceName, serviceVersion: typeof(EgressGuardHost).Assembly.GetName().Version?.ToString()))
+            .WithTracing(tracing =>
+            {
+                tracing.AddSource(EgressGuardTelemetry.Name);
+                if (telemetry.Console)
+                {
+                    tracing.AddConsoleExporter();
+                }
+            })
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(EgressGuardTelemetry.Name);
+                if (telemetry.Console)
+                {
+                    metrics.AddConsoleExporter();
+                }
+            })
+            .WithLogging(logging =>
+            {
+                if (telemetry.Console)
+                {
+                    logging.AddConsoleExporter();
+                }
+            });
+        if (telemetry.OtlpConfigured)
+        {
+            // The SDK reads OTEL_EXPORTER_OTLP_* itself and appends /v1/traces, /v1/metrics, /v1/logs for http/protobuf.
+            if (telemetry.OtlpEndpoint is { Length: > 0 } endpoint)
+            {
+                var protocolName = telemetry.OtlpProtocol ?? Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_PROTOCOL");
+                var protocol = protocolName == "http/protobuf" ? OpenTelemetry.Exporter.OtlpExportProtocol.HttpProtobuf : OpenTelemetry.Exporter.OtlpExportProtocol.Grpc;
+                otel.UseOtlpExporter(protocol, new Uri(endpoint));
+            }
+            else
+            {
+                otel.UseOtlpExporter();
+            }
+        }
+
         return services;
     }
 
@@ -200,7 +264,8 @@ internal static class EgressGuardHost
         services.AddSingleton<IPolicySource>(sp => sp.GetRequiredService<PolicyHolder>());
         services.AddSingleton<DnsClientResolver>(_ => new DnsClientResolver(settings.Dns));
         services.AddSingleton<IResolver>(sp => new CachingResolver(sp.GetRequiredService<DnsClientResolver>(), settings.Dns, sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(sp => new EgressPolicy(sp.GetRequiredService<IPolicySource>(), sp.GetRequiredService<IResolver>(), settings.Dns.Prefer, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new EgressPolicy(sp.GetRequiredService<IPolicySource>(), sp.GetRequiredService<InstrumentedResolver>(), settings.Dns.Prefer, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new InstrumentedResolver(sp.GetRequiredService<IResolver>(), sp.GetRequiredService<EgressGuardMetrics>(), sp.GetRequiredService<TimeProvider>()));
         return services;
     }
 }

@@ -40,6 +40,8 @@ internal sealed class EgressGuardSettings
 
     public AuthOptions Auth { get; private init; } = new();
 
+    public TelemetryOptions Telemetry { get; private init; } = new();
+
     /// <summary>Parsed <c>Proxy:TrustedClients</c> (or the default ranges).</summary>
     public IReadOnlyList<IpRange> TrustedClients { get; private init; } = [];
 
@@ -68,6 +70,16 @@ internal sealed class EgressGuardSettings
         var rules = Bind<RulesOptions>(configuration, RulesOptions.Section, errors);
         var admin = Bind<AdminOptions>(configuration, AdminOptions.Section, errors);
         var auth = Bind<AuthOptions>(configuration, AuthOptions.Section, errors);
+        var telemetry = Bind<TelemetryOptions>(configuration, TelemetryOptions.Section, errors);
+        if (telemetry.OtlpProtocol is not (null or "grpc" or "http/protobuf"))
+        {
+            errors.Add($"Telemetry:OtlpProtocol = '{telemetry.OtlpProtocol}': expected grpc or http/protobuf");
+        }
+
+        if (telemetry.OtlpEndpoint is { Length: > 0 } otlp && !Uri.TryCreate(otlp, UriKind.Absolute, out _))
+        {
+            errors.Add($"Telemetry:OtlpEndpoint = '{otlp}': not an absolute URL");
+        }
         if (proxy.TrustedClients.Count == 0)
         {
             proxy.TrustedClients.AddRange(ProxyOptions.DefaultTrustedClients);
@@ -173,6 +185,7 @@ internal sealed class EgressGuardSettings
             Rules = rules,
             Admin = admin,
             Auth = auth,
+            Telemetry = telemetry,
             TrustedClients = trusted,
             AdminEndpoint = adminEndpoint,
             ListenEndpoint = listen,

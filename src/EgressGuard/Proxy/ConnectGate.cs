@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
@@ -37,12 +38,14 @@ internal sealed partial class ConnectGate
     private readonly TunnelRegistry _tunnels;
     private readonly IPolicySource _policySource;
     private readonly ProxyAuthenticator _auth;
+    private readonly ProxyTelemetry _telemetry;
 
-    public ConnectGate(EgressPolicy policy, IPolicySource policySource, ProxyAuthenticator auth, Dialer dialer, DecisionLog log, TunnelRegistry tunnels, TimeProvider timeProvider, IOptions<ProxyOptions> options, ILogger<ConnectGate> logger)
+    public ConnectGate(ProxyTelemetry telemetry, EgressPolicy policy, IPolicySource policySource, ProxyAuthenticator auth, Dialer dialer, DecisionLog log, TunnelRegistry tunnels, TimeProvider timeProvider, IOptions<ProxyOptions> options, ILogger<ConnectGate> logger)
     {
         _tunnels = tunnels;
         _policySource = policySource;
         _auth = auth;
+        _telemetry = telemetry;
         _policy = policy;
         _dialer = dialer;
         _log = log;
@@ -103,15 +106,17 @@ internal sealed partial class ConnectGate
 
     private async Task HandleConnectAsync(ConnectionContext connection, PipeReader input, ReadResult result, CancellationTokenSource headTimeout, CancellationToken headToken)
     {
-        var (activity, traceId) = EgressGuardTelemetry.Start("CONNECT");
+        // The span starts once the head is read (it may carry a traceparent); refusals before that get their own.
+        Activity? activity = null;
+        var traceId = ActivityTraceId.CreateRandom();
         var exchange = new ProxyExchange
         {
             Time = _timeProvider.GetUtcNow(),
             StartTimestamp = _timeProvider.GetTimestamp(),
             Method = "CONNECT",
             Client = Normalize(connection.RemoteEndPoint),
-            TraceId = traceId,
         };
+        exchange.TraceId = traceId;
         Socket? upstream = null;
         try
         {
@@ -149,6 +154,13 @@ internal sealed partial class ConnectGate
             }
 
             exchange.UserAgent = head!.UserAgent;
+            (activity, var spanTraceId) = _telemetry.Start("CONNECT", head.TraceParent);
+            if (activity is not null)
+            {
+                exchange.TraceId = traceId = spanTraceId;
+            }
+
+            ProxyTelemetry.Name(activity, "CONNECT", head.Target);
 
             // Identity: trusted range already checked; proxy authentication when configured.
             var (admission, identity) = _auth.Admit(exchange.Client?.Address, head.ProxyAuthorization);
@@ -161,13 +173,14 @@ internal sealed partial class ConnectGate
                 return;
             }
 
-            activity?.SetTag(LogFields.ServerAddress, head.Target.Host);
 
             // 3. Decide. Not bound to ConnectionClosed: Kestrel fires it on the client's FIN, and a
             // client may send its head, its first bytes and a FIN at once. DNS and connect are bounded
             // by their own timeouts.
             var policyVersion = _policySource.Current.Version;
+            var decideStart = _timeProvider.GetTimestamp();
             var decision = await _policy.DecideAsync(head.Target, exchange.Identity, CancellationToken.None);
+            _telemetry.Metrics.DecisionTime(_timeProvider.GetElapsedTime(decideStart));
             exchange.Decision = decision;
             if (!decision.IsAllowed)
             {
@@ -202,12 +215,14 @@ internal sealed partial class ConnectGate
             }
 
             TunnelResult tunnel;
+            _telemetry.Metrics.TunnelOpened();
             try
             {
                 tunnel = await pump.RunAsync();
             }
             finally
             {
+                _telemetry.Metrics.TunnelClosed();
                 _tunnels.Unregister(registration);
             }
 
@@ -224,13 +239,14 @@ internal sealed partial class ConnectGate
             upstream?.Dispose();
             exchange.Duration = _timeProvider.GetElapsedTime(exchange.StartTimestamp);
             _log.Write(exchange);
-            EgressGuardTelemetry.Finish(activity, exchange);
+            activity ??= _telemetry.Start("CONNECT").Activity;
+            _telemetry.Finish(activity, exchange);
         }
     }
 
     private async Task RefuseUntrustedAsync(ConnectionContext connection, IPEndPoint? remote)
     {
-        var (activity, traceId) = EgressGuardTelemetry.Start("untrusted client");
+        var (activity, traceId) = _telemetry.Start("untrusted client");
         var exchange = new ProxyExchange
         {
             Time = _timeProvider.GetUtcNow(),
@@ -243,7 +259,7 @@ internal sealed partial class ConnectGate
         await RefuseAsync(connection, exchange, ProxyResponse.ForAdmission(AdmissionResult.UntrustedClient, _auth.Challenge, traceId));
         exchange.Duration = _timeProvider.GetElapsedTime(exchange.StartTimestamp);
         _log.Write(exchange);
-        EgressGuardTelemetry.Finish(activity, exchange);
+        _telemetry.Finish(activity, exchange);
     }
 
     private static async Task RefuseAsync(ConnectionContext connection, ProxyExchange exchange, ProxyResponse response)

@@ -5,7 +5,7 @@ using EgressGuard.Addressing;
 namespace EgressGuard.Proxy;
 
 /// <summary>A parsed CONNECT request head.</summary>
-internal sealed record ConnectHead(string RawTarget, Target Target, string? UserAgent, string? ProxyAuthorization);
+internal sealed record ConnectHead(string RawTarget, Target Target, string? UserAgent, string? ProxyAuthorization, string? TraceParent = null);
 
 /// <summary>Result of looking for a complete head in the bytes received so far.</summary>
 internal enum HeadParseStatus
@@ -103,6 +103,7 @@ internal static class ConnectHeadParser
 
         string? userAgent = null;
         string? authorization = null;
+        string? traceParent = null;
         for (var i = 1; i < lines.Length; i++)
         {
             var line = lines[i];
@@ -129,9 +130,13 @@ internal static class ConnectHeadParser
             {
                 authorization = value;
             }
+            else if (name.Equals("traceparent", StringComparison.OrdinalIgnoreCase))
+            {
+                traceParent = value;
+            }
         }
 
-        head = new ConnectHead(requestLine[1], target, userAgent, authorization);
+        head = new ConnectHead(requestLine[1], target, userAgent, authorization, traceParent);
         error = string.Empty;
         return true;
     }

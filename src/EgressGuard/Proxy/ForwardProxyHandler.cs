@@ -31,10 +31,12 @@ internal sealed partial class ForwardProxyHandler
     private readonly TimeProvider _timeProvider;
     private readonly ForwarderRequestConfig _requestConfig;
     private readonly ProxyAuthenticator _auth;
+    private readonly ProxyTelemetry _telemetry;
 
-    public ForwardProxyHandler(ProxyAuthenticator auth, EgressPolicy policy, IHttpForwarder forwarder, UpstreamHttpClient client, DecisionLog log, TimeProvider timeProvider, IOptions<ProxyOptions> options)
+    public ForwardProxyHandler(ProxyTelemetry telemetry, ProxyAuthenticator auth, EgressPolicy policy, IHttpForwarder forwarder, UpstreamHttpClient client, DecisionLog log, TimeProvider timeProvider, IOptions<ProxyOptions> options)
     {
         _auth = auth;
+        _telemetry = telemetry;
         _policy = policy;
         _forwarder = forwarder;
         _client = client;
@@ -94,7 +96,8 @@ internal sealed partial class ForwardProxyHandler
 
     private async Task ForwardAsync(HttpContext context, string rawTarget)
     {
-        var (activity, traceId) = EgressGuardTelemetry.Start(context.Request.Method);
+        var traceParent = context.Request.Headers.TraceParent;
+        var (activity, traceId) = _telemetry.Start(context.Request.Method, traceParent.Count > 0 ? traceParent.ToString() : null);
         var exchange = NewExchange(context, traceId);
         exchange.UserAgent = context.Request.Headers.UserAgent.Count > 0 ? context.Request.Headers.UserAgent.ToString() : null;
         try
@@ -123,9 +126,12 @@ internal sealed partial class ForwardProxyHandler
             }
 
             exchange.Path = PathOnly(pathAndQuery);
+            ProxyTelemetry.Name(activity, context.Request.Method, target);
 
             // 2. Decide.
+            var decideStart = _timeProvider.GetTimestamp();
             var decision = await _policy.DecideAsync(target, exchange.Identity, context.RequestAborted);
+            _telemetry.Metrics.DecisionTime(_timeProvider.GetElapsedTime(decideStart));
             exchange.Decision = decision;
             if (!decision.IsAllowed)
             {
@@ -140,7 +146,7 @@ internal sealed partial class ForwardProxyHandler
         {
             exchange.Duration = _timeProvider.GetElapsedTime(exchange.StartTimestamp);
             _log.Write(exchange);
-            EgressGuardTelemetry.Finish(activity, exchange);
+            _telemetry.Finish(activity, exchange);
         }
     }
 

@@ -20,11 +20,18 @@ internal sealed partial class DecisionLog : BackgroundService
     private readonly string? _path;
     private readonly ILogger<DecisionLog> _logger;
 
-    private readonly RecentDecisions _recent;
+    /// <summary>The logger category decision lines are emitted under for OpenTelemetry.</summary>
+    public const string OtelCategory = "EgressGuard.Decisions";
 
-    public DecisionLog(IOptions<LogOptions> options, ConfigPaths paths, RecentDecisions recent, ILogger<DecisionLog> logger)
+    private readonly RecentDecisions _recent;
+    private readonly string? _accessLogPath;
+    private readonly ILogger? _otel;
+
+    public DecisionLog(IOptions<LogOptions> options, ConfigPaths paths, RecentDecisions recent, TelemetryOptions telemetry, ILoggerFactory loggerFactory, ILogger<DecisionLog> logger)
     {
         _recent = recent;
+        _accessLogPath = string.IsNullOrEmpty(options.Value.AccessLogFile) ? null : paths.Resolve(options.Value.AccessLogFile);
+        _otel = telemetry.IsEnabled ? loggerFactory.CreateLogger(OtelCategory) : null;
         _path = string.IsNullOrEmpty(options.Value.DecisionFile) ? null : paths.Resolve(options.Value.DecisionFile);
         _logger = logger;
     }
@@ -51,6 +58,7 @@ internal sealed partial class DecisionLog : BackgroundService
             : new FileStream(_path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.Asynchronous);
         await using var buffered = new BufferedStream(stream, 64 * 1024);
         await using var json = new Utf8JsonWriter(buffered, new JsonWriterOptions { SkipValidation = true });
+        await using var access = _accessLogPath is null ? null : new StreamWriter(new FileStream(_accessLogPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete), bufferSize: 64 * 1024);
         var reader = _queue.Reader;
 
         // Not bound to stoppingToken: StopAsync completes the channel and the loop drains it.
@@ -63,6 +71,12 @@ internal sealed partial class DecisionLog : BackgroundService
                     if (item is ProxyExchange exchange)
                     {
                         DecisionLogFormatter.Write(json, exchange);
+                        if (access is not null)
+                        {
+                            await access.WriteLineAsync(SquidAccessLog.Format(exchange));
+                        }
+
+                        _otel?.Log(LogLevel.Information, new EventId(101, "decision"), DecisionLogFormatter.Fields(exchange), null, static (fields, _) => DecisionLogFormatter.Summary(fields));
                     }
                     else
                     {
@@ -75,6 +89,10 @@ internal sealed partial class DecisionLog : BackgroundService
                 }
 
                 await buffered.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                if (access is not null)
+                {
+                    await access.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                }
             }
             catch (IOException ex)
             {

@@ -137,6 +137,44 @@ internal static class DecisionLogFormatter
         json.WriteEndObject();
     }
 
+    /// <summary>The same fields as attributes, for the OpenTelemetry log record.</summary>
+    public static List<KeyValuePair<string, object?>> Fields(ProxyExchange x)
+    {
+        var d = x.Decision;
+        var fields = new List<KeyValuePair<string, object?>>(24)
+        {
+            new(LogFields.Event, "decision"),
+            new(LogFields.TraceId, x.TraceId.ToHexString()),
+            new(LogFields.ClientAddress, x.Client?.Address.ToString()),
+            new(LogFields.ClientPort, x.Client?.Port),
+            new(LogFields.User, x.Identity.User),
+            new(LogFields.Method, x.Method),
+            new(LogFields.ServerAddress, d?.Target?.Host),
+            new(LogFields.ServerPort, d?.Target?.Port),
+            new(LogFields.UrlPath, x.Path),
+            new(LogFields.Decision, d is null ? "error" : ActionName(d.Action)),
+            new(LogFields.Reason, d?.Reason ?? DecisionReasons.BadRequest),
+            new(LogFields.Rule, d?.Rule),
+            new(LogFields.Entry, d?.Entry),
+            new(LogFields.Feed, EgressGuardMetrics.FeedOf(d)),
+            new(LogFields.ResolvedAddresses, d is null ? null : string.Join(",", d.ResolvedAddresses)),
+            new(LogFields.PeerAddress, x.Dialed?.Address.ToString()),
+            new(LogFields.StatusCode, x.Status),
+            new(LogFields.ErrorType, x.ErrorType),
+            new(LogFields.BytesUp, x.BytesUp),
+            new(LogFields.BytesDown, x.BytesDown),
+            new(LogFields.DurationMs, Math.Round(x.Duration.TotalMilliseconds, 3)),
+        };
+        fields.RemoveAll(f => f.Value is null);
+        return fields;
+    }
+
+    public static string Summary(List<KeyValuePair<string, object?>> fields)
+    {
+        string? Get(string name) => fields.FirstOrDefault(f => f.Key == name).Value?.ToString();
+        return $"{Get(LogFields.Decision)} {Get(LogFields.Method)} {Get(LogFields.ServerAddress)}:{Get(LogFields.ServerPort)} from {Get(LogFields.ClientAddress)}: {Get(LogFields.Reason)} {Get(LogFields.Rule)}";
+    }
+
     public static string ActionName(DecisionAction action) => action switch
     {
         DecisionAction.Allow => "allow",

@@ -2,28 +2,68 @@ using System.Diagnostics;
 
 namespace EgressGuard.Telemetry;
 
-/// <summary>The ActivitySource all proxy spans come from.</summary>
+/// <summary>The one ActivitySource all proxy spans come from, named like the meter.</summary>
 internal static class EgressGuardTelemetry
 {
     public const string Name = "EgressGuard";
 
     public static readonly ActivitySource Source = new(Name, typeof(EgressGuardTelemetry).Assembly.GetName().Version?.ToString());
+}
 
-    /// <summary>
-    /// Starts a root server span (never a child of a client-supplied trace context) and returns the
-    /// trace id to log: the span's when it is sampled, a fresh one otherwise, so every log line has one.
-    /// </summary>
-    public static (Activity? Activity, ActivityTraceId TraceId) Start(string name)
+/// <summary>
+/// Spans and metrics for one request or tunnel: a server span per exchange (a root span, or a
+/// child of the client's <c>traceparent</c> when configured), named <c>CONNECT host:port</c> or
+/// <c>GET host</c>, carrying the decision's fields at close; the trace id is the reference the
+/// client sees and the log line carries, whether or not the span is sampled.
+/// </summary>
+internal sealed class ProxyTelemetry
+{
+    private readonly EgressGuardMetrics _metrics;
+    private readonly bool _trustClientContext;
+
+    public ProxyTelemetry(EgressGuardMetrics metrics, TelemetryOptions options)
     {
-        var activity = Source.HasListeners()
-            ? Source.StartActivity(name, ActivityKind.Server, parentContext: default)
-            : null;
+        _metrics = metrics;
+        _trustClientContext = options.TrustClientTraceContext;
+    }
+
+    public EgressGuardMetrics Metrics => _metrics;
+
+    public (Activity? Activity, ActivityTraceId TraceId) Start(string name, string? traceparent = null)
+    {
+        Activity? activity = null;
+        if (EgressGuardTelemetry.Source.HasListeners())
+        {
+            var parent = default(ActivityContext);
+            if (_trustClientContext && traceparent is not null)
+            {
+                ActivityContext.TryParse(traceparent, null, out parent);
+            }
+
+            activity = EgressGuardTelemetry.Source.StartActivity(name, ActivityKind.Server, parent);
+        }
+
         return (activity, activity?.TraceId ?? ActivityTraceId.CreateRandom());
     }
 
-    /// <summary>Copies the exchange's outcome onto its span and ends it.</summary>
-    public static void Finish(Activity? activity, ProxyExchange exchange)
+    /// <summary>Names the span after its target once the request is parsed.</summary>
+    public static void Name(Activity? activity, string method, Addressing.Target target)
     {
+        if (activity is null)
+        {
+            return;
+        }
+
+        activity.DisplayName = method == "CONNECT" ? $"CONNECT {target.Host}:{target.Port}" : $"{method} {target.Host}";
+        activity.SetTag(LogFields.Method, method);
+        activity.SetTag(LogFields.ServerAddress, target.Host);
+        activity.SetTag(LogFields.ServerPort, target.Port);
+    }
+
+    /// <summary>Copies the exchange's outcome onto its span, ends it, and records the metrics.</summary>
+    public void Finish(Activity? activity, ProxyExchange exchange)
+    {
+        _metrics.Decided(exchange);
         if (activity is null)
         {
             return;
@@ -31,15 +71,31 @@ internal static class EgressGuardTelemetry
 
         var d = exchange.Decision;
         activity.SetTag(LogFields.Decision, d is null ? "error" : DecisionLogFormatter.ActionName(d.Action));
-        activity.SetTag(LogFields.Reason, d?.Reason);
+        activity.SetTag(LogFields.Reason, d?.Reason ?? exchange.ErrorType);
         activity.SetTag(LogFields.Rule, d?.Rule);
+        activity.SetTag(LogFields.Entry, d?.Entry);
+        activity.SetTag(LogFields.Feed, EgressGuardMetrics.FeedOf(d));
+        if (d is { ResolvedAddresses.Count: > 0 })
+        {
+            activity.SetTag(LogFields.ResolvedAddresses, d.ResolvedAddresses.Select(a => a.ToString()).ToArray());
+        }
+
         activity.SetTag(LogFields.StatusCode, exchange.Status);
         activity.SetTag(LogFields.PeerAddress, exchange.Dialed?.Address.ToString());
+        activity.SetTag(LogFields.PeerPort, exchange.Dialed?.Port);
         activity.SetTag(LogFields.ErrorType, exchange.ErrorType);
+        activity.SetTag(LogFields.BytesUp, exchange.BytesUp);
+        activity.SetTag(LogFields.BytesDown, exchange.BytesDown);
+        activity.SetTag(LogFields.User, exchange.Identity.User);
         if (exchange.Client is { } client)
         {
             activity.SetTag(LogFields.ClientAddress, client.Address.ToString());
             activity.SetTag(LogFields.ClientPort, client.Port);
+        }
+
+        if (exchange.Status >= 500 || (exchange.ErrorType is not null && exchange.Status is 0 or >= 400))
+        {
+            activity.SetStatus(ActivityStatusCode.Error, exchange.ErrorType ?? d?.Reason);
         }
 
         activity.Dispose();

@@ -27,6 +27,7 @@ internal static class LogFields
     public const string Decision = "egressguard.decision";
     public const string Reason = "egressguard.reason";
     public const string Rule = "egressguard.rule";
+    public const string Feed = "egressguard.feed";
     public const string Entry = "egressguard.entry";
     public const string MatchedAddress = "egressguard.matched_address";
     public const string MatchedName = "egressguard.matched_name";

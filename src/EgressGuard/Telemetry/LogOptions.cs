@@ -8,4 +8,8 @@ internal sealed class LogOptions
     /// <summary>File the JSON decision lines are appended to; relative to the config file's folder.
     /// Empty (default): standard output. Program logs go to standard error either way.</summary>
     public string DecisionFile { get; set; } = string.Empty;
+
+    /// <summary>Also write a Squid native-format <c>access.log</c> line per request (for SIEMs that parse Squid).
+    /// Relative to the config file's folder. Empty (default): off.</summary>
+    public string AccessLogFile { get; set; } = string.Empty;
 }

@@ -29,7 +29,7 @@ internal sealed class ProxyExchange
 
     private ClientIdentity? _identity;
 
-    public ActivityTraceId TraceId { get; init; }
+    public ActivityTraceId TraceId { get; set; }
 
     /// <summary>The request target (or CONNECT request line) as written, kept only when it could not be parsed.</summary>
     public string? RawTarget { get; set; }

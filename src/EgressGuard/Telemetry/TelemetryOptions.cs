@@ -1,0 +1,32 @@
+namespace EgressGuard.Telemetry;
+
+/// <summary>Configuration section <c>Telemetry</c>: OpenTelemetry traces, metrics and logs.</summary>
+internal sealed class TelemetryOptions
+{
+    public const string Section = "Telemetry";
+
+    /// <summary>Force telemetry on or off. Default: on when an exporter is configured (OTLP endpoint or console).</summary>
+    public bool? Enabled { get; set; }
+
+    /// <summary>OTLP base endpoint, e.g. <c>http://collector:4318</c>; the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> also works. Signal paths are appended for http/protobuf.</summary>
+    public string? OtlpEndpoint { get; set; }
+
+    /// <summary><c>grpc</c> or <c>http/protobuf</c>; <c>OTEL_EXPORTER_OTLP_PROTOCOL</c> also works. Default grpc.</summary>
+    public string? OtlpProtocol { get; set; }
+
+    /// <summary>Print spans, metrics and logs to the console (debugging). Default false.</summary>
+    public bool Console { get; set; }
+
+    /// <summary>service.name; <c>OTEL_SERVICE_NAME</c> wins. Default <c>egressguard</c>.</summary>
+    public string ServiceName { get; set; } = "egressguard";
+
+    /// <summary>Honour a client's <c>traceparent</c> as the parent of its span. Default false: clients are untrusted.</summary>
+    public bool TrustClientTraceContext { get; set; }
+
+    public bool OtlpConfigured =>
+        !string.IsNullOrEmpty(OtlpEndpoint)
+        || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"))
+        || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"));
+
+    public bool IsEnabled => Enabled ?? (OtlpConfigured || Console);
+}
