@@ -40,6 +40,9 @@ internal sealed class ProxyTelemetry
                 ActivityContext.TryParse(traceparent, null, out parent);
             }
 
+            // Never a child of whatever is current (ASP.NET Core's request activity is built from the
+            // client's traceparent): the parent is explicit or there is none.
+            Activity.Current = null;
             activity = EgressGuardTelemetry.Source.StartActivity(name, ActivityKind.Server, parent);
         }
 

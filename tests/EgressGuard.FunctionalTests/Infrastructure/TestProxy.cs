@@ -52,7 +52,10 @@ public sealed class TestProxy : IAsyncDisposable
         return client;
     }
 
-    public static async Task<TestProxy> StartAsync(string dnsServer, string badIps, string badDomains, params string[] overrides)
+    public static Task<TestProxy> StartAsync(string dnsServer, string badIps, string badDomains, params string[] overrides) =>
+        StartAsync(dnsServer, badIps, badDomains, null, overrides);
+
+    public static async Task<TestProxy> StartAsync(string dnsServer, string badIps, string badDomains, Action<IServiceCollection>? configure, params string[] overrides)
     {
         var directory = Path.Combine(Path.GetTempPath(), "egressguard-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
@@ -75,7 +78,11 @@ public sealed class TestProxy : IAsyncDisposable
         File.WriteAllText(configPath, JsonSerializer.Serialize(config));
 
         var logs = new CapturingLoggerProvider();
-        var app = EgressGuardHost.Build(["--config", configPath, .. overrides], services => services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs));
+        var app = EgressGuardHost.Build(["--config", configPath, .. overrides], services =>
+        {
+            services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs);
+            configure?.Invoke(services);
+        });
         var proxy = new TestProxy(app, directory) { Logs = logs };
         await app.StartAsync();
         proxy.Port = new Uri(app.Urls.First()).Port;
