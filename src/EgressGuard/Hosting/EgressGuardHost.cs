@@ -89,6 +89,12 @@ internal static class EgressGuardHost
             kestrel.Listen(settings.ListenEndpoint, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;
+                if (settings.Proxy.Tls.Enabled)
+                {
+                    // An HTTPS proxy: TLS first, so that the CONNECT gate sees the decrypted stream.
+                    listen.UseHttps(https => ClientCertificates.Configure(https, settings.Proxy.Tls, paths.Resolve));
+                }
+
                 var gate = listen.ApplicationServices.GetRequiredService<ConnectGate>();
                 listen.Use(next => connection => gate.OnConnectionAsync(connection, next));
             });

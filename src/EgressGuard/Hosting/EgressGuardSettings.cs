@@ -99,6 +99,7 @@ internal sealed class EgressGuardSettings
         }
 
         AuthValidation.Validate(auth, paths, errors);
+        ClientCertificates.Validate(proxy.Tls, paths, errors);
 
         if (!IPEndPoint.TryParse(proxy.Listen, out var listen) || listen.Port == 0 && !proxy.Listen.EndsWith(":0", StringComparison.Ordinal))
         {

@@ -163,7 +163,8 @@ internal sealed partial class ConnectGate
             ProxyTelemetry.Name(activity, "CONNECT", head.Target);
 
             // Identity: trusted range already checked; proxy authentication when configured.
-            var (admission, identity) = _auth.Admit(exchange.Client?.Address, head.ProxyAuthorization);
+            var certificate = connection.Features.Get<Microsoft.AspNetCore.Http.Features.ITlsConnectionFeature>()?.ClientCertificate;
+            var (admission, identity) = _auth.Admit(exchange.Client?.Address, head.ProxyAuthorization, ClientCertificates.Identity(exchange.Client?.Address, certificate));
             exchange.Identity = identity;
             if (admission != AdmissionResult.Admitted)
             {

@@ -104,7 +104,10 @@ internal sealed partial class ForwardProxyHandler
         {
             // 0. Who asks (trusted range checked by the gate; authentication when configured).
             var header = context.Request.Headers.ProxyAuthorization;
-            var (admission, identity) = _auth.Admit(context.Connection.RemoteIpAddress, header.Count > 0 ? header.ToString() : null);
+            var (admission, identity) = _auth.Admit(
+                context.Connection.RemoteIpAddress,
+                header.Count > 0 ? header.ToString() : null,
+                ClientCertificates.Identity(context.Connection.RemoteIpAddress, context.Connection.ClientCertificate));
             exchange.Identity = identity;
             if (admission != AdmissionResult.Admitted)
             {

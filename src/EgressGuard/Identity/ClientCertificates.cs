@@ -1,0 +1,95 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using EgressGuard.Proxy;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+
+namespace EgressGuard.Identity;
+
+/// <summary>
+/// The HTTPS proxy listener's TLS settings: the server certificate, and client certificates
+/// validated against the configured CA only (not the machine's store), revocation not checked
+/// (offline CA). A valid client certificate's subject common name is the client's identity.
+/// </summary>
+internal static class ClientCertificates
+{
+    public static void Configure(HttpsConnectionAdapterOptions https, ProxyTlsOptions tls, Func<string, string> resolve)
+    {
+        https.ServerCertificate = X509Certificate2.CreateFromPemFile(resolve(tls.Certificate!), tls.Key is null ? null : resolve(tls.Key));
+        https.ClientCertificateMode = tls.ClientCertificates switch
+        {
+            "required" => ClientCertificateMode.RequireCertificate,
+            "optional" => ClientCertificateMode.AllowCertificate,
+            _ => ClientCertificateMode.NoCertificate,
+        };
+        if (https.ClientCertificateMode == ClientCertificateMode.NoCertificate)
+        {
+            return;
+        }
+
+        var roots = new X509Certificate2Collection();
+        roots.ImportFromPemFile(resolve(tls.ClientCa!));
+        https.ClientCertificateValidation = (certificate, _, _) =>
+        {
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            chain.ChainPolicy.ApplicationPolicy.Add(new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.2"));
+            return chain.Build(certificate);
+        };
+    }
+
+    /// <summary>The identity a validated client certificate gives, or null.</summary>
+    public static ClientIdentity? Identity(System.Net.IPAddress? address, X509Certificate2? certificate)
+    {
+        if (certificate is null)
+        {
+            return null;
+        }
+
+        var name = certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
+        return new ClientIdentity(address, string.IsNullOrEmpty(name) ? certificate.Subject : name, ["cert:" + certificate.Subject]);
+    }
+
+    public static void Validate(ProxyTlsOptions tls, Hosting.ConfigPaths paths, List<string> errors)
+    {
+        if (!tls.Enabled)
+        {
+            if (tls.ClientCertificates != "none")
+            {
+                errors.Add("Proxy:Tls:ClientCertificates needs Proxy:Tls:Certificate (client certificates come with an HTTPS proxy listener)");
+            }
+
+            return;
+        }
+
+        foreach (var (key, value) in new[] { ("Proxy:Tls:Certificate", tls.Certificate), ("Proxy:Tls:Key", tls.Key) })
+        {
+            if (value is not null && !File.Exists(paths.Resolve(value)))
+            {
+                errors.Add($"{key} = '{value}': file not found");
+            }
+        }
+
+        if (tls.ClientCertificates is not ("none" or "optional" or "required"))
+        {
+            errors.Add($"Proxy:Tls:ClientCertificates = '{tls.ClientCertificates}': expected none, optional or required");
+        }
+        else if (tls.ClientCertificates != "none" && (tls.ClientCa is null || !File.Exists(paths.Resolve(tls.ClientCa))))
+        {
+            errors.Add($"Proxy:Tls:ClientCa = '{tls.ClientCa}': a PEM CA file is required when client certificates are {tls.ClientCertificates}");
+        }
+
+        if (errors.Count == 0)
+        {
+            try
+            {
+                using var _ = X509Certificate2.CreateFromPemFile(paths.Resolve(tls.Certificate!), tls.Key is null ? null : paths.Resolve(tls.Key));
+            }
+            catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or IOException or ArgumentException)
+            {
+                errors.Add($"Proxy:Tls:Certificate/Key: cannot load: {ex.Message}");
+            }
+        }
+    }
+}
