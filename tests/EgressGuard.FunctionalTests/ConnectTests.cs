@@ -235,4 +235,40 @@ public sealed class ConnectTests : IClassFixture<ProxyEnvironment>
         Assert.Contains("Connection: close", second);
         Assert.Empty(await raw.ReadToEndAsync());
     }
+
+    [Fact]
+    public async Task Connect_UpstreamHalfClose_PropagatedToClientWhoCanStillSend()
+    {
+        // The upstream greets, shuts down its sending side, then keeps reading until our FIN.
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var server = Task.Run(async () =>
+        {
+            using var socket = await listener.AcceptSocketAsync();
+            await socket.SendAsync("hello"u8.ToArray());
+            socket.Shutdown(SocketShutdown.Send);
+            var buffer = new byte[65536];
+            long total = 0;
+            int read;
+            while ((read = await socket.ReceiveAsync(buffer)) > 0)
+            {
+                total += read;
+            }
+
+            return total;
+        });
+
+        using var raw = await RawClient.ConnectAsync(_env.Proxy.Port);
+        await raw.SendAsync($"CONNECT 127.0.0.1:{port} HTTP/1.1\r\n\r\n");
+        var (head, after) = await raw.ReadHeadAsync();
+        Assert.StartsWith("HTTP/1.1 200", head);
+        var greeting = Encoding.ASCII.GetString([.. after, .. await raw.ReadToEndAsync()]);
+        Assert.Equal("hello", greeting);
+
+        // The client saw the upstream's FIN, and its own direction is still open.
+        await raw.SendAsync(new byte[50_000]);
+        raw.Socket.Shutdown(SocketShutdown.Send);
+        Assert.Equal(50_000, await server.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
 }

@@ -129,7 +129,9 @@ internal static class EgressGuardHost
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("EgressGuard.Identity")));
         services.AddSingleton<TunnelRegistry>();
+        services.AddSingleton<ConnectSession>();
         services.AddSingleton<ConnectGate>();
+        services.AddSingleton<Microsoft.AspNetCore.Connections.IConnectionListenerFactory, ProxyListenerFactory>();
         services.AddSingleton<ForwardProxyHandler>();
         return services;
     }

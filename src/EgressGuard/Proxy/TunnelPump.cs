@@ -9,7 +9,8 @@ namespace EgressGuard.Proxy;
 internal readonly record struct TunnelResult(long BytesUp, long BytesDown, string? ErrorType);
 
 /// <summary>
-/// Pumps bytes both ways between the client's Kestrel connection and the upstream socket.
+/// Pumps bytes both ways between the client's Kestrel connection and the upstream socket (the
+/// TLS-listener path; plaintext tunnels take <see cref="SocketTunnelPump"/>).
 /// 1. client → upstream: read the connection's input pipe, send its segments with one gathered
 ///    send per read; on the client's FIN, shut down the upstream's send side (half-close);
 /// 2. upstream → client: receive straight into the output pipe's memory and flush; on the
@@ -18,7 +19,7 @@ internal readonly record struct TunnelResult(long BytesUp, long BytesDown, strin
 /// 3. an idle timer closes both sides when neither moved a byte for the idle timeout;
 /// 4. any error aborts both sides.
 /// </summary>
-internal sealed class TunnelPump : IDisposable
+internal sealed class TunnelPump : ITunnelPump
 {
     private const int ReceiveSize = 16 * 1024;
 
@@ -27,7 +28,6 @@ internal sealed class TunnelPump : IDisposable
     private readonly TimeProvider _timeProvider;
     private readonly TimeSpan _idleTimeout;
     private readonly CancellationTokenSource _abort = new();
-    private long _lastActivity;
     private long _bytesUp;
     private long _bytesDown;
     private string? _errorType;
@@ -40,7 +40,7 @@ internal sealed class TunnelPump : IDisposable
         _timeProvider = timeProvider;
     }
 
-    private ITimer? _idleTimer;
+    private IdleTimer? _idle;
 
     /// <remarks>
     /// Not tied to Kestrel's ConnectionClosed token, which fires on the client's FIN: a half-closed
@@ -48,9 +48,8 @@ internal sealed class TunnelPump : IDisposable
     /// </remarks>
     public async Task<TunnelResult> RunAsync()
     {
-        _lastActivity = _timeProvider.GetTimestamp();
-        using var idleTimer = _timeProvider.CreateTimer(static s => ((TunnelPump)s!).CheckIdle(), this, _idleTimeout, Timeout.InfiniteTimeSpan);
-        _idleTimer = idleTimer;
+        using var idle = new IdleTimer(_timeProvider, _idleTimeout, () => Abort("idle-timeout"));
+        _idle = idle;
 
         var up = PumpUpAsync();
         var down = PumpDownAsync();
@@ -60,29 +59,10 @@ internal sealed class TunnelPump : IDisposable
 
     public void Dispose() => _abort.Dispose();
 
-    private void CheckIdle()
-    {
-        var idle = _timeProvider.GetElapsedTime(Volatile.Read(ref _lastActivity));
-        if (idle >= _idleTimeout)
-        {
-            Abort("idle-timeout");
-            return;
-        }
-
-        try
-        {
-            _idleTimer?.Change(_idleTimeout - idle, Timeout.InfiniteTimeSpan);
-        }
-        catch (ObjectDisposedException)
-        {
-            // The tunnel ended while the timer fired.
-        }
-    }
-
     /// <summary>Closes both sides now (policy change, shutdown); <paramref name="errorType"/> goes to the log line.</summary>
     public void Close(string errorType) => Abort(errorType);
 
-    private void Touch() => Volatile.Write(ref _lastActivity, _timeProvider.GetTimestamp());
+    private void Touch() => _idle?.Touch();
 
     private void Abort(string? errorType)
     {

@@ -26,7 +26,7 @@ internal sealed partial class TunnelRegistry
 
     public int Count => _tunnels.Count;
 
-    public long Register(ProxyExchange exchange, TunnelPump pump)
+    public long Register(ProxyExchange exchange, ITunnelPump pump)
     {
         var id = Interlocked.Increment(ref _next);
         _tunnels[id] = new ActiveTunnel(exchange, pump);
@@ -76,7 +76,7 @@ internal sealed partial class TunnelRegistry
         return true;
     }
 
-    private sealed record ActiveTunnel(ProxyExchange Exchange, TunnelPump Pump);
+    private sealed record ActiveTunnel(ProxyExchange Exchange, ITunnelPump Pump);
 
     [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Closed live tunnel to {Target} ({Dialed}): now denied by {Rule} (entry {Entry})")]
     private static partial void LogTunnelClosed(ILogger logger, string target, string dialed, string rule, string entry);

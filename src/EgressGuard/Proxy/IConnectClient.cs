@@ -1,0 +1,37 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+
+namespace EgressGuard.Proxy;
+
+/// <summary>How reading a CONNECT head ended.</summary>
+internal readonly record struct HeadRead(HeadParseStatus Status, ConnectHead? Head, string Error, string? RequestLine, bool TimedOut, bool Closed);
+
+/// <summary>
+/// The client side of a CONNECT, whatever carries it: Kestrel's connection pipes (TLS listener,
+/// fallback) or the raw socket (the fast path). <see cref="ConnectSession"/> runs the same steps
+/// on either.
+/// </summary>
+internal interface IConnectClient
+{
+    IPEndPoint? Remote { get; }
+
+    X509Certificate2? ClientCertificate { get; }
+
+    ValueTask<HeadRead> ReadHeadAsync(int maxBytes, CancellationToken timeout);
+
+    ValueTask WriteAsync(ReadOnlyMemory<byte> bytes);
+
+    /// <summary>After a refusal: flush and close the client side.</summary>
+    ValueTask CloseAsync();
+
+    ITunnelPump CreatePump(Socket upstream, TimeSpan idleTimeout, TimeProvider time);
+}
+
+/// <summary>A running tunnel: pumped both ways until one side ends, closable by the registry.</summary>
+internal interface ITunnelPump : IDisposable
+{
+    Task<TunnelResult> RunAsync();
+
+    void Close(string errorType);
+}

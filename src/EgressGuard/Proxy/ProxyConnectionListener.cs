@@ -1,0 +1,184 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+
+namespace EgressGuard.Proxy;
+
+/// <summary>
+/// The proxy's own accept loop in front of Kestrel (see ARCHITECTURE.md for why):
+/// 1. accept; refuse a client outside the trusted ranges at once;
+/// 2. on a plaintext listener, peek (MSG_PEEK, nothing consumed) at the first bytes: a CONNECT is
+///    run right here, socket to socket, by the <see cref="ConnectSession"/>;
+/// 3. everything else (HTTP, a TLS listener, a head too short to classify) becomes a Kestrel
+///    connection through Kestrel's own <see cref="SocketConnectionContextFactory"/>, with the
+///    connection middleware and HTTP pipeline as usual.
+/// </summary>
+internal sealed class ProxyConnectionListener : IConnectionListener
+{
+    private readonly Socket _listen;
+    private readonly SocketConnectionContextFactory _contexts;
+    private readonly ConnectSession _session;
+    private readonly bool _peek;
+    private readonly TimeSpan _peekTimeout;
+    private readonly TimeProvider _time;
+    private readonly Channel<ConnectionContext> _ready = Channel.CreateUnbounded<ConnectionContext>(new UnboundedChannelOptions { SingleReader = false });
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ConcurrentDictionary<Socket, byte> _raw = new();
+    private readonly Task _acceptLoop;
+
+    public ProxyConnectionListener(Socket listen, SocketConnectionContextFactory contexts, ConnectSession session, bool peek, TimeSpan peekTimeout, TimeProvider time)
+    {
+        _listen = listen;
+        _contexts = contexts;
+        _session = session;
+        _peek = peek;
+        _peekTimeout = peekTimeout;
+        _time = time;
+        EndPoint = listen.LocalEndPoint!;
+        _acceptLoop = AcceptLoopAsync();
+    }
+
+    public EndPoint EndPoint { get; }
+
+    public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            while (await _ready.Reader.WaitToReadAsync(cancellationToken))
+            {
+                if (_ready.Reader.TryRead(out var connection))
+                {
+                    return connection;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        return null;
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listen.AcceptAsync(_stop.Token);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            {
+                break;
+            }
+            catch (SocketException)
+            {
+                continue; // a client that reset during accept
+            }
+
+            socket.NoDelay = true;
+            _ = RouteAsync(socket);
+        }
+
+        _ready.Writer.TryComplete();
+    }
+
+    private async Task RouteAsync(Socket socket)
+    {
+        try
+        {
+            // 1. Never an open relay.
+            var remote = ConnectSession.Normalize(socket.RemoteEndPoint);
+            if (!_session.IsTrusted(remote?.Address))
+            {
+                await RunRawAsync(socket, untrusted: true);
+                return;
+            }
+
+            // 2. Peek.
+            if (_peek)
+            {
+                var first = new byte[8];
+                int peeked;
+                using (var timeout = new CancellationTokenSource(_peekTimeout, _time))
+                using (var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stop.Token))
+                {
+                    peeked = await socket.ReceiveAsync(first, SocketFlags.Peek, linked.Token);
+                }
+
+                if (peeked == 0)
+                {
+                    socket.Dispose();
+                    return;
+                }
+
+                if (ConnectGate.Classify(first.AsSpan(0, peeked)) == ConnectGate.PrefixKind.Connect)
+                {
+                    await RunRawAsync(socket, untrusted: false);
+                    return;
+                }
+            }
+
+            // 3. Kestrel.
+            if (!_ready.Writer.TryWrite(_contexts.Create(socket)))
+            {
+                socket.Dispose();
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            // Nothing arrived in time, or the client went away: close without a word, as Kestrel does.
+            socket.Dispose();
+        }
+    }
+
+    private async Task RunRawAsync(Socket socket, bool untrusted)
+    {
+        _raw[socket] = 0;
+        try
+        {
+            using var client = new SocketConnectClient(socket);
+            if (untrusted)
+            {
+                await _session.RefuseUntrustedAsync(client);
+            }
+            else
+            {
+                await _session.RunAsync(client);
+            }
+        }
+        finally
+        {
+            _raw.TryRemove(socket, out _);
+            socket.Dispose();
+        }
+    }
+
+    public async ValueTask UnbindAsync(CancellationToken cancellationToken = default)
+    {
+        await _stop.CancelAsync();
+        _listen.Dispose();
+        try
+        {
+            await _acceptLoop.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await UnbindAsync();
+        foreach (var socket in _raw.Keys)
+        {
+            socket.Dispose();
+        }
+
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,65 @@
+using System.Net;
+using System.Net.Sockets;
+using EgressGuard.Hosting;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.Options;
+
+namespace EgressGuard.Proxy;
+
+/// <summary>Kestrel's transport for the proxy endpoint: binds the socket and runs <see cref="ProxyConnectionListener"/>.</summary>
+internal sealed class ProxyListenerFactory : IConnectionListenerFactory
+{
+    private readonly ConnectSession _session;
+    private readonly EgressGuardSettings _settings;
+    private readonly TimeProvider _time;
+    private readonly ILoggerFactory _loggers;
+    private readonly SocketTransportOptions _transport;
+
+    public ProxyListenerFactory(ConnectSession session, EgressGuardSettings settings, TimeProvider time, ILoggerFactory loggers, IOptions<SocketTransportOptions> transport)
+    {
+        _session = session;
+        _settings = settings;
+        _time = time;
+        _loggers = loggers;
+        _transport = transport.Value;
+    }
+
+    public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
+    {
+        if (endpoint is not IPEndPoint ip)
+        {
+            throw new NotSupportedException($"EgressGuard listens on IP endpoints only, not {endpoint}");
+        }
+
+        var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        if (ip.Address.Equals(IPAddress.IPv6Any))
+        {
+            socket.DualMode = true;
+        }
+
+        try
+        {
+            socket.Bind(ip);
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            socket.Dispose();
+            throw new IOException($"Failed to bind to address {ip}: address already in use.", ex);
+        }
+
+        socket.Listen(_transport.Backlog);
+        var contexts = new SocketConnectionContextFactory(
+            new SocketConnectionFactoryOptions
+            {
+                IOQueueCount = _transport.IOQueueCount,
+                WaitForDataBeforeAllocatingBuffer = _transport.WaitForDataBeforeAllocatingBuffer,
+                MaxReadBufferSize = _transport.MaxReadBufferSize,
+                MaxWriteBufferSize = _transport.MaxWriteBufferSize,
+                UnsafePreferInlineScheduling = _transport.UnsafePreferInlineScheduling,
+            },
+            _loggers.CreateLogger("Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets"));
+        IConnectionListener listener = new ProxyConnectionListener(socket, contexts, _session, peek: !_settings.Proxy.Tls.Enabled, _settings.Proxy.HeadTimeout, _time);
+        return ValueTask.FromResult(listener);
+    }
+}

@@ -1,0 +1,93 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+
+namespace EgressGuard.Proxy;
+
+/// <summary>
+/// A CONNECT client on its raw socket (plaintext listener): the head is read into a pooled
+/// buffer, whatever follows it in the same reads is handed to the pump as the first upstream bytes.
+/// </summary>
+internal sealed class SocketConnectClient : IConnectClient, IDisposable
+{
+    private readonly Socket _socket;
+    private byte[]? _buffer;
+    private int _length;
+    private int _headEnd;
+
+    public SocketConnectClient(Socket socket)
+    {
+        _socket = socket;
+        Remote = ConnectSession.Normalize(socket.RemoteEndPoint);
+    }
+
+    public IPEndPoint? Remote { get; }
+
+    public X509Certificate2? ClientCertificate => null;
+
+    public async ValueTask<HeadRead> ReadHeadAsync(int maxBytes, CancellationToken timeout)
+    {
+        _buffer = ArrayPool<byte>.Shared.Rent(maxBytes + 4096);
+        while (true)
+        {
+            int read;
+            try
+            {
+                read = await _socket.ReceiveAsync(_buffer.AsMemory(_length), SocketFlags.None, timeout);
+            }
+            catch (OperationCanceledException)
+            {
+                return new HeadRead(HeadParseStatus.Incomplete, null, "timeout", Line(), TimedOut: true, Closed: false);
+            }
+
+            _length += read;
+            var sequence = new ReadOnlySequence<byte>(_buffer, 0, _length);
+            var status = ConnectHeadParser.TryParse(sequence, maxBytes, out var head, out var end, out var error);
+            if (status == HeadParseStatus.Complete)
+            {
+                _headEnd = end.GetInteger();
+                return new HeadRead(status, head, string.Empty, Line(), false, false);
+            }
+
+            if (status == HeadParseStatus.Invalid || read == 0 || _length == _buffer.Length)
+            {
+                var closed = read == 0 && status != HeadParseStatus.Invalid;
+                return new HeadRead(HeadParseStatus.Invalid, null, status == HeadParseStatus.Invalid ? error : $"request head larger than {maxBytes} bytes", Line(), false, closed);
+            }
+        }
+    }
+
+    private string? Line() => _length == 0 ? null : ConnectHeadParser.RequestLine(new ReadOnlySequence<byte>(_buffer!, 0, _length));
+
+    public async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes) => await _socket.SendAsync(bytes, SocketFlags.None);
+
+    public ValueTask CloseAsync()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (SocketException)
+        {
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public ITunnelPump CreatePump(Socket upstream, TimeSpan idleTimeout, TimeProvider time)
+    {
+        // Bytes the client sent after its head (a TLS ClientHello, say) go upstream first.
+        var early = _length > _headEnd ? _buffer.AsSpan(_headEnd, _length - _headEnd).ToArray() : [];
+        return new SocketTunnelPump(_socket, upstream, early, idleTimeout, time);
+    }
+
+    public void Dispose()
+    {
+        if (_buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = null;
+        }
+    }
+}
