@@ -22,6 +22,7 @@ internal sealed class EgressPolicy
     private readonly IResolver _resolver;
     private readonly AddressPreference _preference;
     private readonly TimeProvider _time;
+    private readonly DecisionCache _cache = new();
 
     public EgressPolicy(IPolicySource policy, IResolver resolver, AddressPreference preference, TimeProvider? time = null)
     {
@@ -91,7 +92,33 @@ internal sealed class EgressPolicy
             };
         }
 
-        var context = new EvaluationContext(target, client, _time.GetUtcNow(), trace);
+        // A repeat of an allowed destination under the same policy and the same DNS answer needs no
+        // evaluation: the decision cannot differ (rules that look at the client opt out).
+        var now = _time.GetUtcNow();
+        var cacheable = trace is null && snapshot.Rules.ClientIndependent && now < snapshot.Rules.NextExpiry;
+        // Only a DNS answer already cached is looked at here: a name is never resolved before its
+        // own check (a listed C2 name is never looked up).
+        Resolution.Resolution? resolved = null;
+        if (cacheable && (target.Literal is not null || _resolver.TryGetCached(target.Host, out resolved))
+            && _cache.TryGet(target, snapshot.Version, resolved, out var cached))
+        {
+            return cached;
+        }
+
+        var context = new EvaluationContext(target, client, now, trace);
+        var decision = await EvaluateAsync(snapshot, context, cancellationToken).ConfigureAwait(false);
+        if (cacheable && decision.IsAllowed)
+        {
+            // Keyed by the very answer the decision was made from.
+            _cache.Add(target, snapshot.Version, context.Resolution, decision);
+        }
+
+        return decision;
+    }
+
+    private async ValueTask<Decision> EvaluateAsync(PolicySnapshot snapshot, EvaluationContext context, CancellationToken cancellationToken)
+    {
+        var target = context.Target;
         IReadOnlyList<IPAddress> addresses;
         IReadOnlyList<string> names = [];
         if (target.Literal is { } literal)
@@ -109,6 +136,7 @@ internal sealed class EgressPolicy
 
             // 3. Resolve.
             var resolution = await _resolver.ResolveAsync(target.Host, cancellationToken).ConfigureAwait(false);
+            context.Resolution = resolution;
             names = resolution.CanonicalNames;
 
             // 4. The CNAME chain, even when resolution failed part-way.

@@ -32,6 +32,9 @@ internal sealed class EvaluationContext
     /// <summary>Set when explaining: every entry considered, in order.</summary>
     public List<ExplainStep>? Trace { get; }
 
+    /// <summary>The DNS answer the decision was made from (null for an IP literal).</summary>
+    public Resolution.Resolution? Resolution { get; set; }
+
     /// <summary>The rule that explicitly allowed a subject, if any.</summary>
     public string? AllowedBy { get; set; }
 

@@ -25,6 +25,18 @@ internal sealed class CachingResolver : IResolver, IDisposable
         _cache = new MemoryCache(new MemoryCacheOptions { Clock = new TimeProviderClock(timeProvider), SizeLimit = 100_000 });
     }
 
+    public bool TryGetCached(string name, out Resolution resolution)
+    {
+        if (_cache.TryGetValue(name, out Resolution? cached) && cached is not null)
+        {
+            resolution = cached;
+            return true;
+        }
+
+        resolution = null!;
+        return false;
+    }
+
     public ValueTask<Resolution> ResolveAsync(string name, CancellationToken cancellationToken)
     {
         if (_cache.TryGetValue(name, out Resolution? cached) && cached is not null)

@@ -11,7 +11,15 @@ internal sealed class RuleSet
         Rules = rules;
         Version = version;
         DefaultAllow = rules.FirstOrDefault(r => r.Kind == RuleKind.Default)?.IsAllow ?? true;
+        ClientIndependent = rules.All(r => r.Sources is null && r.Users.Count == 0 && r.Groups.Count == 0);
+        NextExpiry = rules.Where(r => r.Expires is not null).Select(r => r.Expires!.Value).DefaultIfEmpty(DateTimeOffset.MaxValue).Min();
     }
+
+    /// <summary>No rule looks at who asks: a decision depends on the destination alone (and can be reused).</summary>
+    public bool ClientIndependent { get; }
+
+    /// <summary>The earliest rule expiry, when decisions may change without a new version.</summary>
+    public DateTimeOffset NextExpiry { get; }
 
     /// <summary>Admin rules, then lists → feeds → guard → default, unless the file placed them elsewhere.</summary>
     public static RuleSet Default { get; } = RuleCompiler.Compile(new RulesDocument(), RuleCompiler.NoFeedCheck, DateTimeOffset.MinValue).Set!;

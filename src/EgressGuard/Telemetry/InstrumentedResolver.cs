@@ -17,6 +17,8 @@ internal sealed class InstrumentedResolver : IResolver
         _time = time;
     }
 
+    public bool TryGetCached(string name, out Resolution.Resolution resolution) => _inner.TryGetCached(name, out resolution);
+
     public async ValueTask<Resolution.Resolution> ResolveAsync(string name, CancellationToken cancellationToken)
     {
         using var activity = EgressGuardTelemetry.Source.StartActivity("dns.lookup " + name, ActivityKind.Client);
