@@ -1,4 +1,4 @@
 using BenchmarkDotNet.Running;
 
 // Micro benchmarks of the per-request work: dotnet run -c Release --project bench/EgressGuard.Benchmarks -- --filter '*'
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+BenchmarkSwitcher.FromAssembly(typeof(EgressGuard.Benchmarks.LookupBenchmarks).Assembly).Run(args);
