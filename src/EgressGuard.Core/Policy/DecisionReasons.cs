@@ -18,6 +18,8 @@ internal static class DecisionReasons
     public const string DnsCnameChain = "dns-cname-chain";
     public const string FeedUnavailable = "feed-unavailable";
     public const string Rule = "rule";
+    public const string SelfLoop = "self-loop";
+    public const string TooManyConnections = "too-many-connections";
     public const string UntrustedClient = "untrusted-client";
     public const string AuthRequired = "auth-required";
     public const string AuthThrottled = "auth-throttled";

@@ -23,9 +23,11 @@ internal sealed class EgressPolicy
     private readonly AddressPreference _preference;
     private readonly TimeProvider _time;
     private readonly DecisionCache _cache = new();
+    private readonly ISelfEndpoints? _self;
 
-    public EgressPolicy(IPolicySource policy, IResolver resolver, AddressPreference preference, TimeProvider? time = null)
+    public EgressPolicy(IPolicySource policy, IResolver resolver, AddressPreference preference, TimeProvider? time = null, ISelfEndpoints? self = null)
     {
+        _self = self;
         _policy = policy;
         _resolver = resolver;
         _preference = preference;
@@ -175,7 +177,24 @@ internal sealed class EgressPolicy
             return denied with { ResolvedAddresses = addresses, CanonicalNames = names, Matches = context.Matches ?? denied.Matches };
         }
 
-        // 6. The connection default, then allow.
+        // 6. Never ourselves: a loop through the proxy, or a way to the admin API from a client.
+        if (_self is not null && addresses.FirstOrDefault(a => _self.IsSelf(a, target.Port)) is { } self)
+        {
+            return new Decision
+            {
+                Action = DecisionAction.Deny,
+                Reason = DecisionReasons.SelfLoop,
+                Target = target,
+                Rule = "guard:self",
+                Entry = $"{self}:{target.Port}",
+                MatchedAddress = self,
+                ResolvedAddresses = addresses,
+                CanonicalNames = names,
+                Detail = $"{self}:{target.Port} is one of EgressGuard's own listeners",
+            };
+        }
+
+        // 7. The connection default, then allow.
         if (context.AllowedBy is null && !snapshot.Rules.DefaultAllow)
         {
             return DefaultDeny(target, context) with { ResolvedAddresses = addresses, CanonicalNames = names };

@@ -130,6 +130,7 @@ internal static class EgressGuardHost
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("EgressGuard.Identity")));
         services.AddSingleton<TunnelRegistry>();
         services.AddSingleton<ConnectSession>();
+        services.AddSingleton(new ConnectionLimiter(settings.Proxy));
         services.AddSingleton<ConnectGate>();
         services.AddSingleton<Microsoft.AspNetCore.Connections.IConnectionListenerFactory, ProxyListenerFactory>();
         services.AddSingleton<ForwardProxyHandler>();
@@ -275,7 +276,8 @@ internal static class EgressGuardHost
         services.AddSingleton<IPolicySource>(sp => sp.GetRequiredService<PolicyHolder>());
         services.AddSingleton<DnsClientResolver>(_ => new DnsClientResolver(settings.Dns));
         services.AddSingleton<IResolver>(sp => new CachingResolver(sp.GetRequiredService<DnsClientResolver>(), settings.Dns, sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(sp => new EgressPolicy(sp.GetRequiredService<IPolicySource>(), sp.GetRequiredService<InstrumentedResolver>(), settings.Dns.Prefer, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new EgressPolicy(sp.GetRequiredService<IPolicySource>(), sp.GetRequiredService<InstrumentedResolver>(), settings.Dns.Prefer, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<SelfEndpoints>()));
+        services.AddSingleton<SelfEndpoints>();
         services.AddSingleton(sp => new InstrumentedResolver(sp.GetRequiredService<IResolver>(), sp.GetRequiredService<EgressGuardMetrics>(), sp.GetRequiredService<TimeProvider>()));
         return services;
     }

@@ -21,15 +21,34 @@ internal sealed class ConnectGate
     private readonly ConnectSession _session;
     private readonly TimeProvider _time;
     private readonly TimeSpan _headTimeout;
+    private readonly ConnectionLimiter _limiter;
 
-    public ConnectGate(ConnectSession session, TimeProvider time, Microsoft.Extensions.Options.IOptions<ProxyOptions> options)
+    public ConnectGate(ConnectSession session, ConnectionLimiter limiter, TimeProvider time, Microsoft.Extensions.Options.IOptions<ProxyOptions> options)
     {
+        _limiter = limiter;
         _session = session;
         _time = time;
         _headTimeout = options.Value.HeadTimeout;
     }
 
     public async Task OnConnectionAsync(ConnectionContext connection, ConnectionDelegate next)
+    {
+        try
+        {
+            await HandleAsync(connection, next);
+        }
+        finally
+        {
+            // The listener took a connection-limit slot for this connection: give it back.
+            if (connection.Items.TryGetValue(ProxyConnectionListener.LimiterSlot, out var address))
+            {
+                connection.Items.Remove(ProxyConnectionListener.LimiterSlot);
+                _limiter.Release(address as System.Net.IPAddress);
+            }
+        }
+    }
+
+    private async Task HandleAsync(ConnectionContext connection, ConnectionDelegate next)
     {
         // 1. Never an open relay.
         var client = new PipeConnectClient(connection);

@@ -58,6 +58,16 @@ internal sealed class ConnectSession
         Finish(activity, exchange);
     }
 
+    /// <summary>Refuses a connection over the connection caps (503), and logs it.</summary>
+    public async Task RefuseOverLimitAsync(IConnectClient client)
+    {
+        var (activity, traceId) = _telemetry.Start("over limit");
+        var exchange = NewExchange(client, "-", traceId);
+        exchange.ErrorType = DecisionReasons.TooManyConnections;
+        await RefuseAsync(client, exchange, ProxyResponse.ForProtocolError(503, "too many open connections; try again shortly", traceId, DecisionReasons.TooManyConnections));
+        Finish(activity, exchange);
+    }
+
     public async Task RunAsync(IConnectClient client)
     {
         Activity? activity = null;
@@ -137,6 +147,9 @@ internal sealed class ConnectSession
             // 5. Established; pump.
             await client.WriteAsync(Established);
             using var pump = client.CreatePump(upstream, _options.IdleTimeout, _time);
+            using var lifetime = _options.MaxTunnelLifetime > TimeSpan.Zero
+                ? _time.CreateTimer(static p => ((ITunnelPump)p!).Close("max-lifetime"), pump, _options.MaxTunnelLifetime, Timeout.InfiniteTimeSpan)
+                : null;
             var registration = _tunnels.Register(exchange, pump);
             if (_policySource.Current is { } current && current.Version != policyVersion)
             {

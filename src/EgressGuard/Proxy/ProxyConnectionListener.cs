@@ -28,9 +28,14 @@ internal sealed class ProxyConnectionListener : IConnectionListener
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<Socket, byte> _raw = new();
     private readonly Task _acceptLoop;
+    private readonly ConnectionLimiter _limiter;
 
-    public ProxyConnectionListener(Socket listen, SocketConnectionContextFactory contexts, ConnectSession session, bool peek, TimeSpan peekTimeout, TimeProvider time)
+    /// <summary>The key under which a Kestrel connection carries the address its limiter slot was taken for.</summary>
+    public const string LimiterSlot = "egressguard.limiter-slot";
+
+    public ProxyConnectionListener(Socket listen, SocketConnectionContextFactory contexts, ConnectSession session, ConnectionLimiter limiter, bool peek, TimeSpan peekTimeout, TimeProvider time)
     {
+        _limiter = limiter;
         _listen = listen;
         _contexts = contexts;
         _session = session;
@@ -89,15 +94,24 @@ internal sealed class ProxyConnectionListener : IConnectionListener
 
     private async Task RouteAsync(Socket socket)
     {
+        var remote = ConnectSession.Normalize(socket.RemoteEndPoint);
+        var slot = false;
         try
         {
-            // 1. Never an open relay.
-            var remote = ConnectSession.Normalize(socket.RemoteEndPoint);
+            // 1. Never an open relay; never more connections than the caps.
             if (!_session.IsTrusted(remote?.Address))
             {
-                await RunRawAsync(socket, untrusted: true);
+                await RunRawAsync(socket, RawKind.Untrusted);
                 return;
             }
+
+            if (!_limiter.TryAcquire(remote?.Address))
+            {
+                await RunRawAsync(socket, RawKind.OverLimit);
+                return;
+            }
+
+            slot = true;
 
             // 2. Peek.
             if (_peek)
@@ -118,14 +132,18 @@ internal sealed class ProxyConnectionListener : IConnectionListener
 
                 if (ConnectGate.Classify(first.AsSpan(0, peeked)) == ConnectGate.PrefixKind.Connect)
                 {
-                    await RunRawAsync(socket, untrusted: false);
+                    await RunRawAsync(socket, RawKind.Connect);
                     return;
                 }
             }
 
-            // 3. Kestrel.
-            if (!_ready.Writer.TryWrite(_contexts.Create(socket)))
+            // 3. Kestrel; the connection middleware gives the slot back when the connection ends.
+            var connection = _contexts.Create(socket);
+            connection.Items[LimiterSlot] = remote?.Address;
+            slot = false;
+            if (!_ready.Writer.TryWrite(connection))
             {
+                _limiter.Release(remote?.Address);
                 socket.Dispose();
             }
         }
@@ -134,22 +152,34 @@ internal sealed class ProxyConnectionListener : IConnectionListener
             // Nothing arrived in time, or the client went away: close without a word, as Kestrel does.
             socket.Dispose();
         }
+        finally
+        {
+            if (slot)
+            {
+                _limiter.Release(remote?.Address);
+            }
+        }
     }
 
-    private async Task RunRawAsync(Socket socket, bool untrusted)
+    private enum RawKind
+    {
+        Connect,
+        Untrusted,
+        OverLimit,
+    }
+
+    private async Task RunRawAsync(Socket socket, RawKind kind)
     {
         _raw[socket] = 0;
         try
         {
             using var client = new SocketConnectClient(socket);
-            if (untrusted)
+            await (kind switch
             {
-                await _session.RefuseUntrustedAsync(client);
-            }
-            else
-            {
-                await _session.RunAsync(client);
-            }
+                RawKind.Untrusted => _session.RefuseUntrustedAsync(client),
+                RawKind.OverLimit => _session.RefuseOverLimitAsync(client),
+                _ => _session.RunAsync(client),
+            });
         }
         finally
         {

@@ -15,9 +15,13 @@ internal sealed class ProxyListenerFactory : IConnectionListenerFactory
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggers;
     private readonly SocketTransportOptions _transport;
+    private readonly SelfEndpoints _self;
+    private readonly ConnectionLimiter _limiter;
 
-    public ProxyListenerFactory(ConnectSession session, EgressGuardSettings settings, TimeProvider time, ILoggerFactory loggers, IOptions<SocketTransportOptions> transport)
+    public ProxyListenerFactory(ConnectSession session, EgressGuardSettings settings, SelfEndpoints self, ConnectionLimiter limiter, TimeProvider time, ILoggerFactory loggers, IOptions<SocketTransportOptions> transport)
     {
+        _self = self;
+        _limiter = limiter;
         _session = session;
         _settings = settings;
         _time = time;
@@ -49,6 +53,7 @@ internal sealed class ProxyListenerFactory : IConnectionListenerFactory
         }
 
         socket.Listen(_transport.Backlog);
+        _self.Register((IPEndPoint)socket.LocalEndPoint!);
         var contexts = new SocketConnectionContextFactory(
             new SocketConnectionFactoryOptions
             {
@@ -59,7 +64,7 @@ internal sealed class ProxyListenerFactory : IConnectionListenerFactory
                 UnsafePreferInlineScheduling = _transport.UnsafePreferInlineScheduling,
             },
             _loggers.CreateLogger("Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets"));
-        IConnectionListener listener = new ProxyConnectionListener(socket, contexts, _session, peek: !_settings.Proxy.Tls.Enabled, _settings.Proxy.HeadTimeout, _time);
+        IConnectionListener listener = new ProxyConnectionListener(socket, contexts, _session, _limiter, peek: !_settings.Proxy.Tls.Enabled, _settings.Proxy.HeadTimeout, _time);
         return ValueTask.FromResult(listener);
     }
 }

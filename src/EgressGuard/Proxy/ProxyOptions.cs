@@ -37,6 +37,16 @@ internal sealed class ProxyOptions
 
     public static readonly string[] DefaultTrustedClients = ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
 
+    /// <summary>Most client connections open at once (HTTP and tunnels). Over it: 503, closed. Default 10000.</summary>
+    public int MaxConnections { get; set; } = 10_000;
+
+    /// <summary>Most connections open at once from one client address; 0 (default) = no per-address cap
+    /// (a NAT puts many users behind one address).</summary>
+    public int MaxConnectionsPerClient { get; set; }
+
+    /// <summary>Longest a tunnel may stay open whatever its traffic; zero (default) = no limit.</summary>
+    public TimeSpan MaxTunnelLifetime { get; set; } = TimeSpan.Zero;
+
     /// <summary>TLS on the client side: an HTTPS proxy listener, optionally with client certificates.</summary>
     public ProxyTlsOptions Tls { get; set; } = new();
 

@@ -98,11 +98,11 @@ internal sealed class ProxyResponse
     }
 
     /// <summary>A request that never reached the policy (unparseable head, wrong form).</summary>
-    public static ProxyResponse ForProtocolError(int status, string message, ActivityTraceId traceId) =>
+    public static ProxyResponse ForProtocolError(int status, string message, ActivityTraceId traceId, string reason = DecisionReasons.BadRequest) =>
         new(
             status,
             Phrase(status),
-            [new(DecisionHeader, "error"), new(ReasonHeader, DecisionReasons.BadRequest), new(ReferenceHeader, traceId.ToHexString())],
+            [new(DecisionHeader, "error"), new(ReasonHeader, reason), new(ReferenceHeader, traceId.ToHexString())],
             $"EgressGuard: {message}\nReference: {traceId.ToHexString()}\n");
 
     /// <summary>The refusal for a client that may not use the proxy (403), must authenticate (407) or is throttled (429).</summary>

@@ -1,0 +1,61 @@
+using System.Collections.Concurrent;
+using System.Net;
+
+namespace EgressGuard.Proxy;
+
+/// <summary>
+/// Caps open client connections (plain HTTP and tunnels alike), globally and optionally per client
+/// address. A client over a cap gets <c>503</c> with reason <c>too-many-connections</c> and is closed
+/// before anything is parsed. Per-address caps are off by default: a corporate NAT puts many users
+/// behind one address.
+/// </summary>
+internal sealed class ConnectionLimiter
+{
+    private readonly int _max;
+    private readonly int _perClient;
+    private readonly ConcurrentDictionary<IPAddress, int> _byClient = new();
+    private int _open;
+
+    public ConnectionLimiter(ProxyOptions options)
+    {
+        _max = options.MaxConnections;
+        _perClient = options.MaxConnectionsPerClient;
+    }
+
+    public int Open => Volatile.Read(ref _open);
+
+    /// <summary>Takes a slot; false when a cap is reached (nothing taken).</summary>
+    public bool TryAcquire(IPAddress? client)
+    {
+        if (Interlocked.Increment(ref _open) > _max)
+        {
+            Interlocked.Decrement(ref _open);
+            return false;
+        }
+
+        if (_perClient > 0 && client is not null)
+        {
+            var count = _byClient.AddOrUpdate(client, 1, static (_, n) => n + 1);
+            if (count > _perClient)
+            {
+                Release(client);
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public void Release(IPAddress? client)
+    {
+        Interlocked.Decrement(ref _open);
+        if (_perClient > 0 && client is not null)
+        {
+            var count = _byClient.AddOrUpdate(client, 0, static (_, n) => n - 1);
+            if (count <= 0)
+            {
+                _byClient.TryRemove(new KeyValuePair<IPAddress, int>(client, count));
+            }
+        }
+    }
+}

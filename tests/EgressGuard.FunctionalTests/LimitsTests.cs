@@ -1,0 +1,55 @@
+using System.Net;
+using System.Text;
+using EgressGuard.FunctionalTests.Infrastructure;
+
+namespace EgressGuard.FunctionalTests;
+
+/// <summary>Connection caps and tunnel lifetime, over real sockets.</summary>
+public sealed class LimitsTests : IAsyncLifetime
+{
+    private readonly TestDnsServer _dns = new();
+    private readonly TcpTestServer _echo = new(IPAddress.Loopback);
+    private TestProxy _proxy = null!;
+
+    public async Task InitializeAsync() =>
+        _proxy = await TestProxy.StartAsync(_dns.Endpoint, "", "", "--Proxy:MaxConnectionsPerClient=2", "--Proxy:MaxTunnelLifetime=00:00:01", "--Proxy:HeadTimeout=00:00:05");
+
+    public async Task DisposeAsync()
+    {
+        await _proxy.DisposeAsync();
+        _echo.Dispose();
+        _dns.Dispose();
+    }
+
+    [Fact]
+    public async Task PerClientCap_ThirdConnection503UntilOneCloses()
+    {
+        using var first = await RawClient.ConnectAsync(_proxy.Port);
+        using var second = await RawClient.ConnectAsync(_proxy.Port);
+        await Task.Delay(100);
+        using (var third = await RawClient.ConnectAsync(_proxy.Port))
+        {
+            var (head, _) = await third.ReadHeadAsync();
+            Assert.StartsWith("HTTP/1.1 503", head);
+            Assert.Contains("X-EgressGuard-Reason: too-many-connections", head);
+        }
+
+        first.Dispose();
+        await Task.Delay(200);
+        using var fourth = await RawClient.ConnectAsync(_proxy.Port);
+        await fourth.SendAsync($"CONNECT 127.0.0.1:{_echo.Port} HTTP/1.1\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200", (await fourth.ReadHeadAsync()).Head);
+    }
+
+    [Fact]
+    public async Task MaxTunnelLifetime_TunnelClosedAndLogged()
+    {
+        using var raw = await RawClient.ConnectAsync(_proxy.Port);
+        await raw.SendAsync($"CONNECT 127.0.0.1:{_echo.Port} HTTP/1.1\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200", (await raw.ReadHeadAsync()).Head);
+        await raw.SendAsync("ping");
+        Assert.Equal("ping", Encoding.ASCII.GetString(await raw.ReadExactlyAsync(4)));
+        Assert.Empty(await raw.ReadToEndAsync(TimeSpan.FromSeconds(10)));
+        await _proxy.WaitForDecisionAsync(l => l.Str("error.type") == "max-lifetime");
+    }
+}
