@@ -4,8 +4,9 @@ using System.Net.Sockets;
 namespace EgressGuard.Proxy;
 
 /// <summary>
-/// Pumps a plaintext tunnel socket to socket, the way the kernel likes it: 64 KiB pooled buffers,
-/// one receive and one send per chunk each way, and real half-close in both directions (each side's
+/// Pumps a plaintext tunnel socket to socket, the way the kernel likes it: a zero-byte receive
+/// waits for data (an idle tunnel holds no buffer), then one 64 KiB pooled buffer carries one
+/// receive and one send per chunk each way, and real half-close in both directions (each side's
 /// FIN becomes a <c>shutdown(SHUT_WR)</c> on the other). Bytes the client sent after its CONNECT
 /// head go upstream first. Ends when both directions are done, on idle timeout, on any error, or
 /// when closed by a policy change.
@@ -62,7 +63,6 @@ internal sealed class SocketTunnelPump : ITunnelPump
 
     private async Task<long> CopyAsync(Socket from, Socket to, ReadOnlyMemory<byte> first, string sendError, string receiveError)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         long total = 0;
         try
         {
@@ -74,13 +74,18 @@ internal sealed class SocketTunnelPump : ITunnelPump
 
             while (true)
             {
+                // Wait for data without holding a buffer: an idle tunnel costs no pooled memory.
+                byte[]? buffer = null;
                 int read;
                 try
                 {
+                    await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                    buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
                     read = await from.ReceiveAsync(buffer, SocketFlags.None).ConfigureAwait(false);
                 }
                 catch (SocketException)
                 {
+                    Return(buffer);
                     if (Volatile.Read(ref _closed) == 0)
                     {
                         Close(receiveError);
@@ -91,6 +96,8 @@ internal sealed class SocketTunnelPump : ITunnelPump
 
                 if (read == 0)
                 {
+                    Return(buffer);
+
                     // Half-close: this side is done sending; the other may still answer.
                     try
                     {
@@ -117,6 +124,10 @@ internal sealed class SocketTunnelPump : ITunnelPump
 
                     break;
                 }
+                finally
+                {
+                    Return(buffer);
+                }
 
                 total += read;
             }
@@ -124,12 +135,16 @@ internal sealed class SocketTunnelPump : ITunnelPump
         catch (ObjectDisposedException)
         {
         }
-        finally
+
+        return total;
+    }
+
+    private static void Return(byte[]? buffer)
+    {
+        if (buffer is not null)
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-
-        return total;
     }
 
     public void Dispose()
