@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using EgressGuard.FunctionalTests.Infrastructure;
 
 namespace EgressGuard.FunctionalTests;
@@ -10,26 +9,8 @@ public sealed class CurlTests : IClassFixture<ProxyEnvironment>
 
     public CurlTests(ProxyEnvironment env) => _env = env;
 
-    private async Task<(int Exit, string Stdout, string Stderr)> CurlAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("curl") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "-sS", "--max-time", "20", "-x", _env.Proxy.Url }.Concat(args))
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        // No proxy settings from the environment may interfere.
-        foreach (var name in new[] { "http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY" })
-        {
-            start.Environment.Remove(name);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    private Task<(int Exit, string Out, string Err)> CurlAsync(params string[] args) =>
+        Curl.RunAsync(["-x", _env.Proxy.Url, .. args]);
 
     [Fact]
     public async Task Curl_HttpThroughProxy_UpstreamBody()

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using EgressGuard.FunctionalTests.Infrastructure;
 
@@ -30,20 +29,8 @@ public sealed class MtlsTests : IAsyncLifetime
         _dns.Dispose();
     }
 
-    private async Task<(int Exit, string Out, string Err)> CurlAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("curl") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "-sS", "--max-time", "20", "--proxy", $"https://127.0.0.1:{_proxy.Port}", "--proxy-cacert", _certs.Ca }.Concat(args))
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    private Task<(int Exit, string Out, string Err)> CurlAsync(params string[] args) =>
+        Curl.RunAsync(["--proxy", $"https://127.0.0.1:{_proxy.Port}", "--proxy-cacert", _certs.Ca, .. args]);
 
     [Fact]
     public async Task ClientCertificate_SubjectIsTheIdentity()

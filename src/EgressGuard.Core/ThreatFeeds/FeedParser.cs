@@ -69,22 +69,36 @@ internal static class FeedParser
 
     private delegate void TokenHandler(ReadOnlySpan<char> token, int line);
 
-    private static void ParseLines(string text, FeedData data, TokenHandler onToken)
+    private static void ParseLines(string text, FeedData data, TokenHandler onToken) =>
+        ForEachContentLine(text, data, (line, number) =>
+        {
+            var token = ListLines.FirstToken(line, number);
+            if (!token.IsEmpty)
+            {
+                onToken(token, number);
+            }
+        });
+
+    /// <summary>
+    /// Calls <paramref name="onLine"/> with every non-blank line that is not a comment, trimmed,
+    /// and its number; comment lines feed the header metadata.
+    /// </summary>
+    private static void ForEachContentLine(string text, FeedData data, TokenHandler onLine)
     {
-        var line = 0;
+        var number = 0;
         foreach (var raw in text.AsSpan().EnumerateLines())
         {
-            line++;
+            number++;
             if (IsComment(raw))
             {
                 ReadHeader(raw, data);
                 continue;
             }
 
-            var token = ListLines.FirstToken(raw, line);
-            if (!token.IsEmpty)
+            var line = raw.Trim().TrimStart('\uFEFF');
+            if (!line.IsEmpty)
             {
-                onToken(token, line);
+                onLine(line, number);
             }
         }
     }
@@ -217,30 +231,16 @@ internal static class FeedParser
 
     private static void ParseFeodoCsv(string text, FeedData data)
     {
-        var line = 0;
         var column = -1;
-        foreach (var raw in text.AsSpan().EnumerateLines())
+        ForEachContentLine(text, data, (line, number) =>
         {
-            line++;
-            if (IsComment(raw))
-            {
-                ReadHeader(raw, data);
-                continue;
-            }
-
-            var t = raw.Trim();
-            if (t.IsEmpty)
-            {
-                continue;
-            }
-
-            var fields = t.ToString().Split(',').Select(f => f.Trim().Trim('"')).ToArray();
+            var fields = line.ToString().Split(',').Select(f => f.Trim().Trim('"')).ToArray();
             if (column < 0)
             {
                 column = Array.FindIndex(fields, f => f.Equals("dst_ip", StringComparison.OrdinalIgnoreCase));
                 if (column >= 0)
                 {
-                    continue;
+                    return;
                 }
 
                 column = 1; // abuse.ch's documented layout when the header line is missing
@@ -249,56 +249,40 @@ internal static class FeedParser
             if (fields.Length <= column)
             {
                 data.ContentLines++;
-                data.AddProblem(line, $"fewer than {column + 1} columns");
-                continue;
+                data.AddProblem(number, $"fewer than {column + 1} columns");
+                return;
             }
 
-            data.AddAddress(fields[column], line);
-        }
+            data.AddAddress(fields[column], number);
+        });
     }
 
-    private static void ParseIpSum(string text, FeedData data, int minCount)
-    {
-        var line = 0;
-        foreach (var raw in text.AsSpan().EnumerateLines())
+    private static void ParseIpSum(string text, FeedData data, int minCount) =>
+        ForEachContentLine(text, data, (line, number) =>
         {
-            line++;
-            if (IsComment(raw))
-            {
-                ReadHeader(raw, data);
-                continue;
-            }
-
-            var t = raw.Trim();
-            if (t.IsEmpty)
-            {
-                continue;
-            }
-
-            var tab = t.IndexOfAny('\t', ' ');
+            var tab = line.IndexOfAny('\t', ' ');
             if (tab < 0)
             {
-                data.AddAddress(t, line);
-                continue;
+                data.AddAddress(line, number);
+                return;
             }
 
-            if (!int.TryParse(t[(tab + 1)..].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var count))
+            if (!int.TryParse(line[(tab + 1)..].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var count))
             {
                 data.ContentLines++;
-                data.AddProblem(line, "count is not a number");
-                continue;
+                data.AddProblem(number, "count is not a number");
+                return;
             }
 
             if (count >= minCount)
             {
-                data.AddAddress(t[..tab], line);
+                data.AddAddress(line[..tab], number);
             }
             else
             {
                 data.ContentLines++; // a valid line, deliberately not taken
             }
-        }
-    }
+        });
 
     private static void ParseTorExit(string text, FeedData data)
     {
@@ -320,43 +304,30 @@ internal static class FeedParser
         }
     }
 
-    private static void ParseHosts(string text, FeedData data)
-    {
-        var line = 0;
-        foreach (var raw in text.AsSpan().EnumerateLines())
+    private static void ParseHosts(string text, FeedData data) =>
+        ForEachContentLine(text, data, (line, number) =>
         {
-            line++;
-            if (IsComment(raw))
-            {
-                ReadHeader(raw, data);
-                continue;
-            }
-
-            var t = raw.ToString();
-            var hash = t.IndexOf('#', StringComparison.Ordinal);
-            var fields = (hash >= 0 ? t[..hash] : t).Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+            var hash = line.IndexOf('#');
+            var fields = (hash >= 0 ? line[..hash] : line).ToString().Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
             if (fields.Length == 0)
             {
-                continue;
+                return;
             }
 
             if (fields.Length == 1)
             {
                 data.ContentLines++;
-                data.AddProblem(line, "expected 'address name'");
-                continue;
+                data.AddProblem(number, "expected 'address name'");
+                return;
             }
 
             // The address column (0.0.0.0, 127.0.0.1, ::1…) only says "nowhere"; the names are the entries.
             foreach (var name in fields.Skip(1))
             {
-                if (LocalNames.Contains(name))
+                if (!LocalNames.Contains(name))
                 {
-                    continue;
+                    data.AddDomain(name, number);
                 }
-
-                data.AddDomain(name, line);
             }
-        }
-    }
+        });
 }
