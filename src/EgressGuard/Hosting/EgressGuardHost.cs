@@ -29,6 +29,9 @@ internal static class EgressGuardHost
 {
     public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
     {
+        // Request lines and headers end in CRLF only: a bare LF is where request smuggling hides.
+        AppContext.SetSwitch("Microsoft.AspNetCore.Server.Kestrel.DisableHttp1LineFeedTerminators", true);
+
         var (configFile, isExplicit, overrides) = CommandLine.Parse(args);
         var configPath = isExplicit ? Path.GetFullPath(configFile!) : CommandLine.FindDefaultConfig();
         if (isExplicit && !File.Exists(configPath))

@@ -131,6 +131,17 @@ internal sealed partial class ForwardProxyHandler
             exchange.Path = PathOnly(pathAndQuery);
             ProxyTelemetry.Name(activity, context.Request.Method, target);
 
+            // Request smuggling: Kestrel accepts Content-Length with Transfer-Encoding, reads the body
+            // as chunked and keeps the dropped length as X-Content-Length. Ambiguous framing is
+            // refused, never forwarded.
+            if (context.Request.Headers.ContainsKey("X-Content-Length"))
+            {
+                exchange.Decision = Decision.BadRequest("Content-Length together with Transfer-Encoding is ambiguous framing; send one of them", target);
+                context.Response.Headers.Connection = "close";
+                await RespondAsync(context, exchange, ProxyResponse.ForDecision(exchange.Decision, context.Request.Method, traceId));
+                return;
+            }
+
             // 2. Decide.
             var decideStart = _timeProvider.GetTimestamp();
             var decision = await _policy.DecideAsync(target, exchange.Identity, context.RequestAborted);
