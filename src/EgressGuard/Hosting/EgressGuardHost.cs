@@ -82,6 +82,8 @@ internal static class EgressGuardHost
         builder.Logging.AddFilter<ConsoleLoggerProvider>(DecisionLog.OtelCategory, LogLevel.None);
 
         builder.Services.AddEgressGuard(settings, paths);
+        // Time for live tunnels to finish on SIGTERM before they are closed, plus a margin for the logs.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.Proxy.DrainTimeout + TimeSpan.FromSeconds(5));
         configureServices?.Invoke(builder.Services);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -225,6 +227,7 @@ internal static class EgressGuardHost
             return new AuditLog(file, sp.GetRequiredService<DecisionLog>(), sp.GetRequiredService<TimeProvider>());
         });
         services.AddHostedService<RuleExpiryReporter>();
+        services.AddHostedService<SignalHandlers>();
         services.AddSingleton<AdminHost>();
         services.AddHostedService(sp => sp.GetRequiredService<AdminHost>());
         return services;

@@ -29,12 +29,14 @@ internal sealed class ProxyConnectionListener : IConnectionListener
     private readonly ConcurrentDictionary<Socket, byte> _raw = new();
     private readonly Task _acceptLoop;
     private readonly ConnectionLimiter _limiter;
+    private readonly TimeSpan _drainTimeout;
 
     /// <summary>The key under which a Kestrel connection carries the address its limiter slot was taken for.</summary>
     public const string LimiterSlot = "egressguard.limiter-slot";
 
-    public ProxyConnectionListener(Socket listen, SocketConnectionContextFactory contexts, ConnectSession session, ConnectionLimiter limiter, bool peek, TimeSpan peekTimeout, TimeProvider time)
+    public ProxyConnectionListener(Socket listen, SocketConnectionContextFactory contexts, ConnectSession session, ConnectionLimiter limiter, bool peek, TimeSpan peekTimeout, TimeSpan drainTimeout, TimeProvider time)
     {
+        _drainTimeout = drainTimeout;
         _limiter = limiter;
         _listen = listen;
         _contexts = contexts;
@@ -188,8 +190,18 @@ internal sealed class ProxyConnectionListener : IConnectionListener
         }
     }
 
+    /// <summary>
+    /// Stops accepting, then drains: live raw tunnels may finish until <c>Proxy:DrainTimeout</c>,
+    /// then they are closed and their sessions write their log lines (the decision log stops after
+    /// Kestrel, so none is lost).
+    /// </summary>
     public async ValueTask UnbindAsync(CancellationToken cancellationToken = default)
     {
+        if (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+
         await _stop.CancelAsync();
         _listen.Dispose();
         try
@@ -199,16 +211,27 @@ internal sealed class ProxyConnectionListener : IConnectionListener
         catch (OperationCanceledException)
         {
         }
-    }
 
-    public async ValueTask DisposeAsync()
-    {
-        await UnbindAsync();
+        var started = _time.GetTimestamp();
+        while (!_raw.IsEmpty && _time.GetElapsedTime(started) < _drainTimeout && !cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(100, CancellationToken.None);
+        }
+
         foreach (var socket in _raw.Keys)
         {
             socket.Dispose();
         }
 
+        for (var i = 0; i < 20 && !_raw.IsEmpty; i++)
+        {
+            await Task.Delay(50, CancellationToken.None);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await UnbindAsync();
         _stop.Dispose();
     }
 }

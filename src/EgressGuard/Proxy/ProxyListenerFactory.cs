@@ -64,7 +64,7 @@ internal sealed class ProxyListenerFactory : IConnectionListenerFactory
                 UnsafePreferInlineScheduling = _transport.UnsafePreferInlineScheduling,
             },
             _loggers.CreateLogger("Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets"));
-        IConnectionListener listener = new ProxyConnectionListener(socket, contexts, _session, _limiter, peek: !_settings.Proxy.Tls.Enabled, _settings.Proxy.HeadTimeout, _time);
+        IConnectionListener listener = new ProxyConnectionListener(socket, contexts, _session, _limiter, peek: !_settings.Proxy.Tls.Enabled, _settings.Proxy.HeadTimeout, _settings.Proxy.DrainTimeout, _time);
         return ValueTask.FromResult(listener);
     }
 }

@@ -44,6 +44,9 @@ internal sealed class ProxyOptions
     /// (a NAT puts many users behind one address).</summary>
     public int MaxConnectionsPerClient { get; set; }
 
+    /// <summary>On shutdown (SIGTERM), how long live tunnels may run on before they are closed. Default 10 s.</summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Longest a tunnel may stay open whatever its traffic; zero (default) = no limit.</summary>
     public TimeSpan MaxTunnelLifetime { get; set; } = TimeSpan.Zero;
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using System.Threading.Channels;
 using EgressGuard.Hosting;
@@ -10,7 +11,8 @@ namespace EgressGuard.Telemetry;
 /// Writes one JSON line per <see cref="ProxyExchange"/> to standard output or a file. The proxy
 /// path only enqueues; a single background writer serialises, batches and flushes whenever the
 /// queue drains, so a slow disk never stalls a connection. On shutdown the queue is drained
-/// before the file is closed: no line is lost on a clean stop.
+/// before the file is closed: no line is lost on a clean stop. Rotation, reopen (SIGHUP) and a
+/// failing disk are handled by <see cref="LogFileSink"/>.
 /// </summary>
 internal sealed partial class DecisionLog : BackgroundService
 {
@@ -26,9 +28,17 @@ internal sealed partial class DecisionLog : BackgroundService
     private readonly RecentDecisions _recent;
     private readonly string? _accessLogPath;
     private readonly ILogger? _otel;
+    private readonly long _maxBytes;
+    private readonly int _keep;
+    private readonly TimeProvider _time;
+    private LogFileSink? _decisions;
+    private LogFileSink? _access;
 
-    public DecisionLog(IOptions<LogOptions> options, ConfigPaths paths, RecentDecisions recent, TelemetryOptions telemetry, ILoggerFactory loggerFactory, ILogger<DecisionLog> logger)
+    public DecisionLog(IOptions<LogOptions> options, ConfigPaths paths, RecentDecisions recent, TelemetryOptions telemetry, TimeProvider time, ILoggerFactory loggerFactory, ILogger<DecisionLog> logger)
     {
+        _maxBytes = options.Value.MaxFileBytes;
+        _keep = options.Value.KeepFiles;
+        _time = time;
         _recent = recent;
         _accessLogPath = string.IsNullOrEmpty(options.Value.AccessLogFile) ? null : paths.Resolve(options.Value.AccessLogFile);
         _otel = telemetry.IsEnabled ? loggerFactory.CreateLogger(OtelCategory) : null;
@@ -51,57 +61,60 @@ internal sealed partial class DecisionLog : BackgroundService
         return base.StopAsync(cancellationToken);
     }
 
+    /// <summary>Reopens the log files before the next write (SIGHUP, after logrotate moved them).</summary>
+    public void Reopen()
+    {
+        _decisions?.RequestReopen();
+        _access?.RequestReopen();
+    }
+
+    /// <summary>Decision lines dropped because the file could not be written.</summary>
+    public long Dropped => _decisions?.Dropped ?? 0;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await using var stream = _path is null
-            ? Console.OpenStandardOutput()
-            : new FileStream(_path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.Asynchronous);
-        await using var buffered = new BufferedStream(stream, 64 * 1024);
-        await using var json = new Utf8JsonWriter(buffered, new JsonWriterOptions { SkipValidation = true });
-        await using var access = _accessLogPath is null ? null : new StreamWriter(new FileStream(_accessLogPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete), bufferSize: 64 * 1024);
+        await using var decisions = _decisions = new LogFileSink(_path, _maxBytes, _keep, _time, _logger);
+        await using var access = _access = _accessLogPath is null ? null : new LogFileSink(_accessLogPath, _maxBytes, _keep, _time, _logger);
+        var batch = new System.Buffers.ArrayBufferWriter<byte>(64 * 1024);
+        var accessBatch = new System.Text.StringBuilder();
+        await using var json = new Utf8JsonWriter(batch, new JsonWriterOptions { SkipValidation = true });
         var reader = _queue.Reader;
 
         // Not bound to stoppingToken: StopAsync completes the channel and the loop drains it.
         while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
-            try
+            var lines = 0;
+            batch.ResetWrittenCount();
+            accessBatch.Clear();
+            while (lines < 4096 && reader.TryRead(out var item))
             {
-                while (reader.TryRead(out var item))
-                {
-                    if (item is ProxyExchange exchange)
-                    {
-                        DecisionLogFormatter.Write(json, exchange);
-                        if (access is not null)
-                        {
-                            await access.WriteLineAsync(SquidAccessLog.Format(exchange));
-                        }
-
-                        _otel?.Log(LogLevel.Information, new EventId(101, "decision"), DecisionLogFormatter.Fields(exchange), null, static (fields, _) => DecisionLogFormatter.Summary(fields));
-                    }
-                    else
-                    {
-                        ((LogEvent)item).Write(json);
-                    }
-
-                    await json.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-                    json.Reset();
-                    buffered.WriteByte((byte)'\n');
-                }
-
-                await buffered.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-                if (access is not null)
-                {
-                    await access.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-                }
-            }
-            catch (IOException ex)
-            {
-                LogWriteFailed(_logger, _path ?? "stdout", ex);
                 json.Reset();
+                if (item is ProxyExchange exchange)
+                {
+                    DecisionLogFormatter.Write(json, exchange);
+                    if (access is not null)
+                    {
+                        accessBatch.Append(SquidAccessLog.Format(exchange)).Append('\n');
+                    }
+
+                    _otel?.Log(LogLevel.Information, new EventId(101, "decision"), DecisionLogFormatter.Fields(exchange), null, static (fields, _) => DecisionLogFormatter.Summary(fields));
+                }
+                else
+                {
+                    ((LogEvent)item).Write(json);
+                }
+
+                json.Flush();
+                batch.Write("\n"u8);
+                lines++;
+            }
+
+            await decisions.WriteAsync(batch.WrittenMemory, lines).ConfigureAwait(false);
+            if (access is not null && accessBatch.Length > 0)
+            {
+                await access.WriteAsync(System.Text.Encoding.UTF8.GetBytes(accessBatch.ToString()), lines).ConfigureAwait(false);
             }
         }
     }
 
-    [LoggerMessage(EventId = 100, Level = LogLevel.Error, Message = "Writing the decision log to {Path} failed")]
-    private static partial void LogWriteFailed(ILogger logger, string path, Exception exception);
 }

@@ -63,7 +63,7 @@ public sealed class TestProxy : IAsyncDisposable
         File.WriteAllText(Path.Combine(directory, "bad-domains.txt"), badDomains);
         var config = new
         {
-            Proxy = new { Listen = "127.0.0.1:0", HeadTimeout = "00:00:02", ConnectTimeout = "00:00:02" },
+            Proxy = new { Listen = "127.0.0.1:0", HeadTimeout = "00:00:02", ConnectTimeout = "00:00:02", DrainTimeout = "00:00:01" },
             Dns = new { Servers = new[] { dnsServer }, Timeout = "00:00:02", Retries = 1 },
             Guard = new { Exempt = new[] { "127.0.0.0/8", "::1/128" } },
             Lists = new
