@@ -52,4 +52,39 @@ public sealed class LimitsTests : IAsyncLifetime
         Assert.Empty(await raw.ReadToEndAsync(TimeSpan.FromSeconds(10)));
         await _proxy.WaitForDecisionAsync(l => l.Str("error.type") == "max-lifetime");
     }
+
+    [Fact]
+    public async Task Slowloris_StalledHeadsDroppedWhileGoodClientServed()
+    {
+        // Hundreds of half-sent heads from the good client's own address, with no per-client cap:
+        // each holds only a pending receive, and all are dropped at the head timeout.
+        await using var proxy = await TestProxy.StartAsync(_dns.Endpoint, "", "", "--Proxy:HeadTimeout=00:00:02");
+        var stalled = new List<RawClient>();
+        try
+        {
+            for (var i = 0; i < 300; i++)
+            {
+                var raw = await RawClient.ConnectAsync(proxy.Port);
+                await raw.SendAsync("CONNECT good.test:443 HTTP/1.1\r\nHo");
+                stalled.Add(raw);
+            }
+
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            using var good = await RawClient.ConnectAsync(proxy.Port);
+            await good.SendAsync($"CONNECT 127.0.0.1:{_echo.Port} HTTP/1.1\r\n\r\n");
+            Assert.StartsWith("HTTP/1.1 200", (await good.ReadHeadAsync(TimeSpan.FromSeconds(10))).Head);
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"good client waited {watch.Elapsed}");
+
+            // The stalled ones are answered 408 and closed after the head timeout.
+            var (head, _) = await stalled[0].ReadHeadAsync(TimeSpan.FromSeconds(10));
+            Assert.StartsWith("HTTP/1.1 408", head);
+        }
+        finally
+        {
+            foreach (var raw in stalled)
+            {
+                raw.Dispose();
+            }
+        }
+    }
 }
