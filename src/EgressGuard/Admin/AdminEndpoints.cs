@@ -98,6 +98,24 @@ internal static class AdminEndpoints
             });
         });
 
+        var tunnels = services.GetRequiredService<Proxy.TunnelRegistry>();
+        var limiter = services.GetRequiredService<Proxy.ConnectionLimiter>();
+        var decisionLog = services.GetRequiredService<DecisionLog>();
+        app.MapGet("/status", () => Results.Json(new
+        {
+            policyVersion = policySource.Current.Version,
+            rulesVersion = policySource.Current.Rules.Version,
+            openConnections = limiter.Open,
+            openTunnels = tunnels.Count,
+            rssBytes = Environment.WorkingSet,
+            managedHeapBytes = GC.GetTotalMemory(forceFullCollection: false),
+            gcCollections = new[] { GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2) },
+            threads = System.Diagnostics.Process.GetCurrentProcess().Threads.Count,
+            openFiles = Directory.Exists("/proc/self/fd") ? Directory.GetFiles("/proc/self/fd").Length : -1,
+            decisionLinesDropped = decisionLog.Dropped,
+            uptimeSeconds = (long)(time.GetUtcNow() - System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime()).TotalSeconds,
+        }));
+
         app.MapGet("/feeds", () => Results.Json(feeds.States.Select(s => new
         {
             name = s.Name,
