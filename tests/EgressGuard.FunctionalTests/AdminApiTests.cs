@@ -236,6 +236,10 @@ public sealed class AdminApiTests : IAsyncLifetime
         Assert.True(all.GetArrayLength() >= 1);
         Assert.All(all.EnumerateArray(), d => Assert.Equal("app.test", d.Str("server.address")));
         Assert.Equal("[]", (await admin.GetStringAsync("/feeds")).Trim());
+        var status = JsonDocument.Parse(await admin.GetStringAsync("/status")).RootElement;
+        Assert.True(status.GetProperty("rssBytes").GetInt64() > 0);
+        Assert.True(status.GetProperty("openFiles").GetInt32() > 0);
+        Assert.Equal(0, status.GetProperty("decisionLinesDropped").GetInt64());
     }
 
     private static async Task WaitForAsync(Func<Task<bool>> condition)

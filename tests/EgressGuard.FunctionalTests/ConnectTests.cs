@@ -271,4 +271,47 @@ public sealed class ConnectTests : IClassFixture<ProxyEnvironment>
         raw.Socket.Shutdown(SocketShutdown.Send);
         Assert.Equal(50_000, await server.WaitAsync(TimeSpan.FromSeconds(10)));
     }
+
+    [Fact]
+    public async Task Connect_CnameLoop_502Bounded()
+    {
+        _env.Dns.Cname("loop1.test", "loop2.test").Cname("loop2.test", "loop1.test");
+        using var raw = await RawClient.ConnectAsync(_env.Proxy.Port);
+        await raw.SendAsync("CONNECT loop1.test:443 HTTP/1.1\r\n\r\n");
+        var (head, _) = await raw.ReadHeadAsync();
+        Assert.StartsWith("HTTP/1.1 502", head);
+        Assert.Contains("X-EgressGuard-Reason: dns-cname-chain", head);
+    }
+
+    [Fact]
+    public async Task Connect_VeryLongCnameChain_502Bounded()
+    {
+        for (var i = 0; i < 12; i++)
+        {
+            _env.Dns.Cname($"chain{i}.long.test", $"chain{i + 1}.long.test");
+        }
+
+        _env.Dns.A("chain12.long.test", "127.0.0.1");
+        using var raw = await RawClient.ConnectAsync(_env.Proxy.Port);
+        await raw.SendAsync("CONNECT chain0.long.test:443 HTTP/1.1\r\n\r\n");
+        var (head, _) = await raw.ReadHeadAsync();
+        Assert.StartsWith("HTTP/1.1 502", head);
+        Assert.Contains("X-EgressGuard-Reason: dns-cname-chain", head);
+    }
+
+    [Fact]
+    public async Task Connect_InternationalisedName_MatchedAsPunycode()
+    {
+        // "*.evil.test" is listed; the client writes the name with a non-ASCII label.
+        using var raw = await RawClient.ConnectAsync(_env.Proxy.Port);
+        await raw.SendAsync(Encoding.UTF8.GetBytes("CONNECT bücher.evil.test:443 HTTP/1.1\r\n\r\n"));
+        var (head, _) = await raw.ReadHeadAsync();
+        Assert.StartsWith("HTTP/1.1 403", head);
+        Assert.Contains("X-EgressGuard-Entry: *.evil.test", head);
+
+        using var client = _env.Proxy.CreateClient();
+        var response = await client.GetAsync("http://xn--bcher-kva.evil.test/"); // what clients send
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("*.evil.test", response.Headers.GetValues("X-EgressGuard-Entry").Single());
+    }
 }

@@ -89,13 +89,24 @@ internal static class ConnectHeadParser
             return false;
         }
 
-        if (requestLine[1].Any(c => c > 0x7E))
+        // A non-ASCII name arrives as UTF-8 bytes (read here as Latin-1, losslessly): decode it, and
+        // the target parser turns it into punycode before anything is matched.
+        var rawTarget = requestLine[1];
+        if (rawTarget.Any(c => c > 0x7E))
         {
-            error = "non-ASCII bytes in CONNECT target (use punycode)";
-            return false;
+            var utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+            try
+            {
+                rawTarget = utf8.GetString(Encoding.Latin1.GetBytes(rawTarget));
+            }
+            catch (DecoderFallbackException)
+            {
+                error = "CONNECT target is neither ASCII nor valid UTF-8";
+                return false;
+            }
         }
 
-        if (!TargetParser.TryParseAuthority(requestLine[1], -1, out var target, out var targetError))
+        if (!TargetParser.TryParseAuthority(rawTarget, -1, out var target, out var targetError))
         {
             error = $"invalid CONNECT target '{Printable(requestLine[1])}': {targetError}";
             return false;
