@@ -255,4 +255,34 @@ public sealed class ForwardingTests : IClassFixture<ProxyEnvironment>
         listener.Stop();
         return port;
     }
+
+    [Fact]
+    public async Task Post_ExpectContinue_Forwarded()
+    {
+        using var client = _env.Proxy.CreateClient();
+        var body = new byte[200_000];
+        var request = new HttpRequestMessage(HttpMethod.Post, GoodUrl("good.test", "/echo-hash")) { Content = new ByteArrayContent(body) };
+        request.Headers.ExpectContinue = true;
+        var response = await client.SendAsync(request);
+        Assert.StartsWith("200000 ", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task WebSocket_OverAbsoluteForm_UpgradedAndPiped()
+    {
+        using var raw = await RawClient.ConnectAsync(_env.Proxy.Port);
+        await raw.SendAsync(
+            $"GET http://good.test:{_env.Good.Port}/ws HTTP/1.1\r\nHost: good.test:{_env.Good.Port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        var (head, after) = await raw.ReadHeadAsync();
+        Assert.StartsWith("HTTP/1.1 101", head);
+
+        // A masked text frame "hi"; the upstream echoes it back unmasked.
+        byte[] mask = [1, 2, 3, 4];
+        await raw.SendAsync([0x81, 0x82, .. mask, (byte)('h' ^ 1), (byte)('i' ^ 2)]);
+        var frame = after.Length >= 4 ? after : [.. after, .. await raw.ReadExactlyAsync(4 - after.Length)];
+        Assert.Equal(0x81, frame[0]);
+        Assert.Equal(2, frame[1]);
+        Assert.Equal("hi", Encoding.ASCII.GetString(frame, 2, 2));
+    }
 }

@@ -52,6 +52,12 @@ internal sealed class ForwardTransformer : HttpTransformer
         {
             foreach (var token in (value ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             {
+                // YARP carries the Upgrade handshake itself (WebSocket over absolute-form).
+                if (token.Equals("Upgrade", StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
                 request.Headers.Remove(token);
                 request.Content?.Headers.Remove(token);
             }

@@ -61,6 +61,21 @@ public sealed class TestUpstream : IAsyncDisposable
 
     private static void Map(WebApplication app)
     {
+        app.UseWebSockets();
+        app.Map("/ws", async (HttpContext c) =>
+        {
+            if (!c.WebSockets.IsWebSocketRequest)
+            {
+                c.Response.StatusCode = 400;
+                return;
+            }
+
+            using var socket = await c.WebSockets.AcceptWebSocketAsync();
+            var buffer = new byte[1024];
+            var received = await socket.ReceiveAsync(buffer, CancellationToken.None);
+            await socket.SendAsync(buffer.AsMemory(0, received.Count), System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None);
+            await socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+        });
         app.MapGet("/hello", (HttpContext c) => $"hello from {c.Connection.LocalIpAddress}");
         app.MapGet("/whoami", (HttpContext c) => $"local={c.Connection.LocalIpAddress}");
         app.MapGet("/headers", (HttpContext c) =>
