@@ -33,6 +33,7 @@ public sealed class BadInputTests : IClassFixture<ProxyEnvironment>
         { "userinfo", "GET http://user:secret@good.test:{port}/hello HTTP/1.1\r\nHost: good.test\r\n\r\n" },
         { "ftp scheme", "GET ftp://good.test:{port}/file HTTP/1.1\r\nHost: good.test\r\n\r\n" },
         { "asterisk", "OPTIONS * HTTP/1.1\r\nHost: good.test\r\n\r\n" },
+        { "trace", "TRACE http://good.test:{port}/hello HTTP/1.1\r\nHost: good.test\r\nCookie: secret\r\n\r\n" },
     };
 
     [Theory]

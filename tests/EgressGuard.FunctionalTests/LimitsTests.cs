@@ -87,4 +87,21 @@ public sealed class LimitsTests : IAsyncLifetime
             }
         }
     }
+
+    [Fact]
+    public async Task NewConnectionRate_OverItRefused503()
+    {
+        await using var proxy = await TestProxy.StartAsync(_dns.Endpoint, "", "", "--Proxy:MaxNewConnectionsPerClientPerSecond=3");
+        var heads = new List<string>();
+        for (var i = 0; i < 10; i++)
+        {
+            using var raw = await RawClient.ConnectAsync(proxy.Port);
+            await raw.SendAsync($"CONNECT 127.0.0.1:{_echo.Port} HTTP/1.1\r\n\r\n");
+            heads.Add((await raw.ReadHeadAsync()).Head);
+        }
+
+        // 3 per second: even if the ten connections straddle a second boundary, at most 6 get through.
+        Assert.True(heads.Count(h => h.StartsWith("HTTP/1.1 200", StringComparison.Ordinal)) <= 6, string.Join("|", heads));
+        Assert.Contains(heads, h => h.StartsWith("HTTP/1.1 503", StringComparison.Ordinal) && h.Contains("too-many-connections", StringComparison.Ordinal));
+    }
 }

@@ -135,7 +135,7 @@ internal static class EgressGuardHost
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("EgressGuard.Identity")));
         services.AddSingleton<TunnelRegistry>();
         services.AddSingleton<ConnectSession>();
-        services.AddSingleton(new ConnectionLimiter(settings.Proxy));
+        services.AddSingleton(sp => new ConnectionLimiter(settings.Proxy, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ConnectGate>();
         services.AddSingleton<Microsoft.AspNetCore.Connections.IConnectionListenerFactory, ProxyListenerFactory>();
         services.AddSingleton<ForwardProxyHandler>();

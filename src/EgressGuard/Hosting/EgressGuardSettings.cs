@@ -112,7 +112,7 @@ internal sealed class EgressGuardSettings
         Positive(errors, "Proxy:IdleTimeout", proxy.IdleTimeout);
         Positive(errors, "Proxy:UpstreamTimeout", proxy.UpstreamTimeout);
         Positive(errors, "Proxy:PooledConnectionLifetime", proxy.PooledConnectionLifetime);
-        if (proxy.MaxConnections < 1 || proxy.MaxConnectionsPerClient < 0 || proxy.MaxTunnelLifetime < TimeSpan.Zero)
+        if (proxy.MaxConnections < 1 || proxy.MaxConnectionsPerClient < 0 || proxy.MaxNewConnectionsPerClientPerSecond < 0 || proxy.MaxTunnelLifetime < TimeSpan.Zero)
         {
             errors.Add($"Proxy:MaxConnections = '{proxy.MaxConnections}' must be at least 1; Proxy:MaxConnectionsPerClient ('{proxy.MaxConnectionsPerClient}') and Proxy:MaxTunnelLifetime ('{proxy.MaxTunnelLifetime}') must not be negative");
         }

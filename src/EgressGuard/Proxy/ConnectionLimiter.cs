@@ -14,12 +14,58 @@ internal sealed class ConnectionLimiter
     private readonly int _max;
     private readonly int _perClient;
     private readonly ConcurrentDictionary<IPAddress, int> _byClient = new();
+    private readonly ConcurrentDictionary<IPAddress, RateWindow> _rates = new();
+    private readonly int _ratePerSecond;
+    private readonly TimeProvider _time;
     private int _open;
 
-    public ConnectionLimiter(ProxyOptions options)
+    public ConnectionLimiter(ProxyOptions options, TimeProvider? time = null)
     {
         _max = options.MaxConnections;
         _perClient = options.MaxConnectionsPerClient;
+        _ratePerSecond = options.MaxNewConnectionsPerClientPerSecond;
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>
+    /// Counts a new connection from <paramref name="client"/> against the per-second rate; false
+    /// when over it (off when the rate is 0).
+    /// </summary>
+    public bool TryAdmitRate(IPAddress? client)
+    {
+        if (_ratePerSecond <= 0 || client is null)
+        {
+            return true;
+        }
+
+        if (_rates.Count > 100_000)
+        {
+            _rates.Clear(); // bounded: a scan from many addresses must not grow this without end
+        }
+
+        var window = _rates.GetOrAdd(client, static _ => new RateWindow());
+        return window.Admit(_time.GetTimestamp(), _time, _ratePerSecond);
+    }
+
+    private sealed class RateWindow
+    {
+        private readonly Lock _gate = new();
+        private long _start;
+        private int _count;
+
+        public bool Admit(long now, TimeProvider time, int limit)
+        {
+            lock (_gate)
+            {
+                if (time.GetElapsedTime(_start, now) >= TimeSpan.FromSeconds(1))
+                {
+                    _start = now;
+                    _count = 0;
+                }
+
+                return ++_count <= limit;
+            }
+        }
     }
 
     public int Open => Volatile.Read(ref _open);

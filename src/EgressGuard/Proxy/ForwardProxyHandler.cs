@@ -53,6 +53,12 @@ internal sealed partial class ForwardProxyHandler
     public Task InvokeAsync(HttpContext context)
     {
         var rawTarget = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
+        if (HttpMethods.IsTrace(context.Request.Method))
+        {
+            // TRACE echoes the request, credentials included, to whoever can read the response.
+            return WriteAsync(context, ProxyResponse.ForProtocolError(405, "TRACE is not proxied", ActivityTraceId.CreateRandom()));
+        }
+
         if (rawTarget.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
         {
             return ForwardAsync(context, rawTarget);

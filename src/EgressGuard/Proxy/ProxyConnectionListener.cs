@@ -107,7 +107,7 @@ internal sealed class ProxyConnectionListener : IConnectionListener
                 return;
             }
 
-            if (!_limiter.TryAcquire(remote?.Address))
+            if (!_limiter.TryAdmitRate(remote?.Address) || !_limiter.TryAcquire(remote?.Address))
             {
                 await RunRawAsync(socket, RawKind.OverLimit);
                 return;

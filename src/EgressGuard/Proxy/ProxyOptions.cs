@@ -47,6 +47,9 @@ internal sealed class ProxyOptions
     /// <summary>On shutdown (SIGTERM), how long live tunnels may run on before they are closed. Default 10 s.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>New connections per second from one client address; over it: 503. 0 (default) = off.</summary>
+    public int MaxNewConnectionsPerClientPerSecond { get; set; }
+
     /// <summary>Longest a tunnel may stay open whatever its traffic; zero (default) = no limit.</summary>
     public TimeSpan MaxTunnelLifetime { get; set; } = TimeSpan.Zero;
 

@@ -44,4 +44,16 @@ public class DomainSetTests
         var (_, errors) = DomainListParser.Parse(new StringReader("ok.test\nbad*.test\n192.0.2.1\na..b\n"), "d.txt");
         Assert.Equal([2, 3, 4], errors.Select(e => e.Line));
     }
+
+    [Fact]
+    public void TryMatch_Homograph_IsADifferentNameUnlessListed()
+    {
+        // "pаypal.test" with a Cyrillic "а" is another name (xn--pypal-4ve.test): listing the real
+        // name does not cover it, listing the homograph in either form does.
+        Assert.True(EgressGuard.Addressing.TargetParser.TryNormalizeHost("p\u0430ypal.test", out var homograph, out _, out _));
+        Assert.StartsWith("xn--", homograph);
+        Assert.False(Build("paypal.test\n").TryMatch(homograph, out _));
+        Assert.True(Build("p\u0430ypal.test\n").TryMatch(homograph, out _));
+        Assert.True(Build(homograph + "\n").TryMatch(homograph, out _));
+    }
 }
