@@ -67,4 +67,11 @@ public sealed class ConfigurationTests
         File.WriteAllText(path, "{}");
         return path;
     }
+
+    [Fact]
+    public void Build_AdminOnTheProxyPort_Refused()
+    {
+        var ex = Assert.Throws<ConfigurationErrorsException>(() => EgressGuardHost.Build(["--config", WriteEmptyConfig(), "--Proxy:Listen=127.0.0.1:3999", "--Admin:Listen=127.0.0.1:3999"]));
+        Assert.Contains(ex.Errors, e => e.Contains("never shares the proxy's port", StringComparison.Ordinal));
+    }
 }

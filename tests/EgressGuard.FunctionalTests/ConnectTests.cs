@@ -127,6 +127,9 @@ public sealed class ConnectTests : IClassFixture<ProxyEnvironment>
         { "bare LF",            "CONNECT good.test:443 HTTP/1.1\nHost: x\r\n\r\n", 400 },
         { "obs-fold",           "CONNECT good.test:443 HTTP/1.1\r\nX-A: 1\r\n  folded\r\n\r\n", 400 },
         { "two spaces",         "CONNECT  good.test:443 HTTP/1.1\r\n\r\n", 400 },
+        { "label over 63",      "CONNECT " + new string('a', 64) + ".test:443 HTTP/1.1\r\n\r\n", 400 },
+        { "name over 253",      "CONNECT " + string.Join('.', Enumerable.Repeat(new string('b', 60), 5)) + ":443 HTTP/1.1\r\n\r\n", 400 },
+        { "CR inside target",   "CONNECT good\r.test:443 HTTP/1.1\r\n\r\n", 400 },
     };
 
     [Theory]

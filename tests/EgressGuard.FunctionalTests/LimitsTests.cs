@@ -104,4 +104,15 @@ public sealed class LimitsTests : IAsyncLifetime
         Assert.True(heads.Count(h => h.StartsWith("HTTP/1.1 200", StringComparison.Ordinal)) <= 6, string.Join("|", heads));
         Assert.Contains(heads, h => h.StartsWith("HTTP/1.1 503", StringComparison.Ordinal) && h.Contains("too-many-connections", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task IdleTunnel_ClosedAfterIdleTimeout()
+    {
+        await using var proxy = await TestProxy.StartAsync(_dns.Endpoint, "", "", "--Proxy:IdleTimeout=00:00:01");
+        using var raw = await RawClient.ConnectAsync(proxy.Port);
+        await raw.SendAsync($"CONNECT 127.0.0.1:{_echo.Port} HTTP/1.1\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200", (await raw.ReadHeadAsync()).Head);
+        Assert.Empty(await raw.ReadToEndAsync(TimeSpan.FromSeconds(10)));
+        await proxy.WaitForDecisionAsync(l => l.Str("error.type") == "idle-timeout");
+    }
 }
