@@ -41,6 +41,4 @@ internal static class FeedFormats
     public static bool TryParse(string? name, out FeedFormat format) => ByName.TryGetValue(name ?? string.Empty, out format);
 
     public static string Name(FeedFormat format) => ByName.First(p => p.Value == format).Key;
-
-    public static bool IsDomainFormat(FeedFormat format) => format is FeedFormat.Hosts or FeedFormat.Domains;
 }

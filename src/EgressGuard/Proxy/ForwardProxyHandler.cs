@@ -172,7 +172,7 @@ internal sealed partial class ForwardProxyHandler
 
     private async Task ForwardAllowedAsync(HttpContext context, ProxyExchange exchange, Decision decision, Target target, string pathAndQuery)
     {
-        var state = new ForwardState { Decision = decision, HostHeader = target.Authority(80), PathAndQuery = pathAndQuery };
+        var state = new ForwardState { Decision = decision, HostHeader = target.Authority(80) };
         context.Features.Set(state);
         var requestBody = new CountingStream(context.Request.Body);
         var responseBody = new CountingStream(context.Response.Body);

@@ -13,8 +13,6 @@ internal sealed class ForwardState
 
     public required string HostHeader { get; init; }
 
-    public required string PathAndQuery { get; init; }
-
     public Uri? Destination { get; set; }
 }
 
