@@ -20,7 +20,7 @@ public sealed class FaultTests : IAsyncLifetime
         _dns.A("up.test", "127.0.0.1");
         _listener.Start();
         _ = AcceptLoopAsync();
-        _proxy = await TestProxy.StartAsync(_dns.Endpoint, "", "", "--Proxy:UpstreamTimeout=00:00:01");
+        _proxy = await TestProxy.StartAsync(_dns.Endpoint, "", "", "--Proxy:UpstreamTimeout=00:00:01", "--Proxy:ConnectTimeout=00:00:00.500");
     }
 
     public async Task DisposeAsync()
@@ -116,5 +116,56 @@ public sealed class FaultTests : IAsyncLifetime
         var line = await _proxy.WaitForDecisionAsync(l => l.Str("http.request.method") == "CONNECT" && l.Str("server.address") == "up.test");
         Assert.Equal("upstream-reset", line.Str("error.type"));
         Assert.Equal(5, int.Parse(line.Str("egressguard.bytes_up")!, System.Globalization.CultureInfo.InvariantCulture));
+    }
+    /// <summary>
+    /// A loopback listener that never accepts, with its one-slot accept queue filled: Linux then drops
+    /// further SYNs, so a connect to it hangs exactly like one to a black-holed address.
+    /// </summary>
+    private static (Socket Listener, Socket Filler) BlackHole()
+    {
+        var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(0);
+        var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        filler.Connect(listener.LocalEndPoint!);
+        return (listener, filler);
+    }
+
+    [Fact]
+    public async Task Connect_UpstreamConnectHangs_504ConnectTimeoutAfterConnectTimeout()
+    {
+        var (listener, filler) = BlackHole();
+        using var _ = listener;
+        using var __ = filler;
+        var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+
+        using var raw = await RawClient.ConnectAsync(_proxy.Port);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        await raw.SendAsync($"CONNECT up.test:{port} HTTP/1.1\r\n\r\n");
+        var head = (await raw.ReadHeadAsync()).Head;
+
+        Assert.StartsWith("HTTP/1.1 504", head);
+        Assert.Contains("X-EgressGuard-Error: connect-timeout", head);
+        // Proxy:ConnectTimeout is 0.5 s here: the answer waits for it, not for the kernel's SYN retries (about 1 s, then 3 s...).
+        Assert.True(started.Elapsed >= TimeSpan.FromSeconds(0.4), $"answered after {started.Elapsed}");
+        var line = await _proxy.WaitForDecisionAsync(l => l.Str("http.request.method") == "CONNECT" && l.Str("server.port") == port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal("connect-timeout", line.Str("error.type"));
+    }
+
+    [Fact]
+    public async Task Forward_UpstreamConnectHangs_504ConnectTimeout()
+    {
+        var (listener, filler) = BlackHole();
+        using var _ = listener;
+        using var __ = filler;
+        var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+
+        using var client = _proxy.CreateClient();
+        var response = await client.GetAsync($"http://up.test:{port}/blackhole");
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Equal("connect-timeout", response.Headers.GetValues("X-EgressGuard-Error").Single());
+        var line = await _proxy.WaitForDecisionAsync(l => l.Str("url.path") == "/blackhole");
+        Assert.Equal("connect-timeout", line.Str("error.type"));
     }
 }
