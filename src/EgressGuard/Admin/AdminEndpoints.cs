@@ -10,7 +10,7 @@ using EgressGuard.ThreatFeeds;
 namespace EgressGuard.Admin;
 
 /// <summary>
-/// The admin API. <c>/healthz</c> and <c>/readyz</c> answer without a token; everything else needs
+/// The admin API. <c>/healthz</c>, <c>/readyz</c> and the PAC file answer without a token; everything else needs
 /// <c>Authorization: Bearer TOKEN</c>. JSON in and out; errors are <c>application/problem+json</c>.
 /// </summary>
 internal static class AdminEndpoints
@@ -27,12 +27,20 @@ internal static class AdminEndpoints
         var feeds = services.GetRequiredService<FeedManager>();
         var recent = services.GetRequiredService<RecentDecisions>();
         var time = services.GetRequiredService<TimeProvider>();
+        var pac = services.GetRequiredService<Clients.PacFile>();
 
         app.Use(async (context, next) =>
         {
             if (context.Request.Path.StartsWithSegments("/healthz") || context.Request.Path.StartsWithSegments("/readyz"))
             {
                 await next(context);
+                return;
+            }
+
+            // Browsers fetch the PAC file without credentials; it holds nothing secret.
+            if (pac.Serves(context.Request))
+            {
+                await pac.WriteAsync(context);
                 return;
             }
 

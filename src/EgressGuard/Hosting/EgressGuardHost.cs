@@ -1,5 +1,6 @@
 using EgressGuard.Addressing;
 using EgressGuard.Admin;
+using EgressGuard.Clients;
 using EgressGuard.Dialing;
 using EgressGuard.Identity;
 using EgressGuard.Lists;
@@ -108,7 +109,11 @@ internal static class EgressGuardHost
         var app = builder.Build();
         var handler = app.Services.GetRequiredService<ForwardProxyHandler>();
         app.Run(handler.InvokeAsync);
-        app.Lifetime.ApplicationStarted.Register(() => StartupSummary.Log(app, settings, paths));
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            app.Services.GetRequiredService<PacFile>().Listening(new System.Net.IPEndPoint(settings.ListenEndpoint.Address, new Uri(app.Urls.First()).Port));
+            StartupSummary.Log(app, settings, paths);
+        });
         return app;
     }
 
@@ -139,6 +144,8 @@ internal static class EgressGuardHost
         services.AddSingleton<ConnectGate>();
         services.AddSingleton<Microsoft.AspNetCore.Connections.IConnectionListenerFactory, ProxyListenerFactory>();
         services.AddSingleton<ForwardProxyHandler>();
+        services.AddSingleton(sp => new BlockPage(settings.BlockPage, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(new PacFile(settings.Pac, settings.ListenEndpoint, settings.Proxy.Tls.Enabled));
         return services;
     }
 

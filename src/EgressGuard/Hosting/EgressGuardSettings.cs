@@ -1,6 +1,7 @@
 using System.Net;
 using EgressGuard.Addressing;
 using EgressGuard.Admin;
+using EgressGuard.Clients;
 using EgressGuard.Identity;
 using EgressGuard.Lists;
 using EgressGuard.Policy;
@@ -42,6 +43,10 @@ internal sealed class EgressGuardSettings
 
     public TelemetryOptions Telemetry { get; private init; } = new();
 
+    public BlockPageOptions BlockPage { get; private init; } = new();
+
+    public PacOptions Pac { get; private init; } = new();
+
     /// <summary>Parsed <c>Proxy:TrustedClients</c> (or the default ranges).</summary>
     public IReadOnlyList<IpRange> TrustedClients { get; private init; } = [];
 
@@ -71,6 +76,9 @@ internal sealed class EgressGuardSettings
         var admin = Bind<AdminOptions>(configuration, AdminOptions.Section, errors);
         var auth = Bind<AuthOptions>(configuration, AuthOptions.Section, errors);
         var telemetry = Bind<TelemetryOptions>(configuration, TelemetryOptions.Section, errors);
+        var blockPage = Bind<BlockPageOptions>(configuration, BlockPageOptions.Section, errors);
+        var pac = Bind<PacOptions>(configuration, PacOptions.Section, errors);
+        PacFile.Validate(pac, errors);
         if (telemetry.OtlpProtocol is not (null or "grpc" or "http/protobuf"))
         {
             errors.Add($"Telemetry:OtlpProtocol = '{telemetry.OtlpProtocol}': expected grpc or http/protobuf");
@@ -192,6 +200,8 @@ internal sealed class EgressGuardSettings
             Admin = admin,
             Auth = auth,
             Telemetry = telemetry,
+            BlockPage = blockPage,
+            Pac = pac,
             TrustedClients = trusted,
             AdminEndpoint = adminEndpoint,
             ListenEndpoint = listen,

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using EgressGuard.Addressing;
+using EgressGuard.Clients;
 using EgressGuard.Dialing;
 using EgressGuard.Identity;
 using EgressGuard.Policy;
@@ -32,9 +33,13 @@ internal sealed partial class ForwardProxyHandler
     private readonly ForwarderRequestConfig _requestConfig;
     private readonly ProxyAuthenticator _auth;
     private readonly ProxyTelemetry _telemetry;
+    private readonly BlockPage _blockPage;
+    private readonly PacFile _pac;
 
-    public ForwardProxyHandler(ProxyTelemetry telemetry, ProxyAuthenticator auth, EgressPolicy policy, IHttpForwarder forwarder, UpstreamHttpClient client, DecisionLog log, TimeProvider timeProvider, IOptions<ProxyOptions> options)
+    public ForwardProxyHandler(PacFile pac, BlockPage blockPage, ProxyTelemetry telemetry, ProxyAuthenticator auth, EgressPolicy policy, IHttpForwarder forwarder, UpstreamHttpClient client, DecisionLog log, TimeProvider timeProvider, IOptions<ProxyOptions> options)
     {
+        _blockPage = blockPage;
+        _pac = pac;
         _auth = auth;
         _telemetry = telemetry;
         _policy = policy;
@@ -72,12 +77,17 @@ internal sealed partial class ForwardProxyHandler
         return RefuseTargetAsync(context, rawTarget);
     }
 
-    private static Task OwnEndpointAsync(HttpContext context)
+    private Task OwnEndpointAsync(HttpContext context)
     {
         if (context.Request.Path == "/healthz" && HttpMethods.IsGet(context.Request.Method))
         {
             context.Response.ContentType = "text/plain";
             return context.Response.WriteAsync("ok\n");
+        }
+
+        if (_pac.Serves(context.Request))
+        {
+            return _pac.WriteAsync(context);
         }
 
         return WriteAsync(context, ProxyResponse.ForProtocolError(
@@ -256,9 +266,24 @@ internal sealed partial class ForwardProxyHandler
         };
     }
 
-    private static async Task RespondAsync(HttpContext context, ProxyExchange exchange, ProxyResponse response)
+    private async Task RespondAsync(HttpContext context, ProxyExchange exchange, ProxyResponse response)
     {
         exchange.Status = response.Status;
+        if (response.Decision is { Action: DecisionAction.Deny, Target: { } target } decision && !context.Response.HasStarted && _blockPage.Wants(context.Request))
+        {
+            // A browser: the same decision as a page a person can read; headers and reference unchanged.
+            context.Response.Clear();
+            context.Response.StatusCode = response.Status;
+            foreach (var (name, value) in response.Headers)
+            {
+                context.Response.Headers[name] = value;
+            }
+
+            var url = $"http://{target.Authority(80)}{exchange.Path}";
+            await BlockPage.WriteAsync(context.Response, _blockPage.Render(decision, context.Request.Method, url, exchange.TraceId));
+            return;
+        }
+
         await WriteAsync(context, response);
     }
 

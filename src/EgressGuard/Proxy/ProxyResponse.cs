@@ -36,6 +36,9 @@ internal sealed class ProxyResponse
 
     public string Body { get; }
 
+    /// <summary>The policy's decision when the response comes from one (the block page renders it).</summary>
+    public Decision? Decision { get; private init; }
+
     /// <summary>403 for a deny, 400 for a bad request, 502/504 for DNS failures.</summary>
     public static int StatusFor(Decision decision) => decision.Action switch
     {
@@ -79,7 +82,7 @@ internal sealed class ProxyResponse
         }
 
         body.Append("Reference: ").Append(traceId.ToHexString()).Append('\n');
-        return new ProxyResponse(status, Phrase(status), headers, body.ToString());
+        return new ProxyResponse(status, Phrase(status), headers, body.ToString()) { Decision = decision };
     }
 
     /// <summary>An allowed request whose upstream could not be reached (502) or timed out (504).</summary>
