@@ -10,7 +10,7 @@ namespace EgressGuard.Policy;
 /// </summary>
 internal sealed class PolicyRecomposer
 {
-    private readonly AdminLists _admin;
+    private AdminLists _admin;
     private readonly FeedManager _feeds;
     private readonly PolicyHolder _holder;
     private readonly Lock _gate = new();
@@ -48,6 +48,17 @@ internal sealed class PolicyRecomposer
         lock (_gate)
         {
             _rules = rules;
+        }
+
+        return Recompose();
+    }
+
+    /// <summary>Swaps in the admin's lists and guard settings re-read from the configuration (SIGHUP) and recomposes.</summary>
+    public PolicySnapshot SetAdmin(AdminLists admin)
+    {
+        lock (_gate)
+        {
+            _admin = admin;
         }
 
         return Recompose();

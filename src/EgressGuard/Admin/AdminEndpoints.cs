@@ -28,6 +28,11 @@ internal static class AdminEndpoints
         var recent = services.GetRequiredService<RecentDecisions>();
         var time = services.GetRequiredService<TimeProvider>();
         var pac = services.GetRequiredService<Clients.PacFile>();
+        var telemetry = services.GetRequiredService<TelemetryOptions>();
+        if (telemetry.Prometheus && telemetry.PrometheusAnonymous)
+        {
+            MapPrometheus(app, services);
+        }
 
         app.Use(async (context, next) =>
         {
@@ -59,6 +64,11 @@ internal static class AdminEndpoints
             context.Items[ActorKey] = actor;
             await next(context);
         });
+
+        if (telemetry.Prometheus && !telemetry.PrometheusAnonymous)
+        {
+            MapPrometheus(app, services);
+        }
 
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", () =>
@@ -338,4 +348,13 @@ internal static class AdminEndpoints
     internal sealed record ExplainRequest(string? Client, string? User, List<string>? Groups, string? Destination, int? Port);
 
     internal sealed record ReorderRequest(List<string>? Order);
+
+    /// <summary>The OpenTelemetry Prometheus exporter of the proxy's own meter provider, at <c>/metrics</c>.</summary>
+    private static void MapPrometheus(WebApplication app, IServiceProvider services) =>
+        app.UseOpenTelemetryPrometheusScrapingEndpoint(
+            services.GetRequiredService<OpenTelemetry.Metrics.MeterProvider>(),
+            context => context.Request.Path == "/metrics",
+            path: null,
+            configureBranchedPipeline: null,
+            optionsName: null);
 }

@@ -45,13 +45,8 @@ internal static class EgressGuardHost
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = overrides, ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.Sources.Clear();
-        if (hasFile)
-        {
-            builder.Configuration.AddJsonFile(configPath, optional: false, reloadOnChange: false);
-        }
-
-        builder.Configuration.AddEnvironmentVariables("EGRESSGUARD__");
-        builder.Configuration.AddCommandLine(overrides);
+        var reader = new ConfigurationReader(hasFile ? configPath : null, overrides);
+        reader.AddSources(builder.Configuration);
 
         EgressGuardSettings settings;
         try
@@ -82,6 +77,7 @@ internal static class EgressGuardHost
         // Decision lines reach OpenTelemetry as log records; the console already has them as JSON on stdout.
         builder.Logging.AddFilter<ConsoleLoggerProvider>(DecisionLog.OtelCategory, LogLevel.None);
 
+        builder.Services.AddSingleton(reader);
         builder.Services.AddEgressGuard(settings, paths);
         // Time for live tunnels to finish on SIGTERM before they are closed, plus a margin for the logs.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.Proxy.DrainTimeout + TimeSpan.FromSeconds(5));
@@ -179,6 +175,12 @@ internal static class EgressGuardHost
                 {
                     metrics.AddConsoleExporter();
                 }
+
+                if (telemetry.Prometheus)
+                {
+                    // Scraped at /metrics on the admin listener (AdminEndpoints), never on the proxy port.
+                    metrics.AddPrometheusExporter();
+                }
             })
             .WithLogging(logging =>
             {
@@ -234,7 +236,8 @@ internal static class EgressGuardHost
             return new AuditLog(file, sp.GetRequiredService<DecisionLog>(), sp.GetRequiredService<TimeProvider>());
         });
         services.AddHostedService<RuleExpiryReporter>();
-        services.AddHostedService<SignalHandlers>();
+        services.AddSingleton<SignalHandlers>();
+        services.AddHostedService(sp => sp.GetRequiredService<SignalHandlers>());
         services.AddSingleton<AdminHost>();
         services.AddHostedService(sp => sp.GetRequiredService<AdminHost>());
         return services;

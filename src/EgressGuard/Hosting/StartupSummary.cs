@@ -50,7 +50,41 @@ internal static partial class StartupSummary
         var servers = string.Join(", ", resolver.Servers);
         var decisionLog = settings.Log.DecisionFile.Length == 0 ? "stdout" : paths.Resolve(settings.Log.DecisionFile);
         LogDns(logger, servers, decisionLog);
+
+        var telemetry = settings.Telemetry;
+        var exporters = new List<string>(4);
+        if (telemetry.OtlpConfigured)
+        {
+            exporters.Add($"OTLP {telemetry.OtlpEndpoint ?? Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT")} ({telemetry.OtlpProtocol ?? "grpc"})");
+        }
+
+        if (telemetry.Console)
+        {
+            exporters.Add("console");
+        }
+
+        if (telemetry.Prometheus)
+        {
+            exporters.Add(telemetry.PrometheusAnonymous ? "Prometheus /metrics on the admin listener (no token)" : "Prometheus /metrics on the admin listener (bearer token)");
+        }
+
+        LogTelemetry(logger, !telemetry.IsEnabled ? "off" : exporters.Count == 0 ? "on, no exporter" : string.Join(", ", exporters));
+        var rules = app.Services.GetRequiredService<EgressGuard.Rules.RulesStore>();
+        LogClients(
+            logger,
+            settings.Auth.Mode,
+            string.Join(", ", settings.Proxy.TrustedClients),
+            rules.Current.Rules.Count(r => r.Kind == EgressGuard.Rules.RuleKind.User),
+            rules.Path,
+            settings.Pac.Enabled ? $"/proxy.pac on {listening}" : "off",
+            settings.BlockPage.Enabled ? "on" : "off");
     }
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "Telemetry: {Exporters}")]
+    private static partial void LogTelemetry(ILogger logger, string exporters);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "Clients: auth {AuthMode}, trusted {Trusted}; {RuleCount} admin rule(s) from {RulesFile}; PAC {Pac}; block page {BlockPage}")]
+    private static partial void LogClients(ILogger logger, string authMode, string trusted, int ruleCount, string rulesFile, string pac, string blockPage);
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "EgressGuard listening on {Addresses} (config {ConfigFile})")]
     private static partial void LogStarted(ILogger logger, string addresses, string configFile);

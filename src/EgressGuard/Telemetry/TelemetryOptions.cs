@@ -28,5 +28,14 @@ internal sealed class TelemetryOptions
         || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"))
         || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"));
 
-    public bool IsEnabled => Enabled ?? (OtlpConfigured || Console);
+    /// <summary>
+    /// Serve the metrics in the Prometheus text format at <c>/metrics</c> on the admin listener. Default
+    /// false. The scrape needs the admin bearer token unless <see cref="PrometheusAnonymous"/>.
+    /// </summary>
+    public bool Prometheus { get; set; }
+
+    /// <summary>Let <c>/metrics</c> answer without a token (only on an admin listener that only the monitoring network reaches). Default false.</summary>
+    public bool PrometheusAnonymous { get; set; }
+
+    public bool IsEnabled => Enabled ?? (OtlpConfigured || Console || Prometheus);
 }
