@@ -242,15 +242,21 @@ public class FeedManagerTests
         using var stop = new CancellationTokenSource();
         var run = scheduler.RunAsync(stop.Token);
         await WaitUntil(() => manager.Get("test").Loaded);
-        await Task.Delay(100); // let the scheduler arm its timer before the clock moves
 
-        time.Advance(TimeSpan.FromMinutes(4));
-        await Task.Delay(50);
-        Assert.Single(fetcher.Validators);
+        // Step the fake clock until the second fetch. Stepping (rather than one jump) stays right when
+        // a loaded machine arms the scheduler's timer late: the fetch can then only come later, never
+        // earlier. The upper bound (interval + 10 % jitter) is NextDelay's, tested above.
+        var advanced = TimeSpan.Zero;
+        while (fetcher.Validators.Count < 2 && advanced < TimeSpan.FromMinutes(30))
+        {
+            time.Advance(TimeSpan.FromSeconds(15));
+            advanced += TimeSpan.FromSeconds(15);
+            await Task.Delay(20);
+        }
 
-        time.Advance(TimeSpan.FromMinutes(2)); // past 5 min + at most 10 % jitter
-        await WaitUntil(() => fetcher.Validators.Count == 2);
-        Assert.Equal(11, manager.Get("test").EntryCount);
+        Assert.Equal(2, fetcher.Validators.Count);
+        Assert.True(advanced > TimeSpan.FromMinutes(5), $"refreshed after {advanced} of a 5-minute interval");
+        await WaitUntil(() => manager.Get("test").EntryCount == 11);
 
         await stop.CancelAsync();
         await run.WaitAsync(TimeSpan.FromSeconds(5));
