@@ -72,6 +72,9 @@ internal sealed class Rule
 
     public bool HasFeeds => Feeds.Count > 0;
 
+    /// <summary>A deny by this rule raises an alert (<c>"alert": true</c>).</summary>
+    public bool Alert => Definition.Alert == true;
+
     /// <summary>The label decisions use: <c>rule:ID</c> for admin rules, the entry's own name for built-ins.</summary>
     public string Label => Kind == RuleKind.User ? "rule:" + Id : Id;
 

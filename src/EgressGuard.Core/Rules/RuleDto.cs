@@ -64,6 +64,11 @@ internal sealed class RuleDto
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public DateTimeOffset? Expires { get; set; }
 
+    /// <summary>A deny by this rule raises a security alert (as threat-feed denies do).</summary>
+    [JsonPropertyName("alert")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? Alert { get; set; }
+
     [JsonPropertyName("comment")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Comment { get; set; }

@@ -131,8 +131,11 @@ internal static class AdminEndpoints
             threads = System.Diagnostics.Process.GetCurrentProcess().Threads.Count,
             openFiles = Directory.Exists("/proc/self/fd") ? Directory.GetFiles("/proc/self/fd").Length : -1,
             decisionLinesDropped = decisionLog.Dropped,
+            alertSinksDown = services.GetRequiredService<Alerts.AlertDispatcher>().Status.Where(x => !x.Up).Select(x => x.Name).ToArray(),
             uptimeSeconds = (long)(time.GetUtcNow() - System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime()).TotalSeconds,
         }));
+
+        MapAlerts(app, services);
 
         app.MapGet("/feeds", () => Results.Json(feeds.States.Select(s => new
         {
@@ -348,6 +351,44 @@ internal static class AdminEndpoints
     internal sealed record ExplainRequest(string? Client, string? User, List<string>? Groups, string? Destination, int? Port);
 
     internal sealed record ReorderRequest(List<string>? Order);
+
+    private static void MapAlerts(WebApplication app, IServiceProvider services)
+    {
+        var tracker = services.GetRequiredService<Alerts.AlertTracker>();
+        var dispatcher = services.GetRequiredService<Alerts.AlertDispatcher>();
+        app.MapGet("/alerts", (string? source, string? destination, string? kind, int? limit) =>
+        {
+            IEnumerable<Alerts.Alert> alerts = tracker.Recent();
+            if (source is not null)
+            {
+                alerts = alerts.Where(a => a.SourceAddress?.ToString() == source || string.Equals(a.User, source, StringComparison.OrdinalIgnoreCase));
+            }
+
+            if (destination is not null)
+            {
+                alerts = alerts.Where(a => string.Equals(a.Destination, destination, StringComparison.OrdinalIgnoreCase) || a.ResolvedAddresses.Any(x => x.ToString() == destination));
+            }
+
+            if (kind is not null)
+            {
+                alerts = alerts.Where(a => a.Kind == kind);
+            }
+
+            return Results.Json(alerts.Take(Math.Clamp(limit ?? 100, 1, 10_000)).Select(Alerts.AlertJson.Body));
+        });
+        app.MapGet("/alerts/sinks", () => Results.Json(dispatcher.Status.Select(s => new
+        {
+            name = s.Name,
+            up = s.Up,
+            delivered = s.Delivered,
+            failures = s.Failures,
+            dropped = s.DroppedCount,
+            consecutiveFailures = s.ConsecutiveFailures,
+            lastDelivered = s.LastDelivered,
+            lastFailure = s.LastFailure,
+            lastError = s.LastError,
+        })));
+    }
 
     /// <summary>The OpenTelemetry Prometheus exporter of the proxy's own meter provider, at <c>/metrics</c>.</summary>
     private static void MapPrometheus(WebApplication app, IServiceProvider services) =>

@@ -1,5 +1,6 @@
 using EgressGuard.Addressing;
 using EgressGuard.Admin;
+using EgressGuard.Alerts;
 using EgressGuard.Clients;
 using EgressGuard.Dialing;
 using EgressGuard.Identity;
@@ -142,6 +143,28 @@ internal static class EgressGuardHost
         services.AddSingleton<ForwardProxyHandler>();
         services.AddSingleton(sp => new BlockPage(settings.BlockPage, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(new PacFile(settings.Pac, settings.ListenEndpoint, settings.Proxy.Tls.Enabled));
+        services.AddEgressGuardAlerts(settings);
+        return services;
+    }
+
+    private static IServiceCollection AddEgressGuardAlerts(this IServiceCollection services, EgressGuardSettings settings)
+    {
+        var alerts = settings.Alerts;
+        services.AddSingleton(alerts);
+        services.AddSingleton(sp => new AlertTracker(alerts, sp.GetRequiredService<TimeProvider>()));
+        foreach (var webhook in alerts.Webhooks)
+        {
+            services.AddSingleton<IAlertSink>(sp => new WebhookSink(webhook, sp.GetRequiredService<TimeProvider>()));
+        }
+
+        if (!string.IsNullOrEmpty(alerts.Syslog.Address))
+        {
+            services.AddSingleton<IAlertSink>(new SyslogSink(alerts.Syslog));
+        }
+
+        services.AddSingleton<AlertDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<AlertDispatcher>());
+        services.AddSingleton<AlertService>();
         return services;
     }
 

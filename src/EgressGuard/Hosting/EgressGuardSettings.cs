@@ -1,6 +1,7 @@
 using System.Net;
 using EgressGuard.Addressing;
 using EgressGuard.Admin;
+using EgressGuard.Alerts;
 using EgressGuard.Clients;
 using EgressGuard.Identity;
 using EgressGuard.Lists;
@@ -47,6 +48,8 @@ internal sealed class EgressGuardSettings
 
     public PacOptions Pac { get; private init; } = new();
 
+    public AlertOptions Alerts { get; private init; } = new();
+
     /// <summary>Parsed <c>Proxy:TrustedClients</c> (or the default ranges).</summary>
     public IReadOnlyList<IpRange> TrustedClients { get; private init; } = [];
 
@@ -79,6 +82,8 @@ internal sealed class EgressGuardSettings
         var blockPage = Bind<BlockPageOptions>(configuration, BlockPageOptions.Section, errors);
         var pac = Bind<PacOptions>(configuration, PacOptions.Section, errors);
         PacFile.Validate(pac, errors);
+        var alerts = Bind<AlertOptions>(configuration, AlertOptions.Section, errors);
+        AlertValidation.Validate(alerts, errors);
         if (telemetry.OtlpProtocol is not (null or "grpc" or "http/protobuf"))
         {
             errors.Add($"Telemetry:OtlpProtocol = '{telemetry.OtlpProtocol}': expected grpc or http/protobuf");
@@ -202,6 +207,7 @@ internal sealed class EgressGuardSettings
             Telemetry = telemetry,
             BlockPage = blockPage,
             Pac = pac,
+            Alerts = alerts,
             TrustedClients = trusted,
             AdminEndpoint = adminEndpoint,
             ListenEndpoint = listen,

@@ -119,6 +119,7 @@ internal sealed partial class SignalHandlers : IHostedService, IDisposable
         Compare("Telemetry", running.Telemetry, fresh.Telemetry);
         Compare("BlockPage", running.BlockPage, fresh.BlockPage);
         Compare("Pac", running.Pac, fresh.Pac);
+        Compare("Alerts", running.Alerts, fresh.Alerts);
         return changed;
 
         void Compare<T>(string section, T before, T after)

@@ -23,6 +23,7 @@ internal sealed class ConnectSession
 {
     private static readonly byte[] Established = "HTTP/1.1 200 Connection established\r\n\r\n"u8.ToArray();
 
+    private readonly Alerts.AlertService _alerts;
     private readonly EgressPolicy _policy;
     private readonly IPolicySource _policySource;
     private readonly ProxyAuthenticator _auth;
@@ -33,8 +34,9 @@ internal sealed class ConnectSession
     private readonly TimeProvider _time;
     private readonly ProxyOptions _options;
 
-    public ConnectSession(EgressPolicy policy, IPolicySource policySource, ProxyAuthenticator auth, Dialer dialer, DecisionLog log, TunnelRegistry tunnels, ProxyTelemetry telemetry, TimeProvider time, IOptions<ProxyOptions> options)
+    public ConnectSession(Alerts.AlertService alerts, EgressPolicy policy, IPolicySource policySource, ProxyAuthenticator auth, Dialer dialer, DecisionLog log, TunnelRegistry tunnels, ProxyTelemetry telemetry, TimeProvider time, IOptions<ProxyOptions> options)
     {
+        _alerts = alerts;
         _policy = policy;
         _policySource = policySource;
         _auth = auth;
@@ -197,6 +199,7 @@ internal sealed class ConnectSession
     private void Finish(Activity? activity, ProxyExchange exchange)
     {
         exchange.Duration = _time.GetElapsedTime(exchange.StartTimestamp);
+        _alerts.Observe(exchange, activity);
         _log.Write(exchange);
         _telemetry.Finish(activity, exchange);
     }

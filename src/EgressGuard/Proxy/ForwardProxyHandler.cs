@@ -35,11 +35,13 @@ internal sealed partial class ForwardProxyHandler
     private readonly ProxyTelemetry _telemetry;
     private readonly BlockPage _blockPage;
     private readonly PacFile _pac;
+    private readonly Alerts.AlertService _alerts;
 
-    public ForwardProxyHandler(PacFile pac, BlockPage blockPage, ProxyTelemetry telemetry, ProxyAuthenticator auth, EgressPolicy policy, IHttpForwarder forwarder, UpstreamHttpClient client, DecisionLog log, TimeProvider timeProvider, IOptions<ProxyOptions> options)
+    public ForwardProxyHandler(Alerts.AlertService alerts, PacFile pac, BlockPage blockPage, ProxyTelemetry telemetry, ProxyAuthenticator auth, EgressPolicy policy, IHttpForwarder forwarder, UpstreamHttpClient client, DecisionLog log, TimeProvider timeProvider, IOptions<ProxyOptions> options)
     {
         _blockPage = blockPage;
         _pac = pac;
+        _alerts = alerts;
         _auth = auth;
         _telemetry = telemetry;
         _policy = policy;
@@ -175,6 +177,7 @@ internal sealed partial class ForwardProxyHandler
         finally
         {
             exchange.Duration = _timeProvider.GetElapsedTime(exchange.StartTimestamp);
+            _alerts.Observe(exchange, activity);
             _log.Write(exchange);
             _telemetry.Finish(activity, exchange);
         }

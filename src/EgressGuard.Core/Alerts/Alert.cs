@@ -1,0 +1,60 @@
+using System.Net;
+
+namespace EgressGuard.Alerts;
+
+/// <summary>
+/// A security alert: a source that tried to reach a destination a threat feed (or a rule marked
+/// <c>alert</c>) lists. Immutable; a repeat within the dedup window produces a copy with a higher
+/// <see cref="Count"/> and a later <see cref="LastSeen"/>.
+/// </summary>
+internal sealed record Alert
+{
+    /// <summary>Stable id, e.g. <c>a-20261129-0f3a9c2e</c>: webhook deliveries and the API use it.</summary>
+    public required string Id { get; init; }
+
+    /// <summary><c>threat-feed</c>, <c>rule</c> or <c>retro-hunt</c>.</summary>
+    public required string Kind { get; init; }
+
+    public required IPAddress? SourceAddress { get; init; }
+
+    /// <summary>The proxy user or client certificate subject, when known.</summary>
+    public string? User { get; init; }
+
+    public IReadOnlyList<string> Groups { get; init; } = [];
+
+    public required string Destination { get; init; }
+
+    public int Port { get; init; }
+
+    public IReadOnlyList<IPAddress> ResolvedAddresses { get; init; } = [];
+
+    /// <summary>The feed or rule that decided, e.g. <c>feed:feodo</c>, <c>rule:block-c2</c>.</summary>
+    public string? Rule { get; init; }
+
+    public string? Entry { get; init; }
+
+    public string? Feed { get; init; }
+
+    /// <summary>The feed's category, e.g. <c>c2</c>.</summary>
+    public string? Category { get; init; }
+
+    /// <summary>The request's method (CONNECT, GET…).</summary>
+    public string? Method { get; init; }
+
+    /// <summary>Trace id of the first attempt: the decision line and span of it.</summary>
+    public string? TraceId { get; init; }
+
+    public required DateTimeOffset FirstSeen { get; init; }
+
+    public required DateTimeOffset LastSeen { get; init; }
+
+    public long Count { get; init; } = 1;
+
+    /// <summary>A sentence for people (syslog MSG, logs).</summary>
+    public string Summary =>
+        $"{SourceAddress}{(User is null ? string.Empty : $" ({User})")} tried {Destination}:{Port}"
+        + (ResolvedAddresses.Count > 0 ? $" [{string.Join(", ", ResolvedAddresses)}]" : string.Empty)
+        + $", blocked by {Rule}{(Entry is null ? string.Empty : $" (entry {Entry})")}"
+        + (Category is null ? string.Empty : $", category {Category}")
+        + (Count > 1 ? $", {Count} attempts" : string.Empty);
+}

@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using EgressGuard.Policy;
+using EgressGuard.Rules;
+using EgressGuard.Telemetry;
+
+namespace EgressGuard.Alerts;
+
+/// <summary>
+/// Turns denies into alerts. Called once per finished request or tunnel, on the proxy path, so it
+/// only decides, counts and enqueues: delivery happens in <see cref="AlertDispatcher"/>.
+/// 1. a deny by a threat feed (or a rule that uses feeds) or by a rule marked <c>alert</c> qualifies;
+/// 2. the tracker deduplicates per source + destination within the window;
+/// 3. a new alert goes to the decision log (<c>"event": "alert"</c>), the span (event
+///    <c>egressguard.alert</c>), an OpenTelemetry log record, and the webhook/syslog queues;
+///    a repeat only adds a span event and counts.
+/// </summary>
+internal sealed partial class AlertService
+{
+    private readonly AlertOptions _options;
+    private readonly AlertTracker _tracker;
+    private readonly RulesStore _rules;
+    private readonly DecisionLog _log;
+    private readonly AlertDispatcher _dispatcher;
+    private readonly ILogger<AlertService> _logger;
+    private readonly Counter<long> _alerts;
+
+    public AlertService(AlertOptions options, AlertTracker tracker, RulesStore rules, DecisionLog log, AlertDispatcher dispatcher, IMeterFactory meters, ILogger<AlertService> logger)
+    {
+        _options = options;
+        _tracker = tracker;
+        _rules = rules;
+        _log = log;
+        _dispatcher = dispatcher;
+        _logger = logger;
+        _alerts = meters.Create(EgressGuardTelemetry.Name).CreateCounter<long>("egressguard.alerts", "{alert}", "Alerts raised (new) and repeats folded into them, by kind and feed");
+    }
+
+    public AlertTracker Tracker => _tracker;
+
+    public void Observe(ProxyExchange exchange, Activity? activity)
+    {
+        if (!_options.Enabled || exchange.Decision is not { Action: DecisionAction.Deny, Target: { } target } decision || KindOf(decision) is not { } kind)
+        {
+            return;
+        }
+
+        var feed = EgressGuardMetrics.FeedOf(decision);
+        var candidate = new Alert
+        {
+            Id = string.Empty,
+            Kind = kind,
+            SourceAddress = exchange.Client?.Address,
+            User = exchange.Identity.User,
+            Groups = exchange.Identity.GroupList,
+            Destination = target.Host,
+            Port = target.Port,
+            ResolvedAddresses = decision.ResolvedAddresses,
+            Rule = decision.Rule,
+            Entry = decision.Entry,
+            Feed = feed,
+            Category = decision.Matches.FirstOrDefault(m => m.Rule == decision.Rule || (feed is not null && m.Rule == "feed:" + feed))?.Category,
+            Method = exchange.Method,
+            TraceId = exchange.TraceId.ToHexString(),
+            FirstSeen = default,
+            LastSeen = default,
+        };
+        var (alert, isNew) = _tracker.Observe(candidate);
+        _alerts.Add(1, new("egressguard.alert.kind", kind), new("egressguard.alert.new", isNew), new(LogFields.Feed, feed));
+        activity?.AddEvent(new ActivityEvent("egressguard.alert", tags: new ActivityTagsCollection
+        {
+            ["egressguard.alert.id"] = alert.Id,
+            ["egressguard.alert.new"] = isNew,
+            ["egressguard.alert.count"] = alert.Count,
+            ["egressguard.alert.category"] = alert.Category,
+        }));
+        if (isNew)
+        {
+            Raise(alert);
+        }
+    }
+
+    /// <summary>Delivers an alert raised outside the proxy path (retro-hunt) everywhere a new alert goes.</summary>
+    public void Raise(Alert alert)
+    {
+        _log.WriteEvent(new LogEvent("alert", alert.LastSeen, AlertJson.LogFields(alert)));
+        LogAlert(_logger, alert.Id, alert.Kind, alert.SourceAddress?.ToString(), alert.User, alert.Destination, alert.Rule, alert.Category, alert.Summary);
+        _dispatcher.Enqueue(alert);
+    }
+
+    /// <summary><c>threat-feed</c> for a feed-driven deny, <c>rule</c> for a rule marked alert, else null.</summary>
+    private string? KindOf(Decision decision)
+    {
+        var rule = decision.Rule;
+        if (rule is null)
+        {
+            return null;
+        }
+
+        if (rule.StartsWith("feed:", StringComparison.Ordinal))
+        {
+            return "threat-feed";
+        }
+
+        if (rule.StartsWith("rule:", StringComparison.Ordinal) && _rules.Current.Rules.FirstOrDefault(r => r.Label == rule) is { } admin)
+        {
+            return admin.HasFeeds ? "threat-feed" : admin.Alert ? "rule" : null;
+        }
+
+        return null;
+    }
+
+    [LoggerMessage(EventId = 900, Level = LogLevel.Warning, Message = "ALERT {AlertId} ({Kind}): {Summary}")]
+    private static partial void LogAlertCore(ILogger logger, string alertId, string kind, string summary);
+
+    // The structured fields travel as the log record's attributes (OpenTelemetry logs); the message stays readable.
+    private static void LogAlert(ILogger logger, string id, string kind, string? source, string? user, string destination, string? rule, string? category, string summary)
+    {
+        using var scope = logger.BeginScope(new Dictionary<string, object?>
+        {
+            [LogFields.ClientAddress] = source,
+            [LogFields.User] = user,
+            [LogFields.ServerAddress] = destination,
+            [LogFields.Rule] = rule,
+            ["egressguard.category"] = category,
+        });
+        LogAlertCore(logger, id, kind, summary);
+    }
+}
