@@ -18,6 +18,11 @@ if (args is ["rules", ..])
     return await EgressGuard.Cli.RulesCommand.RunAsync(args[1..], Console.Out, Console.Error);
 }
 
+if (args is ["quarantine", ..])
+{
+    return await EgressGuard.Cli.QuarantineCommand.RunAsync(args[1..], Console.Out, Console.Error);
+}
+
 WebApplication app;
 try
 {

@@ -25,4 +25,5 @@ internal static class DecisionReasons
     public const string AuthThrottled = "auth-throttled";
     public const string DefaultDeny = "default-deny";
     public const string PolicyChanged = "policy-changed";
+    public const string Quarantined = "quarantined";
 }

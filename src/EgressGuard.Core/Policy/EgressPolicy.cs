@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using EgressGuard.Addressing;
 using EgressGuard.Identity;
+using EgressGuard.Quarantine;
 using EgressGuard.Resolution;
 
 namespace EgressGuard.Policy;
@@ -14,7 +15,8 @@ namespace EgressGuard.Policy;
 /// 4. every CNAME of the chain through the list;
 /// 5. every address (and the IPv4 embedded in it) through the list;
 /// 6. any subject denied → deny; else allowed, unless no entry allowed anything and the default is deny;
-///    the checked addresses are approved in dial order.
+///    the checked addresses are approved in dial order;
+/// 7. a quarantined client's allow becomes a deny, unless the destination is on the remediation list.
 /// </summary>
 internal sealed class EgressPolicy
 {
@@ -24,9 +26,11 @@ internal sealed class EgressPolicy
     private readonly TimeProvider _time;
     private readonly DecisionCache _cache = new();
     private readonly ISelfEndpoints? _self;
+    private readonly QuarantineStore? _quarantine;
 
-    public EgressPolicy(IPolicySource policy, IResolver resolver, AddressPreference preference, TimeProvider? time = null, ISelfEndpoints? self = null)
+    public EgressPolicy(IPolicySource policy, IResolver resolver, AddressPreference preference, TimeProvider? time = null, ISelfEndpoints? self = null, QuarantineStore? quarantine = null)
     {
+        _quarantine = quarantine;
         _self = self;
         _policy = policy;
         _resolver = resolver;
@@ -104,7 +108,7 @@ internal sealed class EgressPolicy
         if (cacheable && (target.Literal is not null || _resolver.TryGetCached(target.Host, out resolved))
             && _cache.TryGet(target, snapshot.Version, resolved, out var cached))
         {
-            return cached;
+            return Contain(cached, client, trace);
         }
 
         var context = new EvaluationContext(target, client, now, trace);
@@ -115,7 +119,35 @@ internal sealed class EgressPolicy
             _cache.Add(target, snapshot.Version, context.Resolution, decision);
         }
 
-        return decision;
+        return Contain(decision, client, trace);
+    }
+
+    /// <summary>7. Quarantine: applied after the destination's own decision (and after the cache), per client.</summary>
+    private Decision Contain(Decision decision, ClientIdentity client, List<ExplainStep>? trace)
+    {
+        if (_quarantine is null || !decision.IsAllowed || client.Address is not { } address || !_quarantine.TryGet(address, out var entry))
+        {
+            return decision;
+        }
+
+        var subject = $"client {entry.Address}";
+        if (_quarantine.Remediation.Allows(decision))
+        {
+            trace?.Add(new ExplainStep(subject, "quarantine", "allow", "remediation", $"quarantined until {entry.Until:u}, but the destination is on Quarantine:Remediation"));
+            return decision;
+        }
+
+        var detail = $"client {entry.Address} is quarantined until {entry.Until:u} ({entry.Reason}); only remediation destinations are reachable";
+        trace?.Add(new ExplainStep(subject, "quarantine", "deny", "match", detail));
+        return decision with
+        {
+            Action = DecisionAction.Deny,
+            Reason = DecisionReasons.Quarantined,
+            Rule = "quarantine",
+            Entry = entry.Address.ToString(),
+            Approved = [],
+            Detail = detail,
+        };
     }
 
     private async ValueTask<Decision> EvaluateAsync(PolicySnapshot snapshot, EvaluationContext context, CancellationToken cancellationToken)

@@ -136,6 +136,7 @@ internal static class AdminEndpoints
         }));
 
         MapAlerts(app, services);
+        MapQuarantine(app, services);
 
         app.MapGet("/feeds", () => Results.Json(feeds.States.Select(s => new
         {
@@ -389,6 +390,90 @@ internal static class AdminEndpoints
             lastError = s.LastError,
         })));
     }
+
+    private static void MapQuarantine(WebApplication app, IServiceProvider services)
+    {
+        var quarantine = services.GetRequiredService<Quarantine.QuarantineService>();
+        app.MapGet("/quarantine", () => Results.Json(quarantine.Store.Active().Select(Quarantine.QuarantineService.Json)));
+        app.MapPost("/quarantine", (QuarantineRequest request, HttpContext context) =>
+        {
+            var errors = new List<string>();
+            if (!IPAddress.TryParse(request.Address, out var address))
+            {
+                errors.Add($"address = '{request.Address}': not an IP address");
+            }
+
+            TimeSpan? duration = null;
+            if (request.Duration is not null)
+            {
+                if (TryDuration(request.Duration, out var d))
+                {
+                    duration = d;
+                }
+                else
+                {
+                    errors.Add($"duration = '{request.Duration}': expected e.g. 30m, 4h, 2d or 01:30:00");
+                }
+            }
+
+            if (errors.Count > 0)
+            {
+                return Problem400("Invalid quarantine request", errors);
+            }
+
+            var entry = quarantine.Add(address!, duration, request.Reason, Actor(context));
+            return Results.Json(Quarantine.QuarantineService.Json(entry), statusCode: 201);
+        });
+        app.MapPost("/quarantine/{address}/extend", (string address, QuarantineRequest request, HttpContext context) =>
+        {
+            if (!IPAddress.TryParse(address, out var ip) || request.Duration is null || !TryDuration(request.Duration, out var duration))
+            {
+                return Problem400("Invalid extend request", [$"address = '{address}' must be an IP address and duration = '{request.Duration}' a duration such as 4h"]);
+            }
+
+            var entry = quarantine.Extend(ip, duration, Actor(context));
+            return entry is null
+                ? Results.Problem(statusCode: 404, title: "Not found", detail: $"{address} is not quarantined")
+                : Results.Json(Quarantine.QuarantineService.Json(entry));
+        });
+        app.MapDelete("/quarantine/{address}", (string address, HttpContext context) =>
+        {
+            if (!IPAddress.TryParse(address, out var ip))
+            {
+                return Problem400("Invalid address", [$"address = '{address}': not an IP address"]);
+            }
+
+            var released = quarantine.Release(ip, Actor(context));
+            return released is null
+                ? Results.Problem(statusCode: 404, title: "Not found", detail: $"{address} is not quarantined")
+                : Results.Json(Quarantine.QuarantineService.Json(released));
+        });
+    }
+
+    /// <summary><c>30m</c>, <c>4h</c>, <c>2d</c> or a TimeSpan (<c>01:30:00</c>); positive, at most a year.</summary>
+    internal static bool TryDuration(string text, out TimeSpan duration)
+    {
+        duration = default;
+        if (text.Length > 1 && double.TryParse(text.AsSpan(0, text.Length - 1), System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out var n))
+        {
+            duration = text[^1] switch
+            {
+                'm' => TimeSpan.FromMinutes(n),
+                'h' => TimeSpan.FromHours(n),
+                'd' => TimeSpan.FromDays(n),
+                _ => default,
+            };
+        }
+
+        if (duration == default && !TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out duration))
+        {
+            return false;
+        }
+
+        return duration > TimeSpan.Zero && duration <= TimeSpan.FromDays(366);
+    }
+
+    internal sealed record QuarantineRequest(string? Address, string? Duration, string? Reason);
 
     /// <summary>The OpenTelemetry Prometheus exporter of the proxy's own meter provider, at <c>/metrics</c>.</summary>
     private static void MapPrometheus(WebApplication app, IServiceProvider services) =>

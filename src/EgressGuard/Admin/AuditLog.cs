@@ -24,9 +24,8 @@ internal sealed class AuditLog
 
     public string Path => _path;
 
-    public void Record(string actor, string action, string? ruleId, object? before, object? after, long? version)
-    {
-        var entry = new LogEvent("audit", _time.GetUtcNow(), new Dictionary<string, object?>
+    public void Record(string actor, string action, string? ruleId, object? before, object? after, long? version) =>
+        Write(new Dictionary<string, object?>
         {
             ["actor"] = actor,
             ["action"] = action,
@@ -35,6 +34,21 @@ internal sealed class AuditLog
             ["before"] = before,
             ["after"] = after,
         });
+
+    /// <summary>A quarantine change: <c>quarantine.add</c>, <c>quarantine.extend</c>, <c>quarantine.release</c>.</summary>
+    public void RecordQuarantine(string actor, string action, string address, object? before, object? after) =>
+        Write(new Dictionary<string, object?>
+        {
+            ["actor"] = actor,
+            ["action"] = action,
+            ["client.address"] = address,
+            ["before"] = before,
+            ["after"] = after,
+        });
+
+    private void Write(Dictionary<string, object?> fields)
+    {
+        var entry = new LogEvent("audit", _time.GetUtcNow(), fields);
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))
         {

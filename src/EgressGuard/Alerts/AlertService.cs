@@ -7,7 +7,8 @@ using EgressGuard.Telemetry;
 namespace EgressGuard.Alerts;
 
 /// <summary>
-/// Turns denies into alerts. Called once per finished request or tunnel, on the proxy path, so it
+/// Turns denies into alerts. Called once per denied request or tunnel, on the proxy path and before
+/// the client gets its 403 (so a quarantine applies to its very next attempt); so it
 /// only decides, counts and enqueues: delivery happens in <see cref="AlertDispatcher"/>.
 /// 1. a deny by a threat feed (or a rule that uses feeds) or by a rule marked <c>alert</c> qualifies;
 /// 2. the tracker deduplicates per source + destination within the window;
@@ -24,9 +25,12 @@ internal sealed partial class AlertService
     private readonly AlertDispatcher _dispatcher;
     private readonly ILogger<AlertService> _logger;
     private readonly Counter<long> _alerts;
+    private readonly Lazy<Quarantine.QuarantineService> _quarantine;
 
-    public AlertService(AlertOptions options, AlertTracker tracker, RulesStore rules, DecisionLog log, AlertDispatcher dispatcher, IMeterFactory meters, ILogger<AlertService> logger)
+    public AlertService(AlertOptions options, AlertTracker tracker, RulesStore rules, DecisionLog log, AlertDispatcher dispatcher, IMeterFactory meters, IServiceProvider services, ILogger<AlertService> logger)
     {
+        // Lazy: the quarantine service needs the tunnel registry, which the proxy path (and so this) feeds.
+        _quarantine = new Lazy<Quarantine.QuarantineService>(services.GetRequiredService<Quarantine.QuarantineService>);
         _options = options;
         _tracker = tracker;
         _rules = rules;
@@ -78,6 +82,8 @@ internal sealed partial class AlertService
         {
             Raise(alert);
         }
+
+        _quarantine.Value.OnThreatDeny(alert);
     }
 
     /// <summary>Delivers an alert raised outside the proxy path (retro-hunt) everywhere a new alert goes.</summary>

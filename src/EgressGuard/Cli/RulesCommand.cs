@@ -40,23 +40,19 @@ internal static class RulesCommand
             return 2;
         }
 
-        using var client = new HttpClient { BaseAddress = settings.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
-        if (settings.Token is not null)
-        {
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", settings.Token);
-        }
+        using var client = AdminCli.CreateClient(settings);
 
         try
         {
             return rest[0] switch
             {
                 "list" => await ListAsync(client, output, error),
-                "show" when rest.Length == 2 => await PrintJsonAsync(await client.GetAsync(Uri.EscapeDataString(rest[1]).Insert(0, "rules/")), output, error),
+                "show" when rest.Length == 2 => await AdminCli.PrintJsonAsync(await client.GetAsync(Uri.EscapeDataString(rest[1]).Insert(0, "rules/")), output, error),
                 "add" when rest.Length >= 2 => await AddAsync(client, rest, output, error),
                 "remove" when rest.Length == 2 => await RemoveAsync(client, rest[1], output, error),
                 "explain" when rest.Length >= 2 => await ExplainAsync(client, rest, output, error),
-                "history" => await PrintJsonAsync(await client.GetAsync("rules/history"), output, error),
-                "rollback" when rest.Length == 2 => await PrintOkAsync(await client.PostAsync($"rules/rollback/{rest[1]}", null), $"rolled back to version {rest[1]}", output, error),
+                "history" => await AdminCli.PrintJsonAsync(await client.GetAsync("rules/history"), output, error),
+                "rollback" when rest.Length == 2 => await AdminCli.PrintOkAsync(await client.PostAsync($"rules/rollback/{rest[1]}", null), $"rolled back to version {rest[1]}", output, error),
                 _ => await UsageAsync(error),
             };
         }
@@ -78,7 +74,7 @@ internal static class RulesCommand
         var response = await client.GetAsync("rules");
         if (!response.IsSuccessStatusCode)
         {
-            return await ProblemAsync(response, error);
+            return await AdminCli.ProblemAsync(response, error);
         }
 
         var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
@@ -102,7 +98,7 @@ internal static class RulesCommand
             ]);
         }
 
-        await output.WriteAsync(Table(rows));
+        await output.WriteAsync(AdminCli.Table(rows));
         return 0;
     }
 
@@ -139,11 +135,11 @@ internal static class RulesCommand
         }
 
         var response = await client.PostAsync("rules", new StringContent(rule.ToJsonString(), Encoding.UTF8, "application/json"));
-        return await PrintOkAsync(response, $"added rule '{args[1]}'", output, error);
+        return await AdminCli.PrintOkAsync(response, $"added rule '{args[1]}'", output, error);
     }
 
     private static async Task<int> RemoveAsync(HttpClient client, string id, TextWriter output, TextWriter error) =>
-        await PrintOkAsync(await client.DeleteAsync("rules/" + Uri.EscapeDataString(id)), $"removed rule '{id}'", output, error);
+        await AdminCli.PrintOkAsync(await client.DeleteAsync("rules/" + Uri.EscapeDataString(id)), $"removed rule '{id}'", output, error);
 
     private static async Task<int> ExplainAsync(HttpClient client, string[] args, TextWriter output, TextWriter error)
     {
@@ -165,7 +161,7 @@ internal static class RulesCommand
         var response = await client.PostAsync("explain", new StringContent(request.ToJsonString(), Encoding.UTF8, "application/json"));
         if (!response.IsSuccessStatusCode)
         {
-            return await ProblemAsync(response, error);
+            return await AdminCli.ProblemAsync(response, error);
         }
 
         var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
@@ -181,73 +177,12 @@ internal static class RulesCommand
         await output.WriteLineAsync($"  resolved: {Join(decision["resolvedAddresses"])}" + (decision["cnames"]!.AsArray().Count > 0 ? $"; cnames: {Join(decision["cnames"])}" : string.Empty));
         var rows = new List<string[]> { ExplainHeader };
         rows.AddRange(body["steps"]!.AsArray().Select(s => new[] { s!["subject"]!.ToString(), s["rule"]!.ToString(), s["action"]!.ToString(), s["result"]!.ToString(), s["detail"]?.ToString() ?? string.Empty }));
-        await output.WriteAsync(Table(rows));
+        await output.WriteAsync(AdminCli.Table(rows));
         return 0;
-    }
-
-    private static async Task<int> PrintJsonAsync(HttpResponseMessage response, TextWriter output, TextWriter error)
-    {
-        if (!response.IsSuccessStatusCode)
-        {
-            return await ProblemAsync(response, error);
-        }
-
-        var node = JsonNode.Parse(await response.Content.ReadAsStringAsync());
-        await output.WriteLineAsync(node?.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        return 0;
-    }
-
-    private static async Task<int> PrintOkAsync(HttpResponseMessage response, string message, TextWriter output, TextWriter error)
-    {
-        if (!response.IsSuccessStatusCode)
-        {
-            return await ProblemAsync(response, error);
-        }
-
-        await output.WriteLineAsync(message);
-        return 0;
-    }
-
-    private static async Task<int> ProblemAsync(HttpResponseMessage response, TextWriter error)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        try
-        {
-            var problem = JsonNode.Parse(text)!;
-            await error.WriteLineAsync($"{(int)response.StatusCode} {problem["title"]}: {problem["detail"]}");
-            foreach (var item in problem["errors"]?.AsArray() ?? [])
-            {
-                await error.WriteLineAsync("  - " + item);
-            }
-        }
-        catch (JsonException)
-        {
-            await error.WriteLineAsync($"{(int)response.StatusCode} {response.ReasonPhrase}: {text}");
-        }
-
-        return 1;
     }
 
     private static JsonArray List(string value) =>
         new([.. value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(v => (JsonNode?)JsonValue.Create(v))]);
 
     private static string Join(JsonNode? node) => node is JsonArray array ? string.Join(",", array.Select(a => a?.ToString())) : string.Empty;
-
-    private static string Table(List<string[]> rows)
-    {
-        var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => Math.Min(r[c].Length, 48))).ToArray();
-        var text = new StringBuilder();
-        foreach (var row in rows)
-        {
-            for (var c = 0; c < row.Length; c++)
-            {
-                var cell = row[c].Length > 48 ? row[c][..45] + "..." : row[c];
-                text.Append(c == row.Length - 1 ? cell : cell.PadRight(widths[c] + 2));
-            }
-
-            text.Append('\n');
-        }
-
-        return text.ToString();
-    }
 }

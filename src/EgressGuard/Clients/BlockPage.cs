@@ -104,6 +104,7 @@ internal sealed class BlockPage
             DecisionReasons.Rule => $"An administrator's rule ({decision.Rule}) does not allow this destination.",
             DecisionReasons.DefaultDeny => "This destination is not on the list of allowed destinations.",
             DecisionReasons.SelfLoop => "The address points back at the proxy itself.",
+            DecisionReasons.Quarantined => "This computer is in quarantine after repeated attempts to reach known malicious servers: only security and update servers are reachable until it is checked.",
             DecisionReasons.FeedUnavailable => "A required threat list is not loaded yet, so the proxy refuses all traffic until it is.",
             _ => decision.Detail ?? "The egress policy does not allow this destination.",
         };

@@ -165,6 +165,28 @@ internal static class EgressGuardHost
         services.AddSingleton<AlertDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<AlertDispatcher>());
         services.AddSingleton<AlertService>();
+        services.AddSingleton(settings.Quarantine);
+        services.AddSingleton(sp =>
+        {
+            var paths = sp.GetRequiredService<ConfigPaths>();
+            var store = new EgressGuard.Quarantine.QuarantineStore(
+                Path.Combine(paths.Resolve(settings.Data.Directory), "quarantine.json"),
+                new EgressGuard.Quarantine.Remediation(settings.Quarantine.Remediation),
+                sp.GetRequiredService<TimeProvider>());
+            var (restored, error) = store.Load();
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("EgressGuard.Quarantine");
+            if (error is not null)
+            {
+                EgressGuard.Quarantine.QuarantineLog.Unreadable(logger, error);
+            }
+            else if (restored > 0)
+            {
+                EgressGuard.Quarantine.QuarantineLog.Restored(logger, restored);
+            }
+
+            return store;
+        });
+        services.AddSingleton<EgressGuard.Quarantine.QuarantineService>();
         return services;
     }
 
@@ -315,7 +337,7 @@ internal static class EgressGuardHost
         services.AddSingleton<IPolicySource>(sp => sp.GetRequiredService<PolicyHolder>());
         services.AddSingleton<DnsClientResolver>(_ => new DnsClientResolver(settings.Dns));
         services.AddSingleton<IResolver>(sp => new CachingResolver(sp.GetRequiredService<DnsClientResolver>(), settings.Dns, sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(sp => new EgressPolicy(sp.GetRequiredService<IPolicySource>(), sp.GetRequiredService<InstrumentedResolver>(), settings.Dns.Prefer, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<SelfEndpoints>()));
+        services.AddSingleton(sp => new EgressPolicy(sp.GetRequiredService<IPolicySource>(), sp.GetRequiredService<InstrumentedResolver>(), settings.Dns.Prefer, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<SelfEndpoints>(), sp.GetRequiredService<EgressGuard.Quarantine.QuarantineStore>()));
         services.AddSingleton<SelfEndpoints>();
         services.AddSingleton(sp => new InstrumentedResolver(sp.GetRequiredService<IResolver>(), sp.GetRequiredService<EgressGuardMetrics>(), sp.GetRequiredService<TimeProvider>()));
         return services;

@@ -50,6 +50,8 @@ internal sealed class EgressGuardSettings
 
     public AlertOptions Alerts { get; private init; } = new();
 
+    public EgressGuard.Quarantine.QuarantineOptions Quarantine { get; private init; } = new();
+
     /// <summary>Parsed <c>Proxy:TrustedClients</c> (or the default ranges).</summary>
     public IReadOnlyList<IpRange> TrustedClients { get; private init; } = [];
 
@@ -84,6 +86,13 @@ internal sealed class EgressGuardSettings
         PacFile.Validate(pac, errors);
         var alerts = Bind<AlertOptions>(configuration, AlertOptions.Section, errors);
         AlertValidation.Validate(alerts, errors);
+        var quarantine = Bind<EgressGuard.Quarantine.QuarantineOptions>(configuration, EgressGuard.Quarantine.QuarantineOptions.Section, errors);
+        if (quarantine.Threshold < 1 || quarantine.Window <= TimeSpan.Zero || quarantine.Duration <= TimeSpan.Zero)
+        {
+            errors.Add($"Quarantine: Threshold ('{quarantine.Threshold}') must be at least 1, Window ('{quarantine.Window}') and Duration ('{quarantine.Duration}') positive");
+        }
+
+        EgressGuard.Quarantine.Remediation.Validate(quarantine.Remediation, errors);
         if (telemetry.OtlpProtocol is not (null or "grpc" or "http/protobuf"))
         {
             errors.Add($"Telemetry:OtlpProtocol = '{telemetry.OtlpProtocol}': expected grpc or http/protobuf");
@@ -208,6 +217,7 @@ internal sealed class EgressGuardSettings
             BlockPage = blockPage,
             Pac = pac,
             Alerts = alerts,
+            Quarantine = quarantine,
             TrustedClients = trusted,
             AdminEndpoint = adminEndpoint,
             ListenEndpoint = listen,

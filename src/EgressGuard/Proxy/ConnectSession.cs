@@ -126,6 +126,8 @@ internal sealed class ConnectSession
             exchange.Decision = decision;
             if (!decision.IsAllowed)
             {
+                // Alert (and perhaps quarantine) before the client hears the 403: its next attempt sees it.
+                _alerts.Observe(exchange, activity);
                 await RefuseAsync(client, exchange, ProxyResponse.ForDecision(decision, "CONNECT", traceId));
                 return;
             }
@@ -199,7 +201,6 @@ internal sealed class ConnectSession
     private void Finish(Activity? activity, ProxyExchange exchange)
     {
         exchange.Duration = _time.GetElapsedTime(exchange.StartTimestamp);
-        _alerts.Observe(exchange, activity);
         _log.Write(exchange);
         _telemetry.Finish(activity, exchange);
     }

@@ -167,6 +167,8 @@ internal sealed partial class ForwardProxyHandler
             exchange.Decision = decision;
             if (!decision.IsAllowed)
             {
+                // Alert (and perhaps quarantine) before the client hears the 403: its next attempt sees it.
+                _alerts.Observe(exchange, activity);
                 await RespondAsync(context, exchange, ProxyResponse.ForDecision(decision, context.Request.Method, traceId));
                 return;
             }
@@ -177,7 +179,6 @@ internal sealed partial class ForwardProxyHandler
         finally
         {
             exchange.Duration = _timeProvider.GetElapsedTime(exchange.StartTimestamp);
-            _alerts.Observe(exchange, activity);
             _log.Write(exchange);
             _telemetry.Finish(activity, exchange);
         }

@@ -56,6 +56,26 @@ internal sealed partial class TunnelRegistry
         }
     }
 
+    /// <summary>Closes every tunnel of <paramref name="client"/> except those <paramref name="keep"/> spares (quarantine).</summary>
+    public int CloseClient(System.Net.IPAddress client, Func<Decision, bool> keep, Decision closedBy)
+    {
+        var closed = 0;
+        foreach (var (_, tunnel) in _tunnels)
+        {
+            var exchange = tunnel.Exchange;
+            if (exchange.Client?.Address is { } address && Addressing.AddressNormalizer.Canonicalize(address).Equals(client)
+                && exchange.Decision is { } decision && !keep(decision))
+            {
+                exchange.ClosedBy = closedBy with { Target = decision.Target };
+                tunnel.Pump.Close(DecisionReasons.Quarantined);
+                LogTunnelClosed(_logger, decision.Target?.ToString() ?? "-", exchange.Dialed?.ToString() ?? "-", closedBy.Rule ?? closedBy.Reason, closedBy.Entry ?? "-");
+                closed++;
+            }
+        }
+
+        return closed;
+    }
+
     private bool Check(ActiveTunnel tunnel, PolicySnapshot snapshot)
     {
         var decision = tunnel.Exchange.Decision;
