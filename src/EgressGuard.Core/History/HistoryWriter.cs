@@ -1,0 +1,121 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace EgressGuard.History;
+
+/// <summary>
+/// Takes records from the proxy path without ever waiting (a bounded queue: when the writer falls
+/// behind, new records are dropped and counted) and writes them in batches, one transaction each,
+/// on its own loop; prunes by age and size every 10 minutes.
+/// </summary>
+internal sealed partial class HistoryWriter
+{
+    private const int MaxBatch = 2000;
+    private static readonly TimeSpan PruneEvery = TimeSpan.FromMinutes(10);
+
+    private readonly HistoryStore _store;
+    private readonly HistoryOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Channel<HistoryRecord> _queue;
+    private long _dropped;
+    private long _written;
+
+    public HistoryWriter(HistoryStore store, HistoryOptions options, TimeProvider time, ILogger logger)
+    {
+        _store = store;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _queue = Channel.CreateBounded<HistoryRecord>(
+            new BoundedChannelOptions(options.QueueCapacity) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true },
+            _ => Interlocked.Increment(ref _dropped));
+    }
+
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    public long Written => Interlocked.Read(ref _written);
+
+    /// <summary>Raised after each batch is committed (the retro-hunt and tests wait on it).</summary>
+    public event Action<IReadOnlyList<HistoryRecord>>? Committed;
+
+    public void Enqueue(HistoryRecord record) => _queue.Writer.TryWrite(record);
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var batch = new List<HistoryRecord>(MaxBatch);
+        var nextPrune = _time.GetUtcNow();
+        var reader = _queue.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                // Let a batch gather for up to FlushInterval: one transaction for many records.
+                await Task.Delay(_options.FlushInterval, _time, cancellationToken).ConfigureAwait(false);
+                Drain(reader, batch);
+                if (_time.GetUtcNow() >= nextPrune)
+                {
+                    nextPrune = _time.GetUtcNow() + PruneEvery;
+                    Prune();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+
+        // Stopping: what is queued is still written.
+        Drain(reader, batch);
+    }
+
+    private void Drain(ChannelReader<HistoryRecord> reader, List<HistoryRecord> batch)
+    {
+        while (true)
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && reader.TryRead(out var record))
+            {
+                batch.Add(record);
+            }
+
+            if (batch.Count == 0)
+            {
+                return;
+            }
+
+            try
+            {
+                _store.Write(batch);
+                Interlocked.Add(ref _written, batch.Count);
+                Committed?.Invoke(batch.ToList());
+            }
+            catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
+            {
+                Interlocked.Add(ref _dropped, batch.Count);
+                LogWriteFailed(_logger, batch.Count, ex.Message);
+            }
+        }
+    }
+
+    private void Prune()
+    {
+        try
+        {
+            var deleted = _store.Prune(_time.GetUtcNow() - _options.Retention, _options.MaxBytes);
+            if (deleted > 0)
+            {
+                LogPruned(_logger, deleted);
+            }
+        }
+        catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
+        {
+            LogWriteFailed(_logger, 0, ex.Message);
+        }
+    }
+
+    [LoggerMessage(EventId = 960, Level = LogLevel.Error, Message = "History: could not write {Count} record(s), dropped: {Error}")]
+    private static partial void LogWriteFailed(ILogger logger, int count, string error);
+
+    [LoggerMessage(EventId = 961, Level = LogLevel.Information, Message = "History: {Deleted} old row(s) pruned (retention and size limit)")]
+    private static partial void LogPruned(ILogger logger, long deleted);
+}
