@@ -18,6 +18,16 @@ if (args is ["rules", ..])
     return await EgressGuard.Cli.RulesCommand.RunAsync(args[1..], Console.Out, Console.Error);
 }
 
+if (args is ["history", ..])
+{
+    return await EgressGuard.Cli.HistoryCommand.RunAsync(args[1..], report: false, Console.Out, Console.Error);
+}
+
+if (args is ["report", ..])
+{
+    return await EgressGuard.Cli.HistoryCommand.RunAsync(args[1..], report: true, Console.Out, Console.Error);
+}
+
 if (args is ["quarantine", ..])
 {
     return await EgressGuard.Cli.QuarantineCommand.RunAsync(args[1..], Console.Out, Console.Error);

@@ -51,10 +51,15 @@ internal sealed record Alert
     public long Count { get; init; } = 1;
 
     /// <summary>A sentence for people (syslog MSG, logs).</summary>
-    public string Summary =>
-        $"{SourceAddress}{(User is null ? string.Empty : $" ({User})")} tried {Destination}:{Port}"
-        + (ResolvedAddresses.Count > 0 ? $" [{string.Join(", ", ResolvedAddresses)}]" : string.Empty)
-        + $", blocked by {Rule}{(Entry is null ? string.Empty : $" (entry {Entry})")}"
-        + (Category is null ? string.Empty : $", category {Category}")
-        + (Count > 1 ? $", {Count} attempts" : string.Empty);
+    public string Summary => Kind == "retro-hunt"
+        ? $"{Who} reached {Destination}:{Port}{Addresses} {Count} time(s) between {FirstSeen:u} and {LastSeen:u}, before {Rule} listed it{EntryText}{CategoryText}"
+        : $"{Who} tried {Destination}:{Port}{Addresses}, blocked by {Rule}{EntryText}{CategoryText}" + (Count > 1 ? $", {Count} attempts" : string.Empty);
+
+    private string Who => $"{SourceAddress}{(User is null ? string.Empty : $" ({User})")}";
+
+    private string Addresses => ResolvedAddresses.Count > 0 ? $" [{string.Join(", ", ResolvedAddresses)}]" : string.Empty;
+
+    private string EntryText => Entry is null ? string.Empty : $" (entry {Entry})";
+
+    private string CategoryText => Category is null ? string.Empty : $", category {Category}";
 }

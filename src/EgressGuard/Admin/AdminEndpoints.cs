@@ -132,11 +132,14 @@ internal static class AdminEndpoints
             openFiles = Directory.Exists("/proc/self/fd") ? Directory.GetFiles("/proc/self/fd").Length : -1,
             decisionLinesDropped = decisionLog.Dropped,
             alertSinksDown = services.GetRequiredService<Alerts.AlertDispatcher>().Status.Where(x => !x.Up).Select(x => x.Name).ToArray(),
+            historyRecordsWritten = services.GetRequiredService<History.HistoryService>().Writer?.Written,
+            historyRecordsDropped = services.GetRequiredService<History.HistoryService>().Writer?.Dropped,
             uptimeSeconds = (long)(time.GetUtcNow() - System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime()).TotalSeconds,
         }));
 
         MapAlerts(app, services);
         MapQuarantine(app, services);
+        MapHistory(app, services);
 
         app.MapGet("/feeds", () => Results.Json(feeds.States.Select(s => new
         {
@@ -447,6 +450,68 @@ internal static class AdminEndpoints
             return released is null
                 ? Results.Problem(statusCode: 404, title: "Not found", detail: $"{address} is not quarantined")
                 : Results.Json(Quarantine.QuarantineService.Json(released));
+        });
+    }
+
+    private static void MapHistory(WebApplication app, IServiceProvider services)
+    {
+        var history = services.GetRequiredService<History.HistoryService>();
+        var report = services.GetRequiredService<History.Report>();
+        var time = services.GetRequiredService<TimeProvider>();
+        IResult Off() => Results.Problem(statusCode: 404, title: "History is off", detail: "set History:Enabled to true to keep the investigation history");
+
+        app.MapGet("/history/connections", (string? destination, string? source, string? since, DateTimeOffset? from, DateTimeOffset? to, string? decision, int? limit) =>
+        {
+            if (history.Queries is null)
+            {
+                return Off();
+            }
+
+            var errors = new List<string>();
+            var start = from ?? DateTimeOffset.MinValue;
+            if (since is not null)
+            {
+                if (TryDuration(since, out var span))
+                {
+                    start = time.GetUtcNow() - span;
+                }
+                else
+                {
+                    errors.Add($"since = '{since}': expected e.g. 30m, 24h, 7d");
+                }
+            }
+
+            var filter = new History.HistoryFilter { Destination = destination, Source = source, From = start, To = to ?? DateTimeOffset.MaxValue, Decision = decision, Limit = limit ?? 100 };
+            errors.AddRange(History.HistoryQueries.Validate(filter));
+            return errors.Count > 0 ? Problem400("Invalid history query", errors) : Results.Json(history.Queries.Connections(filter));
+        });
+        app.MapGet("/history/dns", (string? name, DateTimeOffset? at) =>
+            history.Queries is null ? Off()
+            : string.IsNullOrWhiteSpace(name) ? Problem400("Invalid DNS query", ["name is required (a name, or an address for the names that resolved to it)"])
+            : Results.Json(history.Queries.Resolutions(name, at)));
+        app.MapGet("/history/top", (string? since, int? limit) =>
+        {
+            if (history.Queries is null)
+            {
+                return Off();
+            }
+
+            if (!TryDuration(since ?? "24h", out var span))
+            {
+                return Problem400("Invalid query", [$"since = '{since}': expected e.g. 24h, 7d"]);
+            }
+
+            var now = time.GetUtcNow();
+            return Results.Json(history.Queries.TopTalkers(now - span, now, limit ?? 20));
+        });
+        app.MapGet("/report", (string? since) =>
+            TryDuration(since ?? "7d", out var span)
+                ? Results.Json(report.Build(span))
+                : Problem400("Invalid report request", [$"since = '{since}': expected e.g. 24h, 7d"]));
+        app.MapPost("/history/retro-hunt", () =>
+        {
+            services.GetRequiredService<History.RetroHunt>().Request();
+            return Results.Accepted();
         });
     }
 

@@ -187,6 +187,12 @@ internal static class EgressGuardHost
             return store;
         });
         services.AddSingleton<EgressGuard.Quarantine.QuarantineService>();
+        services.AddSingleton(settings.History);
+        services.AddSingleton<EgressGuard.History.HistoryService>();
+        services.AddHostedService(sp => sp.GetRequiredService<EgressGuard.History.HistoryService>());
+        services.AddSingleton<EgressGuard.History.RetroHunt>();
+        services.AddSingleton<EgressGuard.History.Report>();
+        services.AddHostedService(sp => sp.GetRequiredService<EgressGuard.History.RetroHunt>());
         return services;
     }
 

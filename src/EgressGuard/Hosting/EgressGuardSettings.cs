@@ -52,6 +52,8 @@ internal sealed class EgressGuardSettings
 
     public EgressGuard.Quarantine.QuarantineOptions Quarantine { get; private init; } = new();
 
+    public EgressGuard.History.HistoryOptions History { get; private init; } = new();
+
     /// <summary>Parsed <c>Proxy:TrustedClients</c> (or the default ranges).</summary>
     public IReadOnlyList<IpRange> TrustedClients { get; private init; } = [];
 
@@ -93,6 +95,11 @@ internal sealed class EgressGuardSettings
         }
 
         EgressGuard.Quarantine.Remediation.Validate(quarantine.Remediation, errors);
+        var history = Bind<EgressGuard.History.HistoryOptions>(configuration, EgressGuard.History.HistoryOptions.Section, errors);
+        if (history.Retention <= TimeSpan.Zero || history.RetroHuntWindow <= TimeSpan.Zero || history.FlushInterval <= TimeSpan.Zero || history.QueueCapacity < 1 || history.MaxBytes < 1024 * 1024)
+        {
+            errors.Add($"History: Retention ('{history.Retention}'), RetroHuntWindow ('{history.RetroHuntWindow}') and FlushInterval ('{history.FlushInterval}') must be positive, QueueCapacity ('{history.QueueCapacity}') at least 1, MaxBytes ('{history.MaxBytes}') at least 1 MiB");
+        }
         if (telemetry.OtlpProtocol is not (null or "grpc" or "http/protobuf"))
         {
             errors.Add($"Telemetry:OtlpProtocol = '{telemetry.OtlpProtocol}': expected grpc or http/protobuf");
@@ -218,6 +225,7 @@ internal sealed class EgressGuardSettings
             Pac = pac,
             Alerts = alerts,
             Quarantine = quarantine,
+            History = history,
             TrustedClients = trusted,
             AdminEndpoint = adminEndpoint,
             ListenEndpoint = listen,

@@ -120,6 +120,8 @@ internal sealed partial class SignalHandlers : IHostedService, IDisposable
         Compare("BlockPage", running.BlockPage, fresh.BlockPage);
         Compare("Pac", running.Pac, fresh.Pac);
         Compare("Alerts", running.Alerts, fresh.Alerts);
+        Compare("Quarantine", running.Quarantine, fresh.Quarantine);
+        Compare("History", running.History, fresh.History);
         return changed;
 
         void Compare<T>(string section, T before, T after)

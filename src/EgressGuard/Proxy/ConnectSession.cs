@@ -24,6 +24,7 @@ internal sealed class ConnectSession
     private static readonly byte[] Established = "HTTP/1.1 200 Connection established\r\n\r\n"u8.ToArray();
 
     private readonly Alerts.AlertService _alerts;
+    private readonly History.HistoryService _history;
     private readonly EgressPolicy _policy;
     private readonly IPolicySource _policySource;
     private readonly ProxyAuthenticator _auth;
@@ -34,8 +35,9 @@ internal sealed class ConnectSession
     private readonly TimeProvider _time;
     private readonly ProxyOptions _options;
 
-    public ConnectSession(Alerts.AlertService alerts, EgressPolicy policy, IPolicySource policySource, ProxyAuthenticator auth, Dialer dialer, DecisionLog log, TunnelRegistry tunnels, ProxyTelemetry telemetry, TimeProvider time, IOptions<ProxyOptions> options)
+    public ConnectSession(History.HistoryService history, Alerts.AlertService alerts, EgressPolicy policy, IPolicySource policySource, ProxyAuthenticator auth, Dialer dialer, DecisionLog log, TunnelRegistry tunnels, ProxyTelemetry telemetry, TimeProvider time, IOptions<ProxyOptions> options)
     {
+        _history = history;
         _alerts = alerts;
         _policy = policy;
         _policySource = policySource;
@@ -202,6 +204,7 @@ internal sealed class ConnectSession
     {
         exchange.Duration = _time.GetElapsedTime(exchange.StartTimestamp);
         _log.Write(exchange);
+        _history.Record(exchange);
         _telemetry.Finish(activity, exchange);
     }
 

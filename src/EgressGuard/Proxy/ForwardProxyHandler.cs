@@ -36,12 +36,14 @@ internal sealed partial class ForwardProxyHandler
     private readonly BlockPage _blockPage;
     private readonly PacFile _pac;
     private readonly Alerts.AlertService _alerts;
+    private readonly History.HistoryService _history;
 
-    public ForwardProxyHandler(Alerts.AlertService alerts, PacFile pac, BlockPage blockPage, ProxyTelemetry telemetry, ProxyAuthenticator auth, EgressPolicy policy, IHttpForwarder forwarder, UpstreamHttpClient client, DecisionLog log, TimeProvider timeProvider, IOptions<ProxyOptions> options)
+    public ForwardProxyHandler(History.HistoryService history, Alerts.AlertService alerts, PacFile pac, BlockPage blockPage, ProxyTelemetry telemetry, ProxyAuthenticator auth, EgressPolicy policy, IHttpForwarder forwarder, UpstreamHttpClient client, DecisionLog log, TimeProvider timeProvider, IOptions<ProxyOptions> options)
     {
         _blockPage = blockPage;
         _pac = pac;
         _alerts = alerts;
+        _history = history;
         _auth = auth;
         _telemetry = telemetry;
         _policy = policy;
@@ -180,6 +182,7 @@ internal sealed partial class ForwardProxyHandler
         {
             exchange.Duration = _timeProvider.GetElapsedTime(exchange.StartTimestamp);
             _log.Write(exchange);
+            _history.Record(exchange);
             _telemetry.Finish(activity, exchange);
         }
     }

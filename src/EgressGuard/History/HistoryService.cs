@@ -1,0 +1,86 @@
+using System.Diagnostics.Metrics;
+using EgressGuard.Hosting;
+using EgressGuard.Telemetry;
+
+namespace EgressGuard.History;
+
+/// <summary>
+/// The investigation history in the host: opens the database under <c>Data:Directory</c>, runs the
+/// writer loop, and takes each finished exchange from the proxy path as a small copy (never
+/// waiting: a full queue drops and counts, reported in metrics and <c>/status</c>).
+/// </summary>
+internal sealed partial class HistoryService : BackgroundService
+{
+    private readonly HistoryOptions _options;
+    private readonly HistoryWriter? _writer;
+
+    public HistoryService(HistoryOptions options, EgressGuardSettings settings, ConfigPaths paths, TimeProvider time, IMeterFactory meters, ILogger<HistoryService> logger)
+    {
+        _options = options;
+        if (!options.Enabled)
+        {
+            return;
+        }
+
+        Store = new HistoryStore(Path.GetFullPath(options.File, paths.Resolve(settings.Data.Directory)));
+        Queries = new HistoryQueries(Store);
+        _writer = new HistoryWriter(Store, options, time, logger);
+        var meter = meters.Create(EgressGuardTelemetry.Name);
+        meter.CreateObservableCounter("egressguard.history.records", () => new[]
+        {
+            new Measurement<long>(_writer.Written, new KeyValuePair<string, object?>("egressguard.outcome", "written")),
+            new Measurement<long>(_writer.Dropped, new KeyValuePair<string, object?>("egressguard.outcome", "dropped")),
+        }, "{record}", "History records written, and dropped because the writer fell behind");
+    }
+
+    public HistoryStore? Store { get; }
+
+    /// <summary>Null when <c>History:Enabled</c> is false.</summary>
+    public HistoryQueries? Queries { get; }
+
+    public HistoryWriter? Writer => _writer;
+
+    public HistoryOptions Options => _options;
+
+    public void Record(ProxyExchange x)
+    {
+        if (_writer is null)
+        {
+            return;
+        }
+
+        var d = x.Decision;
+        _writer.Enqueue(new HistoryRecord
+        {
+            Time = x.Time,
+            Client = x.Client?.Address,
+            ClientPort = x.Client?.Port ?? 0,
+            User = x.Identity.User,
+            Method = x.Method,
+            Host = d?.Target?.Host,
+            Port = d?.Target?.Port ?? 0,
+            Addresses = d?.ResolvedAddresses ?? [],
+            Cnames = d?.CanonicalNames ?? [],
+            Dialed = x.Dialed?.Address,
+            Decision = d is null ? "error" : DecisionLogFormatter.ActionName(d.Action),
+            Reason = d?.Reason ?? x.ErrorType,
+            Rule = d?.Rule,
+            Entry = d?.Entry,
+            Feed = EgressGuardMetrics.FeedOf(d),
+            Status = x.Status,
+            BytesUp = x.BytesUp,
+            BytesDown = x.BytesDown,
+            DurationMs = x.Duration.TotalMilliseconds,
+            TraceId = x.TraceId.ToHexString(),
+        });
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        _writer is null ? Task.CompletedTask : Task.Run(() => _writer.RunAsync(stoppingToken), stoppingToken);
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        Store?.Dispose();
+    }
+}

@@ -1,0 +1,168 @@
+using System.Net;
+using System.Net.Sockets;
+using EgressGuard.Addressing;
+using EgressGuard.Alerts;
+using EgressGuard.Identity;
+using EgressGuard.Policy;
+
+namespace EgressGuard.History;
+
+/// <summary>
+/// Retro-hunt: after every policy change (feed refresh, list reload, rule edit), looks back over
+/// <see cref="HistoryOptions.RetroHuntWindow"/> of allowed connections and asks the new policy
+/// about each one's name and address. A connection the new policy denies by a feed, a list or a
+/// rule means that source reached the destination before it was listed: one <c>retro-hunt</c>
+/// alert per source + destination + rule, never repeated (remembered in the database).
+/// Runs on its own task, one hunt at a time; changes arriving meanwhile are folded into one more run.
+/// </summary>
+internal sealed partial class RetroHunt : BackgroundService
+{
+    private readonly HistoryService _history;
+    private readonly IPolicySource _policy;
+    private readonly AlertService _alerts;
+    private readonly TimeProvider _time;
+    private readonly ILogger<RetroHunt> _logger;
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly TaskCompletionSource _firstRun = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public RetroHunt(HistoryService history, IPolicySource policy, PolicyRecomposer recomposer, AlertService alerts, TimeProvider time, ILogger<RetroHunt> logger)
+    {
+        _history = history;
+        _policy = policy;
+        _alerts = alerts;
+        _time = time;
+        _logger = logger;
+        recomposer.PolicyChanged += _ => Request();
+    }
+
+    /// <summary>Hunts done since start (tests wait on it).</summary>
+    public int Runs { get; private set; }
+
+    /// <summary>Asks for a hunt against the policy now in force (coalesced with one already pending).</summary>
+    public void Request()
+    {
+        if (_wake.CurrentCount == 0)
+        {
+            try
+            {
+                _wake.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+            }
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (_history.Queries is null)
+        {
+            return;
+        }
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await _wake.WaitAsync(stoppingToken).ConfigureAwait(false);
+                // Let the history writer commit what is queued, so the hunt sees the latest connections.
+                await Task.Delay(_history.Options.FlushInterval * 2, _time, stoppingToken).ConfigureAwait(false);
+                var found = Hunt(_history.Queries, _policy.Current);
+                Runs++;
+                if (found > 0)
+                {
+                    LogFound(_logger, found, _policy.Current.Version);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
+            {
+                LogFailed(_logger, ex.Message);
+            }
+        }
+    }
+
+    /// <summary>One hunt; returns the number of new findings raised.</summary>
+    internal int Hunt(HistoryQueries queries, PolicySnapshot snapshot)
+    {
+        var now = _time.GetUtcNow();
+        var findings = new Dictionary<(string Client, string Destination, string Rule), Alert>();
+        foreach (var row in queries.AllowedSince(now - _history.Options.RetroHuntWindow))
+        {
+            if (row.Client is null || row.Host is null || !IPAddress.TryParse(row.Client, out var client))
+            {
+                continue;
+            }
+
+            var address = new IPAddress(row.Address);
+            address = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+            var authority = IPAddress.TryParse(row.Host, out var literal) && literal.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{row.Host}]:{row.Port}" : $"{row.Host}:{row.Port}";
+            if (!TargetParser.TryParseAuthority(authority, 443, out var target, out _))
+            {
+                continue;
+            }
+
+            var context = new EvaluationContext(target, new ClientIdentity(client, row.User), now);
+            var denied = target.Literal is null ? snapshot.EvaluateName(target.Host, context).Denied : null;
+            denied ??= snapshot.EvaluateAddress(address, context).Denied;
+            if (denied?.Rule is not { } rule || !(rule.StartsWith("feed:", StringComparison.Ordinal) || rule.StartsWith("list:", StringComparison.Ordinal) || rule.StartsWith("rule:", StringComparison.Ordinal)))
+            {
+                continue;
+            }
+
+            var key = (row.Client, row.Host, rule);
+            findings[key] = findings.TryGetValue(key, out var seen)
+                ? seen with
+                {
+                    FirstSeen = row.First < seen.FirstSeen ? row.First : seen.FirstSeen,
+                    LastSeen = row.Last > seen.LastSeen ? row.Last : seen.LastSeen,
+                    Count = seen.Count + row.Count,
+                    ResolvedAddresses = seen.ResolvedAddresses.Contains(address) ? seen.ResolvedAddresses : [.. seen.ResolvedAddresses, address],
+                }
+                : new Alert
+                {
+                    Id = string.Empty,
+                    Kind = "retro-hunt",
+                    SourceAddress = client,
+                    User = row.User,
+                    Destination = row.Host,
+                    Port = row.Port,
+                    ResolvedAddresses = [address],
+                    Rule = rule,
+                    Entry = denied.Entry,
+                    Feed = rule.StartsWith("feed:", StringComparison.Ordinal) ? rule[5..] : null,
+                    Category = denied.Matches.FirstOrDefault(m => m.Rule == rule)?.Category,
+                    FirstSeen = row.First,
+                    LastSeen = row.Last,
+                    Count = row.Count,
+                };
+        }
+
+        var raised = 0;
+        foreach (var ((client, destination, rule), finding) in findings)
+        {
+            if (queries.MarkReported(client, destination, rule, now))
+            {
+                _alerts.Raise(_alerts.Tracker.Raise(finding));
+                raised++;
+            }
+        }
+
+        return raised;
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        _wake.Dispose();
+    }
+
+    [LoggerMessage(EventId = 970, Level = LogLevel.Warning, Message = "Retro-hunt: {Count} source(s) reached destinations that policy v{Version} now denies")]
+    private static partial void LogFound(ILogger logger, int count, long version);
+
+    [LoggerMessage(EventId = 971, Level = LogLevel.Error, Message = "Retro-hunt failed: {Error}")]
+    private static partial void LogFailed(ILogger logger, string error);
+}
