@@ -1,0 +1,184 @@
+using System.Net;
+using System.Text.Json;
+using EgressGuard.Cli;
+using EgressGuard.FunctionalTests.Infrastructure;
+using EgressGuard.ThreatFeeds;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EgressGuard.FunctionalTests;
+
+/// <summary>The investigation history against real traffic through the proxy: queries, retro-hunt, report, CLI.</summary>
+public sealed class HistoryTests : IAsyncLifetime
+{
+    private readonly TestDnsServer _dns = new();
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "egressguard-history", Guid.NewGuid().ToString("N"));
+    private TestUpstream _upstream = null!;
+    private TestUpstream _later = null!;
+    private TestProxy _proxy = null!;
+
+    private string Feed => Path.Combine(_dir, "c2.txt");
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_dir);
+        File.WriteAllText(Feed, "127.0.0.77\n");
+        _upstream = await TestUpstream.StartAsync(IPAddress.Loopback);
+        // An upstream on an address that a later feed refresh lists: reached before it was known bad.
+        _later = await TestUpstream.StartAsync(IPAddress.Parse("127.0.0.88"));
+        _dns.A("good.test", "127.0.0.1").A("c2.test", "127.0.0.77").A("sleeper.test", "127.0.0.88");
+        _proxy = await TestProxy.StartAsync(_dns.Endpoint, "", "", [
+            "--Feeds:0:Name=feodo", "--Feeds:0:Format=plain", $"--Feeds:0:Source={Feed}",
+            "--Feeds:0:Interval=01:00:00", "--Feeds:0:Hygiene=false", "--Feeds:0:Category=c2",
+            "--History:FlushInterval=00:00:00.100"]);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _proxy.DisposeAsync();
+        await _upstream.DisposeAsync();
+        await _later.DisposeAsync();
+        _dns.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private async Task<HttpStatusCode> GetAsync(string url)
+    {
+        using var client = _proxy.CreateClient();
+        return (await client.GetAsync(url)).StatusCode;
+    }
+
+    private async Task<JsonElement[]> QueryAsync(string pathAndQuery, int atLeast)
+    {
+        using var admin = _proxy.CreateAdminClient();
+        for (var i = 0; ; i++)
+        {
+            var rows = JsonSerializer.Deserialize<JsonElement[]>(await admin.GetStringAsync(pathAndQuery))!;
+            if (rows.Length >= atLeast || i == 100)
+            {
+                return rows;
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
+    public async Task Queries_RealTraffic_WhoTalkedToWhatAndPassiveDns()
+    {
+        Assert.Equal(HttpStatusCode.OK, await GetAsync($"http://good.test:{_upstream.Port}/hello"));
+        Assert.Equal(HttpStatusCode.Forbidden, await GetAsync("http://c2.test/gate"));
+        Assert.Equal(HttpStatusCode.Forbidden, await GetAsync("http://c2.test/gate2"));
+
+        var byName = await QueryAsync("/history/connections?destination=c2.test", 2);
+        Assert.Equal(2, byName.Length);
+        Assert.All(byName, r => Assert.Equal(("127.0.0.1", "deny", "feed:feodo"), (r.GetProperty("client").GetString(), r.GetProperty("decision").GetString(), r.GetProperty("rule").GetString())));
+        Assert.Equal(2, (await QueryAsync("/history/connections?destination=127.0.0.0/24&decision=deny", 2)).Length);
+        Assert.Single(await QueryAsync("/history/connections?destination=127.0.0.1&decision=allow", 1));
+        Assert.Equal(3, (await QueryAsync("/history/connections?source=127.0.0.1&since=1h", 3)).Length);
+
+        var dns = Assert.Single(await QueryAsync("/history/dns?name=c2.test", 1));
+        Assert.Equal("127.0.0.77", dns.GetProperty("address").GetString());
+        var top = Assert.Single(await QueryAsync("/history/top?since=1h", 1));
+        Assert.Equal(2, top.GetProperty("denies").GetInt32());
+
+        using var admin = _proxy.CreateAdminClient();
+        var bad = await admin.GetAsync("/history/connections?decision=maybe&since=soon");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        var problem = await bad.Content.ReadAsStringAsync();
+        Assert.Contains("since = 'soon'", problem);
+        Assert.Contains("decision = 'maybe'", problem);
+
+        string[] cli = ["--admin", _proxy.AdminUrl, "--token", TestProxy.AdminToken];
+        var output = new StringWriter();
+        Assert.Equal(0, await HistoryCommand.RunAsync(["connections", "--destination", "c2.test", .. cli], report: false, output, TextWriter.Null));
+        Assert.Matches(@"(?m)^TIME\s+CLIENT\s+USER\s+METHOD\s+HOST\s+PORT\s+ADDRESSES\s+DECISION\s+RULE\s+STATUS\s+TRACE\s*$", output.ToString());
+        Assert.Matches(@"(?m)^\S+\s+127\.0\.0\.1\s+GET\s+c2\.test\s+80\s+127\.0\.0\.77\s+deny\s+feed:feodo\s+403\s+[0-9a-f]{32}\s*$", output.ToString());
+        output = new StringWriter();
+        Assert.Equal(0, await HistoryCommand.RunAsync(["dns", "c2.test", "--format", "csv", .. cli], report: false, output, TextWriter.Null));
+        Assert.StartsWith("NAME,ADDRESS,FIRST SEEN,LAST SEEN\nc2.test,127.0.0.77,", output.ToString());
+    }
+
+    [Fact]
+    public async Task RetroHunt_FeedLaterListsAnAddressReachedEarlier_OneAlertPerSourceNeverRepeated()
+    {
+        Assert.Equal(HttpStatusCode.OK, await GetAsync($"http://sleeper.test:{_later.Port}/hello"));
+        Assert.Equal(HttpStatusCode.OK, await GetAsync($"http://sleeper.test:{_later.Port}/whoami"));
+        await QueryAsync("/history/connections?destination=sleeper.test", 2);
+
+        File.WriteAllText(Feed, "127.0.0.77\n127.0.0.88\n");
+        var feeds = _proxy.Services.GetRequiredService<FeedManager>();
+        await feeds.RefreshAsync("feodo", CancellationToken.None);
+
+        var alert = Assert.Single(await QueryAsync("/alerts?kind=retro-hunt", 1));
+        Assert.Equal("127.0.0.1", alert.GetProperty("source").GetProperty("address").GetString());
+        Assert.Equal("sleeper.test", alert.GetProperty("destination").GetProperty("name").GetString());
+        Assert.Equal("feed:feodo", alert.GetProperty("rule").GetString());
+        Assert.Equal(2, alert.GetProperty("count").GetInt32());
+        Assert.Contains("reached sleeper.test", alert.GetProperty("summary").GetString());
+        Assert.Contains("before feed:feodo listed it", alert.GetProperty("summary").GetString());
+        var logged = await _proxy.WaitForDecisionAsync(l => l.Str("event") == "alert" && l.Str("egressguard.alert.kind") == "retro-hunt");
+        Assert.Equal("sleeper.test", logged.Str("server.address"));
+
+        // Now it is denied; another refresh and hunt finds nothing new to report.
+        Assert.Equal(HttpStatusCode.Forbidden, await GetAsync($"http://sleeper.test:{_later.Port}/hello"));
+        File.AppendAllText(Feed, "127.0.0.99\n");
+        await feeds.RefreshAsync("feodo", CancellationToken.None);
+        var hunt = _proxy.Services.GetRequiredService<EgressGuard.History.RetroHunt>();
+        var runs = hunt.Runs;
+        for (var i = 0; i < 100 && hunt.Runs == runs; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Single(await QueryAsync("/alerts?kind=retro-hunt", 1));
+    }
+
+    [Fact]
+    public async Task Report_BlockedAlertsQuarantinesChanges_JsonTableCsv()
+    {
+        Assert.Equal(HttpStatusCode.Forbidden, await GetAsync("http://c2.test/x"));
+        await QueryAsync("/history/connections?destination=c2.test", 1);
+        using (var admin = _proxy.CreateAdminClient())
+        {
+            await admin.PostAsync("/quarantine", JsonContent("""{"address":"10.9.9.9","duration":"1h","reason":"IR-7"}"""));
+        }
+
+        using var report = JsonDocument.Parse(await _proxy.CreateAdminClient().GetStringAsync("/report?since=1h"));
+        var root = report.RootElement;
+        Assert.Contains(root.GetProperty("blocked").GetProperty("byFeed").EnumerateArray(), r => r.GetProperty("key").GetString() == "feodo");
+        Assert.Contains(root.GetProperty("alerts").EnumerateArray(), a => a.GetProperty("destination").GetProperty("name").GetString() == "c2.test");
+        Assert.Contains(root.GetProperty("quarantined").EnumerateArray(), q => q.GetProperty("address").GetString() == "10.9.9.9");
+        Assert.Contains(root.GetProperty("changes").EnumerateArray(), c => c.GetProperty("action").GetString() == "quarantine.add");
+
+        string[] cli = ["--since", "1h", "--admin", _proxy.AdminUrl, "--token", TestProxy.AdminToken];
+        var table = new StringWriter();
+        Assert.Equal(0, await HistoryCommand.RunAsync(cli, report: true, table, TextWriter.Null));
+        Assert.Contains("Blocked attempts by source", table.ToString());
+        Assert.Matches(@"(?m)^127\.0\.0\.1\s+\d+\s*$", table.ToString());
+        Assert.Contains("10.9.9.9 until", table.ToString());
+        var csv = new StringWriter();
+        Assert.Equal(0, await HistoryCommand.RunAsync([.. cli, "--format", "csv"], report: true, csv, TextWriter.Null));
+        Assert.StartsWith("section,key,count\n", csv.ToString());
+        Assert.Contains("byFeed,feodo,", csv.ToString());
+    }
+
+    private static StringContent JsonContent(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
+}
+
+/// <summary>History switched off: nothing written, the queries say so.</summary>
+public sealed class HistoryOffTests
+{
+    [Fact]
+    public async Task HistoryDisabled_Queries404WithReason()
+    {
+        using var dns = new TestDnsServer();
+        await using var proxy = await TestProxy.StartAsync(dns.Endpoint, "", "", "--History:Enabled=false");
+        using var admin = proxy.CreateAdminClient();
+
+        var response = await admin.GetAsync("/history/connections");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains("History:Enabled", await response.Content.ReadAsStringAsync());
+        Assert.False(File.Exists(Path.Combine(proxy.Directory, "data", "history.db")));
+    }
+}
