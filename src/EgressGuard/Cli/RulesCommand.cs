@@ -20,7 +20,7 @@ internal static class RulesCommand
           show ID                                one rule as JSON
           add ID --action allow|deny [--dest D1,D2] [--ports 443,8000-8100] [--sources CIDR,..]
                  [--feeds NAME,..] [--mode report] [--expires 2026-12-31T00:00:00Z]
-                 [--comment TEXT] [--ticket ID] [--position N]
+                 [--comment TEXT] [--ticket ID] [--alert true] [--position N]
           remove ID
           explain DESTINATION [--port 443] [--client IP] [--user NAME] [--groups G1,G2]
           history
@@ -127,6 +127,7 @@ internal static class RulesCommand
                 case "--expires": rule["expires"] = value; break;
                 case "--comment": rule["comment"] = value; break;
                 case "--ticket": rule["ticket"] = value; break;
+                case "--alert" when bool.TryParse(value, out var alert): rule["alert"] = alert; break;
                 case "--position" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var position): rule["position"] = position; break;
                 default:
                     await error.WriteLineAsync($"unknown option {args[i - 1]}\n{Usage}");
