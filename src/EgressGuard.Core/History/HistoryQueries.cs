@@ -32,9 +32,9 @@ internal sealed record HistoryFilter
     public int Limit { get; init; } = 100;
 }
 
-/// <summary>One row of a connections query.</summary>
+/// <summary>One row of a connections query: one request, or identical ones folded (<c>Count</c>, first and last time).</summary>
 internal sealed record ConnectionRow(
-    DateTimeOffset Time, string? Client, int ClientPort, string? User, string Method, string? Host, int Port,
+    DateTimeOffset Time, DateTimeOffset LastTime, long Count, string? Client, int ClientPort, string? User, string Method, string? Host, int Port,
     string? Addresses, string? Dialed, string Decision, string? Reason, string? Rule, string? Entry,
     int Status, long BytesUp, long BytesDown, string? TraceId);
 
@@ -88,7 +88,7 @@ internal sealed class HistoryQueries
     {
         using var connection = _store.Open();
         using var command = connection.CreateCommand();
-        var where = new List<string> { "c.time BETWEEN $from AND $to" };
+        var where = new List<string> { "c.last_time >= $from AND c.time <= $to" };
         command.Parameters.AddWithValue("$from", Millis(filter.From));
         command.Parameters.AddWithValue("$to", Millis(filter.To));
         if (filter.Destination is { } destination)
@@ -96,7 +96,7 @@ internal sealed class HistoryQueries
             if (IpNetworkParser.TryParse(destination, out var range, out _, out _))
             {
                 var (first, last) = AddressKey.Of(range);
-                where.Add("c.id IN (SELECT connection_id FROM connection_addresses WHERE address BETWEEN $dfirst AND $dlast AND time BETWEEN $from AND $to)");
+                where.Add("(c.address BETWEEN $dfirst AND $dlast OR c.id IN (SELECT connection_id FROM connection_addresses WHERE address BETWEEN $dfirst AND $dlast AND time BETWEEN $from AND $to))");
                 command.Parameters.AddWithValue("$dfirst", first);
                 command.Parameters.AddWithValue("$dlast", last);
             }
@@ -137,7 +137,7 @@ internal sealed class HistoryQueries
         }
 
         command.CommandText = $"""
-            SELECT time, client_text, client_port, user, method, host, port, addresses, dialed, decision, reason, rule, entry, status, bytes_up, bytes_down, trace_id
+            SELECT time, last_time, count, client_text, client_port, user, method, host, port, addresses, dialed, decision, reason, rule, entry, status, bytes_up, bytes_down, trace_id
             FROM connections c WHERE {string.Join(" AND ", where)} ORDER BY time DESC LIMIT {filter.Limit}
             """;
         using var reader = command.ExecuteReader();
@@ -145,10 +145,11 @@ internal sealed class HistoryQueries
         while (reader.Read())
         {
             rows.Add(new ConnectionRow(
-                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(0)), Text(reader, 1), reader.IsDBNull(2) ? 0 : reader.GetInt32(2), Text(reader, 3),
-                reader.GetString(4), Text(reader, 5), reader.IsDBNull(6) ? 0 : reader.GetInt32(6), Text(reader, 7), Text(reader, 8), reader.GetString(9),
-                Text(reader, 10), Text(reader, 11), Text(reader, 12), reader.IsDBNull(13) ? 0 : reader.GetInt32(13),
-                reader.IsDBNull(14) ? 0 : reader.GetInt64(14), reader.IsDBNull(15) ? 0 : reader.GetInt64(15), Text(reader, 16)));
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(0)), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)), reader.GetInt64(2),
+                Text(reader, 3), reader.IsDBNull(4) ? 0 : reader.GetInt32(4), Text(reader, 5),
+                reader.GetString(6), Text(reader, 7), reader.IsDBNull(8) ? 0 : reader.GetInt32(8), Text(reader, 9), Text(reader, 10), reader.GetString(11),
+                Text(reader, 12), Text(reader, 13), Text(reader, 14), reader.IsDBNull(15) ? 0 : reader.GetInt32(15),
+                reader.IsDBNull(16) ? 0 : reader.GetInt64(16), reader.IsDBNull(17) ? 0 : reader.GetInt64(17), Text(reader, 18)));
         }
 
         return rows;
@@ -187,9 +188,9 @@ internal sealed class HistoryQueries
         using var connection = _store.Open();
         using var command = connection.CreateCommand();
         command.CommandText = $"""
-            SELECT client_text, user, count(*), count(DISTINCT host), group_concat(DISTINCT rule), min(time), max(time)
+            SELECT client_text, user, sum(count), count(DISTINCT host), group_concat(DISTINCT rule), min(time), max(last_time)
             FROM connections WHERE time BETWEEN $from AND $to AND {ListedDeny}
-            GROUP BY client, user ORDER BY count(*) DESC LIMIT {Math.Clamp(limit, 1, 10_000)}
+            GROUP BY client, user ORDER BY sum(count) DESC LIMIT {Math.Clamp(limit, 1, 10_000)}
             """;
         command.Parameters.AddWithValue("$from", Millis(from));
         command.Parameters.AddWithValue("$to", Millis(to));
@@ -215,9 +216,9 @@ internal sealed class HistoryQueries
         using var connection = _store.Open();
         using var command = connection.CreateCommand();
         command.CommandText = $"""
-            SELECT coalesce({column}, '-'), count(*) FROM connections
+            SELECT coalesce({column}, '-'), sum(count) FROM connections
             WHERE time BETWEEN $from AND $to AND {ListedDeny}
-            GROUP BY {column} ORDER BY count(*) DESC LIMIT {Math.Clamp(limit, 1, 10_000)}
+            GROUP BY {column} ORDER BY sum(count) DESC LIMIT {Math.Clamp(limit, 1, 10_000)}
             """;
         command.Parameters.AddWithValue("$from", Millis(from));
         command.Parameters.AddWithValue("$to", Millis(to));
@@ -237,10 +238,14 @@ internal sealed class HistoryQueries
         using var connection = _store.Open();
         using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT c.client_text, c.user, c.host, c.port, a.address, min(c.time), max(c.time), count(*)
-            FROM connections c JOIN connection_addresses a ON a.connection_id = c.id
-            WHERE c.time >= $from AND c.decision = 'allow'
-            GROUP BY c.client, c.host, a.address
+            SELECT client_text, user, host, port, address, min(time), max(last_time), sum(count) FROM (
+                SELECT c.client, c.client_text, c.user, c.host, c.port, c.address, c.time, c.last_time, c.count
+                FROM connections c WHERE c.time >= $from AND c.decision = 'allow' AND c.address IS NOT NULL
+                UNION ALL
+                SELECT c.client, c.client_text, c.user, c.host, c.port, a.address, c.time, c.last_time, c.count
+                FROM connection_addresses a JOIN connections c ON c.id = a.connection_id
+                WHERE a.time >= $from AND c.decision = 'allow')
+            GROUP BY client, host, address
             """;
         command.Parameters.AddWithValue("$from", Millis(from));
         using var reader = command.ExecuteReader();

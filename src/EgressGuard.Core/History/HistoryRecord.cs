@@ -2,10 +2,19 @@ using System.Net;
 
 namespace EgressGuard.History;
 
-/// <summary>One decided request or tunnel as the history keeps it (a copy: the proxy path hands it over and forgets it).</summary>
+/// <summary>
+/// One decided request or tunnel as the history keeps it (a copy: the proxy path hands it over and
+/// forgets it) — or, once the writer has folded a batch, several identical ones: same source, user,
+/// destination, addresses and outcome, with <see cref="Count"/>, first and last time, summed bytes.
+/// </summary>
 internal sealed record HistoryRecord
 {
     public required DateTimeOffset Time { get; init; }
+
+    /// <summary>The last of the folded requests (null for a single one).</summary>
+    public DateTimeOffset? LastTime { get; init; }
+
+    public long Count { get; init; } = 1;
 
     public IPAddress? Client { get; init; }
 

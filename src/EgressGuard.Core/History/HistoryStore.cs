@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Net;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace EgressGuard.History;
 
@@ -15,20 +17,20 @@ internal sealed class HistoryStore : IDisposable
         PRAGMA synchronous = NORMAL;
         CREATE TABLE IF NOT EXISTS connections (
             id INTEGER PRIMARY KEY,
-            time INTEGER NOT NULL,
+            time INTEGER NOT NULL, last_time INTEGER NOT NULL, count INTEGER NOT NULL,
             client BLOB, client_text TEXT, client_port INTEGER, user TEXT,
             method TEXT NOT NULL, host TEXT, port INTEGER,
-            addresses TEXT, cnames TEXT, dialed TEXT,
+            address BLOB, addresses TEXT, cnames TEXT, dialed TEXT,
             decision TEXT NOT NULL, reason TEXT, rule TEXT, entry TEXT, feed TEXT,
             status INTEGER, bytes_up INTEGER, bytes_down INTEGER, duration_ms REAL, trace_id TEXT);
         CREATE INDEX IF NOT EXISTS ix_connections_time ON connections(time);
         CREATE INDEX IF NOT EXISTS ix_connections_client ON connections(client, time);
         CREATE INDEX IF NOT EXISTS ix_connections_host ON connections(host, time);
-        CREATE INDEX IF NOT EXISTS ix_connections_user ON connections(user, time);
+        CREATE INDEX IF NOT EXISTS ix_connections_user ON connections(user, time) WHERE user IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS ix_connections_address ON connections(address, time);
         CREATE TABLE IF NOT EXISTS connection_addresses (
             connection_id INTEGER NOT NULL, address BLOB NOT NULL, time INTEGER NOT NULL);
         CREATE INDEX IF NOT EXISTS ix_connection_addresses ON connection_addresses(address, time);
-        CREATE INDEX IF NOT EXISTS ix_connection_addresses_id ON connection_addresses(connection_id);
         CREATE TABLE IF NOT EXISTS resolutions (
             name TEXT NOT NULL, address BLOB NOT NULL, address_text TEXT NOT NULL,
             first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
@@ -64,69 +66,164 @@ internal sealed class HistoryStore : IDisposable
         return connection;
     }
 
-    /// <summary>Writes a batch in one transaction: the connections, their addresses, the passive-DNS pairs.</summary>
+    /// <summary>
+    /// Writes a batch in one transaction. Kept cheap because it runs beside the proxy on the same
+    /// cores: the first resolved address lives in the row itself (its own index), only further
+    /// addresses of multi-address answers go to <c>connection_addresses</c>, and passive-DNS pairs
+    /// are folded per batch (one upsert per distinct name and address, not per request).
+    /// </summary>
     public void Write(IReadOnlyList<HistoryRecord> batch)
     {
         using var transaction = _writer.BeginTransaction();
-        using var insert = _writer.CreateCommand();
-        insert.Transaction = transaction;
-        insert.CommandText = """
-            INSERT INTO connections (time, client, client_text, client_port, user, method, host, port, addresses, cnames, dialed,
+        // The row insert goes straight to SQLite's C API: Microsoft.Data.Sqlite's per-execution
+        // parameter handling cost ~20 µs a row here, the bare statement a fraction of it.
+        var db = _writer.Handle!;
+        Check(raw.sqlite3_prepare_v2(db, """
+            INSERT INTO connections (time, last_time, count, client, client_text, client_port, user, method, host, port, address, addresses, cnames, dialed,
                 decision, reason, rule, entry, feed, status, bytes_up, bytes_down, duration_ms, trace_id)
-            VALUES ($time, $client, $client_text, $client_port, $user, $method, $host, $port, $addresses, $cnames, $dialed,
-                $decision, $reason, $rule, $entry, $feed, $status, $bytes_up, $bytes_down, $duration_ms, $trace_id);
-            SELECT last_insert_rowid();
-            """;
-        string[] names = ["$time", "$client", "$client_text", "$client_port", "$user", "$method", "$host", "$port", "$addresses", "$cnames", "$dialed",
-            "$decision", "$reason", "$rule", "$entry", "$feed", "$status", "$bytes_up", "$bytes_down", "$duration_ms", "$trace_id"];
-        var p = names.Select(n => insert.Parameters.Add(new SqliteParameter { ParameterName = n })).ToArray();
-        using var address = _writer.CreateCommand();
-        address.Transaction = transaction;
-        address.CommandText = "INSERT INTO connection_addresses (connection_id, address, time) VALUES ($id, $address, $time);";
-        var aId = address.Parameters.Add(new SqliteParameter { ParameterName = "$id" });
-        var aAddress = address.Parameters.Add(new SqliteParameter { ParameterName = "$address" });
-        var aTime = address.Parameters.Add(new SqliteParameter { ParameterName = "$time" });
-        using var dns = _writer.CreateCommand();
-        dns.Transaction = transaction;
-        dns.CommandText = """
-            INSERT INTO resolutions (name, address, address_text, first_seen, last_seen) VALUES ($name, $address, $text, $time, $time)
-            ON CONFLICT (name, address) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen);
-            """;
-        var dName = dns.Parameters.Add(new SqliteParameter { ParameterName = "$name" });
-        var dAddress = dns.Parameters.Add(new SqliteParameter { ParameterName = "$address" });
-        var dText = dns.Parameters.Add(new SqliteParameter { ParameterName = "$text" });
-        var dTime = dns.Parameters.Add(new SqliteParameter { ParameterName = "$time" });
-
-        foreach (var r in batch)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24);
+            """, out var insert), db);
+        SqliteCommand? extra = null;
+        var dns = new Dictionary<(string Name, IPAddress Address), (long First, long Last)>();
+        try
         {
-            var time = r.Time.ToUnixTimeMilliseconds();
-            object?[] values = [time, r.Client is null ? null : AddressKey.Of(r.Client), r.Client?.ToString(), r.ClientPort, r.User, r.Method, r.Host, r.Port,
-                r.Addresses.Count == 0 ? null : string.Join(',', r.Addresses), r.Cnames.Count == 0 ? null : string.Join(',', r.Cnames), r.Dialed?.ToString(),
-                r.Decision, r.Reason, r.Rule, r.Entry, r.Feed, r.Status, r.BytesUp, r.BytesDown, r.DurationMs, r.TraceId];
-            for (var i = 0; i < values.Length; i++)
+            foreach (var r in batch)
             {
-                p[i].Value = values[i] ?? DBNull.Value;
-            }
-
-            var id = (long)insert.ExecuteScalar()!;
-            foreach (var a in r.Addresses)
-            {
-                aId.Value = id;
-                aAddress.Value = AddressKey.Of(a);
-                aTime.Value = time;
-                address.ExecuteNonQuery();
-                if (r.Host is not null && !string.Equals(r.Host, a.ToString(), StringComparison.Ordinal))
+                var time = r.Time.ToUnixTimeMilliseconds();
+                var client = r.Client;
+                raw.sqlite3_bind_int64(insert, 1, time);
+                raw.sqlite3_bind_int64(insert, 2, (r.LastTime ?? r.Time).ToUnixTimeMilliseconds());
+                raw.sqlite3_bind_int64(insert, 3, r.Count);
+                Bind(insert, 4, client is null ? null : AddressKey.Of(client));
+                Bind(insert, 5, client?.ToString());
+                raw.sqlite3_bind_int(insert, 6, r.ClientPort);
+                Bind(insert, 7, r.User);
+                Bind(insert, 8, r.Method);
+                Bind(insert, 9, r.Host);
+                raw.sqlite3_bind_int(insert, 10, r.Port);
+                Bind(insert, 11, r.Addresses.Count == 0 ? null : AddressKey.Of(r.Addresses[0]));
+                Bind(insert, 12, r.Addresses.Count == 0 ? null : r.Addresses.Count == 1 ? r.Addresses[0].ToString() : string.Join(',', r.Addresses));
+                Bind(insert, 13, r.Cnames.Count == 0 ? null : string.Join(',', r.Cnames));
+                Bind(insert, 14, r.Dialed?.ToString());
+                Bind(insert, 15, r.Decision);
+                Bind(insert, 16, r.Reason);
+                Bind(insert, 17, r.Rule);
+                Bind(insert, 18, r.Entry);
+                Bind(insert, 19, r.Feed);
+                raw.sqlite3_bind_int(insert, 20, r.Status);
+                raw.sqlite3_bind_int64(insert, 21, r.BytesUp);
+                raw.sqlite3_bind_int64(insert, 22, r.BytesDown);
+                raw.sqlite3_bind_double(insert, 23, r.DurationMs);
+                Bind(insert, 24, r.TraceId);
+                var step = raw.sqlite3_step(insert);
+                raw.sqlite3_reset(insert);
+                Check(step == raw.SQLITE_DONE ? raw.SQLITE_OK : step, db);
+                if (r.Addresses.Count > 1)
                 {
-                    dName.Value = r.Host;
-                    dAddress.Value = AddressKey.Of(a);
-                    dText.Value = a.ToString();
-                    dTime.Value = time;
-                    dns.ExecuteNonQuery();
+                    extra ??= ExtraAddressCommand(transaction);
+                    var id = raw.sqlite3_last_insert_rowid(db);
+                    for (var i = 1; i < r.Addresses.Count; i++)
+                    {
+                        extra.Parameters[0].Value = id;
+                        extra.Parameters[1].Value = AddressKey.Of(r.Addresses[i]);
+                        extra.Parameters[2].Value = time;
+                        extra.ExecuteNonQuery();
+                    }
+                }
+
+                if (r.Host is not null && r.Addresses.Count > 0 && !IPAddress.TryParse(r.Host, out _))
+                {
+                    foreach (var a in r.Addresses)
+                    {
+                        var last = (r.LastTime ?? r.Time).ToUnixTimeMilliseconds();
+                        dns[(r.Host, a)] = dns.TryGetValue((r.Host, a), out var seen) ? (Math.Min(seen.First, time), Math.Max(seen.Last, last)) : (time, last);
+                    }
                 }
             }
+
+            UpsertResolutions(transaction, dns);
+        }
+        finally
+        {
+            insert.Dispose();
+            extra?.Dispose();
         }
 
         transaction.Commit();
+    }
+
+    private static void Bind(sqlite3_stmt statement, int index, string? value)
+    {
+        if (value is null)
+        {
+            raw.sqlite3_bind_null(statement, index);
+        }
+        else
+        {
+            raw.sqlite3_bind_text(statement, index, value);
+        }
+    }
+
+    private static void Bind(sqlite3_stmt statement, int index, byte[]? value)
+    {
+        if (value is null)
+        {
+            raw.sqlite3_bind_null(statement, index);
+        }
+        else
+        {
+            raw.sqlite3_bind_blob(statement, index, value);
+        }
+    }
+
+    private static void Check(int result, sqlite3 db)
+    {
+        if (result != raw.SQLITE_OK)
+        {
+            throw new SqliteException(raw.sqlite3_errmsg(db).utf8_to_string(), result);
+        }
+    }
+
+    private SqliteCommand ExtraAddressCommand(SqliteTransaction transaction)
+    {
+        var command = _writer.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "INSERT INTO connection_addresses (connection_id, address, time) VALUES ($id, $address, $time);";
+        command.Parameters.Add(new SqliteParameter { ParameterName = "$id" });
+        command.Parameters.Add(new SqliteParameter { ParameterName = "$address" });
+        command.Parameters.Add(new SqliteParameter { ParameterName = "$time" });
+        command.Prepare();
+        return command;
+    }
+
+    private void UpsertResolutions(SqliteTransaction transaction, Dictionary<(string Name, IPAddress Address), (long First, long Last)> pairs)
+    {
+        if (pairs.Count == 0)
+        {
+            return;
+        }
+
+        using var dns = _writer.CreateCommand();
+        dns.Transaction = transaction;
+        dns.CommandText = """
+            INSERT INTO resolutions (name, address, address_text, first_seen, last_seen) VALUES ($name, $address, $text, $first, $last)
+            ON CONFLICT (name, address) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen);
+            """;
+        var name = dns.Parameters.Add(new SqliteParameter { ParameterName = "$name" });
+        var address = dns.Parameters.Add(new SqliteParameter { ParameterName = "$address" });
+        var text = dns.Parameters.Add(new SqliteParameter { ParameterName = "$text" });
+        var first = dns.Parameters.Add(new SqliteParameter { ParameterName = "$first" });
+        var last = dns.Parameters.Add(new SqliteParameter { ParameterName = "$last" });
+        dns.Prepare();
+        foreach (var ((n, a), (f, l)) in pairs)
+        {
+            name.Value = n;
+            address.Value = AddressKey.Of(a);
+            text.Value = a.ToString();
+            first.Value = f;
+            last.Value = l;
+            dns.ExecuteNonQuery();
+        }
     }
 
     /// <summary>Deletes rows older than <paramref name="before"/>, then the oldest until the file is under <paramref name="maxBytes"/>.</summary>

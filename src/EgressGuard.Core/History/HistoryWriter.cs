@@ -36,7 +36,7 @@ internal sealed partial class HistoryWriter
 
     public long Written => Interlocked.Read(ref _written);
 
-    /// <summary>Raised after each batch is committed (the retro-hunt and tests wait on it).</summary>
+    /// <summary>Raised after each batch is committed (tests wait on it).</summary>
     public event Action<IReadOnlyList<HistoryRecord>>? Committed;
 
     public void Enqueue(HistoryRecord record) => _queue.Writer.TryWrite(record);
@@ -85,9 +85,9 @@ internal sealed partial class HistoryWriter
 
             try
             {
-                _store.Write(batch);
+                _store.Write(Fold(batch));
                 Interlocked.Add(ref _written, batch.Count);
-                Committed?.Invoke(batch.ToList());
+                Committed?.Invoke(batch);
             }
             catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
             {
@@ -96,6 +96,45 @@ internal sealed partial class HistoryWriter
             }
         }
     }
+
+    /// <summary>
+    /// Folds identical requests of a batch into one row with a count: a keep-alive client polling the
+    /// same API 500 times a second costs one row per flush, not 500. What an investigation asks
+    /// (who, to what, when, how often, how much) survives; every single request stays in the decision log.
+    /// </summary>
+    internal static IReadOnlyList<HistoryRecord> Fold(IReadOnlyList<HistoryRecord> batch)
+    {
+        if (batch.Count < 2)
+        {
+            return batch;
+        }
+
+        var folded = new Dictionary<FoldKey, HistoryRecord>(batch.Count);
+        foreach (var r in batch)
+        {
+            var key = new FoldKey(r.Client, r.User, r.Method, r.Host, r.Port, r.Addresses.Count > 0 ? r.Addresses[0] : null, r.Addresses.Count, r.Dialed, r.Decision, r.Reason, r.Rule, r.Entry);
+            folded[key] = folded.TryGetValue(key, out var seen)
+                ? seen with
+                {
+                    Time = r.Time < seen.Time ? r.Time : seen.Time,
+                    LastTime = Max(seen.LastTime ?? seen.Time, r.LastTime ?? r.Time),
+                    Count = seen.Count + r.Count,
+                    BytesUp = seen.BytesUp + r.BytesUp,
+                    BytesDown = seen.BytesDown + r.BytesDown,
+                    DurationMs = Math.Max(seen.DurationMs, r.DurationMs),
+                    Status = r.Status,
+                }
+                : r;
+        }
+
+        return folded.Count == batch.Count ? batch : folded.Values.ToList();
+    }
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
+    private readonly record struct FoldKey(
+        System.Net.IPAddress? Client, string? User, string Method, string? Host, int Port, System.Net.IPAddress? FirstAddress, int Addresses,
+        System.Net.IPAddress? Dialed, string Decision, string? Reason, string? Rule, string? Entry);
 
     private void Prune()
     {
