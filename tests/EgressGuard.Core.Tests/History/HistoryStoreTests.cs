@@ -120,3 +120,30 @@ public sealed class HistoryStoreTests : IDisposable
         Assert.Equal(3, errors.Count);
     }
 }
+
+public sealed class HistoryFoldTests
+{
+    [Fact]
+    public void Fold_IdenticalRequests_OneRowWithCountBytesAndTimeSpan()
+    {
+        var t0 = new DateTimeOffset(2026, 11, 29, 9, 0, 0, TimeSpan.Zero);
+        HistoryRecord R(int ms, string host, long bytes) => new()
+        {
+            Time = t0.AddMilliseconds(ms),
+            Client = IPAddress.Parse("10.1.2.3"),
+            Method = "GET",
+            Host = host,
+            Port = 80,
+            Addresses = [IPAddress.Parse("93.184.216.34")],
+            Decision = "allow",
+            BytesDown = bytes,
+        };
+
+        var folded = HistoryWriter.Fold([R(300, "a.example", 10), R(100, "a.example", 20), R(200, "b.example", 5), R(500, "a.example", 30)]);
+
+        Assert.Equal(2, folded.Count);
+        var a = Assert.Single(folded, r => r.Host == "a.example");
+        Assert.Equal((3L, 60L, t0.AddMilliseconds(100), t0.AddMilliseconds(500)), (a.Count, a.BytesDown, a.Time, a.LastTime!.Value));
+        Assert.Equal(1, Assert.Single(folded, r => r.Host == "b.example").Count);
+    }
+}
