@@ -38,7 +38,7 @@ public class HistoryBenchmarks
             BytesUp = 700,
             BytesDown = 5000,
             DurationMs = 120,
-            TraceId = "0af7651916cd43dd8448eb211c80319c",
+            TraceId = System.Diagnostics.ActivityTraceId.CreateFromString("0af7651916cd43dd8448eb211c80319c"),
         };
         _distinct = Enumerable.Range(0, 2000).Select(i => Record(i, 2000, 2000)).ToList();
         _repetitive = Enumerable.Range(0, 2000).Select(i => Record(i, 20, 5)).ToList();

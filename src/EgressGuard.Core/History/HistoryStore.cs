@@ -114,7 +114,7 @@ internal sealed class HistoryStore : IDisposable
                 raw.sqlite3_bind_int64(insert, 21, r.BytesUp);
                 raw.sqlite3_bind_int64(insert, 22, r.BytesDown);
                 raw.sqlite3_bind_double(insert, 23, r.DurationMs);
-                Bind(insert, 24, r.TraceId);
+                Bind(insert, 24, r.TraceId == default ? null : r.TraceId.ToHexString());
                 var step = raw.sqlite3_step(insert);
                 raw.sqlite3_reset(insert);
                 Check(step == raw.SQLITE_DONE ? raw.SQLITE_OK : step, db);

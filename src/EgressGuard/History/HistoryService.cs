@@ -71,7 +71,7 @@ internal sealed partial class HistoryService : BackgroundService
             BytesUp = x.BytesUp,
             BytesDown = x.BytesDown,
             DurationMs = x.Duration.TotalMilliseconds,
-            TraceId = x.TraceId.ToHexString(),
+            TraceId = x.TraceId,
         });
     }
 
