@@ -26,4 +26,5 @@ internal static class DecisionReasons
     public const string DefaultDeny = "default-deny";
     public const string PolicyChanged = "policy-changed";
     public const string Quarantined = "quarantined";
+    public const string SniMismatch = "sni-mismatch";
 }

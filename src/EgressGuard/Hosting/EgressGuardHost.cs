@@ -136,6 +136,7 @@ internal static class EgressGuardHost
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("EgressGuard.Identity")));
         services.AddSingleton<TunnelRegistry>();
+        services.AddSingleton(settings.Tls);
         services.AddSingleton<ConnectSession>();
         services.AddSingleton(sp => new ConnectionLimiter(settings.Proxy, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ConnectGate>();

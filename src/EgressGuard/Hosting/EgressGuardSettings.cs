@@ -54,6 +54,8 @@ internal sealed class EgressGuardSettings
 
     public EgressGuard.History.HistoryOptions History { get; private init; } = new();
 
+    public TlsOptions Tls { get; private init; } = new();
+
     /// <summary>Parsed <c>Proxy:TrustedClients</c> (or the default ranges).</summary>
     public IReadOnlyList<IpRange> TrustedClients { get; private init; } = [];
 
@@ -95,6 +97,12 @@ internal sealed class EgressGuardSettings
         }
 
         EgressGuard.Quarantine.Remediation.Validate(quarantine.Remediation, errors);
+        var tls = Bind<TlsOptions>(configuration, TlsOptions.Section, errors);
+        if (tls.SniCheck is not ("enforce" or "log" or "off") || tls.HelloTimeout <= TimeSpan.Zero || tls.InspectPorts.Any(p => p is < 1 or > 65535))
+        {
+            errors.Add($"Tls: SniCheck = '{tls.SniCheck}' must be enforce, log or off; HelloTimeout ('{tls.HelloTimeout}') positive; InspectPorts between 1 and 65535");
+        }
+
         var history = Bind<EgressGuard.History.HistoryOptions>(configuration, EgressGuard.History.HistoryOptions.Section, errors);
         if (history.Retention <= TimeSpan.Zero || history.RetroHuntWindow <= TimeSpan.Zero || history.FlushInterval <= TimeSpan.Zero || history.QueueCapacity < 1 || history.MaxBytes < 1024 * 1024)
         {
@@ -226,6 +234,7 @@ internal sealed class EgressGuardSettings
             Alerts = alerts,
             Quarantine = quarantine,
             History = history,
+            Tls = tls,
             TrustedClients = trusted,
             AdminEndpoint = adminEndpoint,
             ListenEndpoint = listen,

@@ -122,6 +122,7 @@ internal sealed partial class SignalHandlers : IHostedService, IDisposable
         Compare("Alerts", running.Alerts, fresh.Alerts);
         Compare("Quarantine", running.Quarantine, fresh.Quarantine);
         Compare("History", running.History, fresh.History);
+        Compare("Tls", running.Tls, fresh.Tls);
         return changed;
 
         void Compare<T>(string section, T before, T after)

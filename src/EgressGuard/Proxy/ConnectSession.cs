@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using EgressGuard.Addressing;
 using EgressGuard.Dialing;
 using EgressGuard.Identity;
 using EgressGuard.Policy;
@@ -25,6 +26,10 @@ internal sealed class ConnectSession
 
     private readonly Alerts.AlertService _alerts;
     private readonly History.HistoryService _history;
+    private readonly TlsOptions _tls;
+
+    /// <summary>A ClientHello is read up to this size (one record of 16 KiB plus its header).</summary>
+    private const int MaxClientHello = 16 * 1024 + 5;
     private readonly EgressPolicy _policy;
     private readonly IPolicySource _policySource;
     private readonly ProxyAuthenticator _auth;
@@ -35,8 +40,9 @@ internal sealed class ConnectSession
     private readonly TimeProvider _time;
     private readonly ProxyOptions _options;
 
-    public ConnectSession(History.HistoryService history, Alerts.AlertService alerts, EgressPolicy policy, IPolicySource policySource, ProxyAuthenticator auth, Dialer dialer, DecisionLog log, TunnelRegistry tunnels, ProxyTelemetry telemetry, TimeProvider time, IOptions<ProxyOptions> options)
+    public ConnectSession(TlsOptions tls, History.HistoryService history, Alerts.AlertService alerts, EgressPolicy policy, IPolicySource policySource, ProxyAuthenticator auth, Dialer dialer, DecisionLog log, TunnelRegistry tunnels, ProxyTelemetry telemetry, TimeProvider time, IOptions<ProxyOptions> options)
     {
+        _tls = tls;
         _history = history;
         _alerts = alerts;
         _policy = policy;
@@ -150,8 +156,16 @@ internal sealed class ConnectSession
             exchange.Dialed = endpoint;
             exchange.Status = 200;
 
-            // 5. Established; pump.
+            // 5. Established; on TLS ports, read the ClientHello (not consumed) and check its server name.
             await client.WriteAsync(Established);
+            if (_tls.Inspects(head.Target.Port) && await InspectAsync(client, exchange, head.Target, activity) is { } refused)
+            {
+                exchange.ErrorType = refused;
+                await client.CloseAsync();
+                return;
+            }
+
+            // 6. Pump.
             using var pump = client.CreatePump(upstream, _options.IdleTimeout, _time);
             using var lifetime = _options.MaxTunnelLifetime > TimeSpan.Zero
                 ? _time.CreateTimer(static p => ((ITunnelPump)p!).Close("max-lifetime"), pump, _options.MaxTunnelLifetime, Timeout.InfiniteTimeSpan)
@@ -190,6 +204,72 @@ internal sealed class ConnectSession
             Finish(activity, exchange);
         }
     }
+
+    /// <summary>
+    /// Reads the tunnel's first client bytes (bounded by size and <see cref="TlsOptions.HelloTimeout"/>)
+    /// and records the ClientHello. When its server name is another host than the CONNECT's (domain
+    /// fronting), that name is decided too; returns the error type when the tunnel must not open.
+    /// </summary>
+    private async Task<string?> InspectAsync(IConnectClient client, ProxyExchange exchange, Target connect, Activity? activity)
+    {
+        using var timeout = new CancellationTokenSource(_tls.HelloTimeout, _time);
+        var early = await client.ReadEarlyAsync(MaxClientHello, b => Tls.ClientHello.TryParse(b.Span, out _) != Tls.ClientHelloStatus.Incomplete, timeout.Token);
+        var status = Tls.ClientHello.TryParse(early.Span, out var hello);
+        exchange.TlsHello = hello;
+        if (status != Tls.ClientHelloStatus.Parsed)
+        {
+            return _tls.RequireTls && status == Tls.ClientHelloStatus.NotTls ? "not-tls" : null;
+        }
+
+        if (hello!.ServerName is not { Length: > 0 } sni || _tls.SniCheck == "off" || SameHost(sni, connect))
+        {
+            return null;
+        }
+
+        Decision? denied;
+        if (!TargetParser.TryParseAuthority($"{sni}:{connect.Port}", connect.Port, out var sniTarget, out var error))
+        {
+            denied = Mismatch(exchange.Decision!, sni, $"TLS server name '{Printable(sni)}' is not a valid host name ({error})");
+        }
+        else if (_tls.DenyMismatch)
+        {
+            denied = Mismatch(exchange.Decision!, sni, $"TLS server name '{sni}' differs from the CONNECT host {connect.Host} (Tls:DenyMismatch)");
+        }
+        else
+        {
+            var decision = await _policy.DecideAsync(sniTarget, exchange.Identity, CancellationToken.None);
+            denied = decision.IsAllowed ? null : decision with
+            {
+                Target = connect,
+                Detail = $"TLS server name '{sni}' (CONNECT host {connect.Host}): {decision.Detail}",
+            };
+        }
+
+        if (denied is null || _tls.SniCheck != "enforce")
+        {
+            return null;
+        }
+
+        exchange.Decision = denied;
+        _alerts.Observe(exchange, activity);
+        return DecisionReasons.SniMismatch;
+    }
+
+    private static Decision Mismatch(Decision allowed, string sni, string detail) => allowed with
+    {
+        Action = DecisionAction.Deny,
+        Reason = DecisionReasons.SniMismatch,
+        Rule = "tls:sni",
+        Entry = Printable(sni),
+        Approved = [],
+        Detail = detail,
+    };
+
+    private static bool SameHost(string sni, Target connect) =>
+        string.Equals(sni.TrimEnd('.'), connect.Host, StringComparison.OrdinalIgnoreCase)
+        || (TargetParser.TryParseAuthority($"{sni}:{connect.Port}", connect.Port, out var parsed, out _) && parsed.Host == connect.Host);
+
+    private static string Printable(string text) => new(text.Take(253).Select(c => c is >= ' ' and <= '~' ? c : '?').ToArray());
 
     private ProxyExchange NewExchange(IConnectClient client, string method, ActivityTraceId traceId) => new()
     {

@@ -22,6 +22,13 @@ internal interface IConnectClient
 
     ValueTask WriteAsync(ReadOnlyMemory<byte> bytes);
 
+    /// <summary>
+    /// After the 200: the client's first bytes, read until <paramref name="enough"/> says so, the
+    /// client stops, <paramref name="maxBytes"/> or the timeout. They are not consumed: the pump still
+    /// sends them upstream first.
+    /// </summary>
+    ValueTask<ReadOnlyMemory<byte>> ReadEarlyAsync(int maxBytes, Func<ReadOnlyMemory<byte>, bool> enough, CancellationToken timeout);
+
     /// <summary>After a refusal: flush and close the client side.</summary>
     ValueTask CloseAsync();
 

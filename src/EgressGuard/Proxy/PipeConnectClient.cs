@@ -59,6 +59,35 @@ internal sealed class PipeConnectClient : IConnectClient
 
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes) => await _connection.Transport.Output.WriteAsync(bytes);
 
+    public async ValueTask<ReadOnlyMemory<byte>> ReadEarlyAsync(int maxBytes, Func<ReadOnlyMemory<byte>, bool> enough, CancellationToken timeout)
+    {
+        var input = _connection.Transport.Input;
+        while (true)
+        {
+            ReadResult result;
+            try
+            {
+                result = await input.ReadAsync(timeout);
+            }
+            catch (OperationCanceledException)
+            {
+                // A cancelled read leaves nothing examined; what arrived is read again by the pump.
+                return ReadOnlyMemory<byte>.Empty;
+            }
+
+            var buffer = result.Buffer;
+            var early = System.Buffers.BuffersExtensions.ToArray(buffer.Slice(0, Math.Min(buffer.Length, maxBytes)));
+            // Nothing consumed: the pump reads these bytes again and sends them upstream.
+            if (enough(early) || result.IsCompleted || buffer.Length >= maxBytes)
+            {
+                input.AdvanceTo(buffer.Start);
+                return early;
+            }
+
+            input.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
     public ValueTask CloseAsync() => _connection.Transport.Output.CompleteAsync();
 
     public ITunnelPump CreatePump(Socket upstream, TimeSpan idleTimeout, TimeProvider time) =>

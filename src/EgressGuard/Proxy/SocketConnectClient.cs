@@ -58,6 +58,42 @@ internal sealed class SocketConnectClient : IConnectClient, IDisposable
         }
     }
 
+    public async ValueTask<ReadOnlyMemory<byte>> ReadEarlyAsync(int maxBytes, Func<ReadOnlyMemory<byte>, bool> enough, CancellationToken timeout)
+    {
+        // The early bytes stay in the head buffer after the head; CreatePump sends them upstream first.
+        while (!enough(Early) && _length - _headEnd < maxBytes)
+        {
+            if (_length == _buffer!.Length)
+            {
+                var larger = ArrayPool<byte>.Shared.Rent(_buffer.Length * 2);
+                _buffer.AsSpan(0, _length).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = larger;
+            }
+
+            int read;
+            try
+            {
+                read = await _socket.ReceiveAsync(_buffer.AsMemory(_length, Math.Min(_buffer.Length - _length, _headEnd + maxBytes - _length)), SocketFlags.None, timeout);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            if (read == 0)
+            {
+                break;
+            }
+
+            _length += read;
+        }
+
+        return Early;
+    }
+
+    private ReadOnlyMemory<byte> Early => _buffer.AsMemory(_headEnd, _length - _headEnd);
+
     private string? Line() => _length == 0 ? null : ConnectHeadParser.RequestLine(new ReadOnlySequence<byte>(_buffer!, 0, _length));
 
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes) => await _socket.SendAsync(bytes, SocketFlags.None);

@@ -121,6 +121,22 @@ internal static class DecisionLogFormatter
             json.WriteNull(LogFields.PeerAddress);
         }
 
+        if (x.TlsHello is { } hello)
+        {
+            WriteIfNotNull(json, LogFields.TlsServerName, hello.ServerName);
+            json.WriteString(LogFields.TlsVersion, hello.Version);
+            if (hello.Alpn.Count > 0)
+            {
+                json.WriteStartArray(LogFields.TlsAlpn);
+                foreach (var protocol in hello.Alpn)
+                {
+                    json.WriteStringValue(protocol);
+                }
+
+                json.WriteEndArray();
+            }
+        }
+
         json.WriteNumber(LogFields.StatusCode, x.Status);
         WriteIfNotNull(json, LogFields.ErrorType, x.ErrorType);
         WriteIfNotNull(json, LogFields.Detail, d?.Detail);

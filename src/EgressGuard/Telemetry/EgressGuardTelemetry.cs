@@ -83,6 +83,13 @@ internal sealed class ProxyTelemetry
             activity.SetTag(LogFields.ResolvedAddresses, d.ResolvedAddresses.Select(a => a.ToString()).ToArray());
         }
 
+        if (exchange.TlsHello is { } hello)
+        {
+            activity.SetTag(LogFields.TlsServerName, hello.ServerName);
+            activity.SetTag(LogFields.TlsVersion, hello.Version);
+            activity.SetTag(LogFields.TlsAlpn, hello.Alpn.Count > 0 ? hello.Alpn.ToArray() : null);
+        }
+
         activity.SetTag(LogFields.StatusCode, exchange.Status);
         activity.SetTag(LogFields.PeerAddress, exchange.Dialed?.Address.ToString());
         activity.SetTag(LogFields.PeerPort, exchange.Dialed?.Port);

@@ -24,6 +24,9 @@ internal static class LogFields
     public const string PeerPort = "network.peer.port";
     public const string StatusCode = "http.response.status_code";
     public const string ErrorType = "error.type";
+    public const string TlsServerName = "tls.client.server_name";
+    public const string TlsVersion = "tls.protocol.version";
+    public const string TlsAlpn = "egressguard.tls.alpn";
     public const string Decision = "egressguard.decision";
     public const string Reason = "egressguard.reason";
     public const string Rule = "egressguard.rule";

@@ -52,6 +52,9 @@ internal sealed class ProxyExchange
 
     public TimeSpan Duration { get; set; }
 
+    /// <summary>What the tunnel's ClientHello said (server name, ALPN, version), when it was inspected and was TLS.</summary>
+    public Tls.ClientHello? TlsHello { get; set; }
+
     /// <summary>For a tunnel closed because the policy changed: the decision that closed it.</summary>
     public Decision? ClosedBy { get; set; }
 }

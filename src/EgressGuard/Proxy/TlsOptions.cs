@@ -1,0 +1,37 @@
+namespace EgressGuard.Proxy;
+
+/// <summary>
+/// Configuration section <c>Tls</c>: what EgressGuard reads of a tunnel's TLS ClientHello without
+/// decrypting anything. On allowed CONNECT tunnels to <see cref="InspectPorts"/>, the first client
+/// bytes are read (not consumed: they still go upstream) for the server name (SNI), ALPN and TLS
+/// version, which every decision line and span then carries.
+/// </summary>
+internal sealed class TlsOptions
+{
+    public const string Section = "Tls";
+
+    /// <summary>Ports whose tunnels are inspected. Default 443 and 8443. Empty: inspection off.</summary>
+    public List<int> InspectPorts { get; set; } = [443, 8443];
+
+    /// <summary>
+    /// How long to wait for the client's first bytes after the 200. A client that stays silent (a
+    /// server-first protocol) is tunnelled as is after this. Default 2 s.
+    /// </summary>
+    public TimeSpan HelloTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// When the SNI names another host than the CONNECT (domain fronting): <c>enforce</c> (default)
+    /// decides the SNI name too — its domain lists, rules and resolved addresses — and closes the
+    /// tunnel before a byte goes upstream if it is denied; <c>log</c> only records both names;
+    /// <c>off</c> ignores it.
+    /// </summary>
+    public string SniCheck { get; set; } = "enforce";
+
+    /// <summary>Close every tunnel whose SNI differs from its CONNECT host, allowed or not (strict anti-fronting). Default false.</summary>
+    public bool DenyMismatch { get; set; }
+
+    /// <summary>Close tunnels to inspected ports whose client does not start with a TLS ClientHello. Default false (raw bytes pass).</summary>
+    public bool RequireTls { get; set; }
+
+    public bool Inspects(int port) => InspectPorts.Contains(port);
+}
