@@ -24,7 +24,27 @@ internal readonly record struct HistoryRecord
 
     private readonly long _count;
 
-    public IPAddress? Client { get; init; }
+    /// <summary>
+    /// The client address, kept as a number: the proxy path makes a fresh <see cref="IPAddress"/>
+    /// per request, and a queued reference to it would keep that young object alive into older GC
+    /// generations. Materialised again on the writer's thread.
+    /// </summary>
+    public IPAddress? Client
+    {
+        get => _clientKind == 0 ? null : Addressing.IpNumber.ToAddress(_clientKind == 4, _client);
+        init
+        {
+            _clientKind = value is null ? (byte)0 : value.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? (byte)4 : (byte)6;
+            _client = value is null ? default : Addressing.IpNumber.ToNumber(value);
+        }
+    }
+
+    /// <summary>The client address as (family, number), for folding without materialising it.</summary>
+    internal (byte Kind, UInt128 Number) ClientKey => (_clientKind, _client);
+
+    private readonly UInt128 _client;
+
+    private readonly byte _clientKind;
 
     public int ClientPort { get; init; }
 

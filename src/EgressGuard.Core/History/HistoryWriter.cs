@@ -18,6 +18,10 @@ internal sealed partial class HistoryWriter
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Channel<HistoryRecord> _queue;
+    // Reused by every batch: a fresh dictionary of ~2,000 large structs per batch would land on the
+    // large-object heap several times a second and bring on full collections.
+    private readonly Dictionary<FoldKey, HistoryRecord> _fold = [];
+    private readonly List<HistoryRecord> _folded = [];
     private long _dropped;
     private long _written;
 
@@ -85,7 +89,7 @@ internal sealed partial class HistoryWriter
 
             try
             {
-                _store.Write(Fold(batch));
+                _store.Write(Fold(batch, _fold, _folded));
                 Interlocked.Add(ref _written, batch.Count);
                 Committed?.Invoke(batch);
             }
@@ -102,17 +106,19 @@ internal sealed partial class HistoryWriter
     /// same API 500 times a second costs one row per flush, not 500. What an investigation asks
     /// (who, to what, when, how often, how much) survives; every single request stays in the decision log.
     /// </summary>
-    internal static IReadOnlyList<HistoryRecord> Fold(IReadOnlyList<HistoryRecord> batch)
+    internal static IReadOnlyList<HistoryRecord> Fold(IReadOnlyList<HistoryRecord> batch) => Fold(batch, [], []);
+
+    private static IReadOnlyList<HistoryRecord> Fold(IReadOnlyList<HistoryRecord> batch, Dictionary<FoldKey, HistoryRecord> folded, List<HistoryRecord> result)
     {
         if (batch.Count < 2)
         {
             return batch;
         }
 
-        var folded = new Dictionary<FoldKey, HistoryRecord>(batch.Count);
+        folded.Clear();
         foreach (var r in batch)
         {
-            var key = new FoldKey(r.Client, r.User, r.Method, r.Host, r.Port, r.Addresses.Count > 0 ? r.Addresses[0] : null, r.Addresses.Count, r.Dialed, r.Decision, r.Reason, r.Rule, r.Entry);
+            var key = new FoldKey(r.ClientKey, r.User, r.Method, r.Host, r.Port, r.Addresses.Count > 0 ? r.Addresses[0] : null, r.Addresses.Count, r.Dialed, r.Decision, r.Reason, r.Rule, r.Entry);
             folded[key] = folded.TryGetValue(key, out var seen)
                 ? seen with
                 {
@@ -127,13 +133,20 @@ internal sealed partial class HistoryWriter
                 : r;
         }
 
-        return folded.Count == batch.Count ? batch : folded.Values.ToList();
+        if (folded.Count == batch.Count)
+        {
+            return batch;
+        }
+
+        result.Clear();
+        result.AddRange(folded.Values);
+        return result;
     }
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
     private readonly record struct FoldKey(
-        System.Net.IPAddress? Client, string? User, string Method, string? Host, int Port, System.Net.IPAddress? FirstAddress, int Addresses,
+        (byte Kind, UInt128 Number) Client, string? User, string Method, string? Host, int Port, System.Net.IPAddress? FirstAddress, int Addresses,
         System.Net.IPAddress? Dialed, string Decision, string? Reason, string? Rule, string? Entry);
 
     private void Prune()
