@@ -18,6 +18,11 @@ if (args is ["rules", ..])
     return await EgressGuard.Cli.RulesCommand.RunAsync(args[1..], Console.Out, Console.Error);
 }
 
+if (args is ["ca", ..])
+{
+    return EgressGuard.Cli.CaCommand.Run(args[1..], Console.Out, Console.Error);
+}
+
 if (args is ["history", ..])
 {
     return await EgressGuard.Cli.HistoryCommand.RunAsync(args[1..], report: false, Console.Out, Console.Error);
