@@ -88,6 +88,11 @@ public sealed class ReloadTests : IAsyncLifetime
         Assert.False(await HangUpAsync());
         Assert.Contains(_proxy.Logs.Lines, l => l.Contains("NOT applied", StringComparison.Ordinal) && l.Contains("not-an-address", StringComparison.Ordinal));
 
+        File.Move(ConfigPath, ConfigPath + ".away");
+        Assert.False(await HangUpAsync());
+        Assert.Contains(_proxy.Logs.Lines, l => l.Contains("NOT applied", StringComparison.Ordinal) && l.Contains("not found", StringComparison.OrdinalIgnoreCase));
+        File.Move(ConfigPath + ".away", ConfigPath);
+
         File.WriteAllText(ConfigPath, "{ \"Proxy\": { ");
         Assert.False(await HangUpAsync());
         Assert.Contains(_proxy.Logs.Lines, l => l.Contains("NOT applied", StringComparison.Ordinal) && l.Contains("open JSON object", StringComparison.Ordinal));

@@ -17,6 +17,7 @@ internal sealed class AlertTracker
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private readonly Dictionary<(IPAddress? Source, string Destination), Alert> _open = [];
+    private readonly Queue<(IPAddress? Source, string Destination)> _openOrder = new();
     private readonly LinkedList<string> _recentOrder = new();
     private readonly Dictionary<string, Alert> _recent = new(StringComparer.Ordinal);
     private DateTimeOffset _nextPrune;
@@ -43,18 +44,24 @@ internal sealed class AlertTracker
             {
                 var updated = open with { Count = open.Count + 1, LastSeen = now };
                 _open[key] = updated;
-                _recent[updated.Id] = updated;
+                if (_recent.ContainsKey(updated.Id))
+                {
+                    // Only while it is still listed: a repeat must not bring back an evicted alert.
+                    _recent[updated.Id] = updated;
+                }
+
                 return (updated, false);
             }
 
             var alert = candidate with { Id = NewId(now), FirstSeen = now, LastSeen = now, Count = 1 };
-            if (_open.Count >= MaxOpen)
+            while (_open.Count >= MaxOpen && _openOrder.TryDequeue(out var oldest))
             {
-                var oldest = _open.MinBy(p => p.Value.FirstSeen).Key;
+                // Windows open in time order: the queue's head is the oldest still open (or already pruned).
                 _open.Remove(oldest);
             }
 
             _open[key] = alert;
+            _openOrder.Enqueue(key);
             Remember(alert);
             return (alert, true);
         }
@@ -64,13 +71,12 @@ internal sealed class AlertTracker
     public Alert Raise(Alert candidate)
     {
         var now = _time.GetUtcNow();
-        var alert = candidate with { Id = NewId(now) };
         lock (_gate)
         {
+            var alert = candidate with { Id = NewId(now) };
             Remember(alert);
+            return alert;
         }
-
-        return alert;
     }
 
     /// <summary>The most recent alerts, newest first, as they stand now.</summary>
@@ -105,8 +111,29 @@ internal sealed class AlertTracker
         {
             _open.Remove(key);
         }
+
+        if (_openOrder.Count > 2 * (_open.Count + 1))
+        {
+            // Drop the order entries of pruned windows so the queue stays as bounded as the map.
+            var live = _openOrder.Where(_open.ContainsKey).Distinct().ToList();
+            _openOrder.Clear();
+            foreach (var key in live)
+            {
+                _openOrder.Enqueue(key);
+            }
+        }
     }
 
-    private static string NewId(DateTimeOffset now) =>
-        $"a-{now:yyyyMMdd}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}";
+    /// <summary>A fresh id (retried on the rare collision with one still listed).</summary>
+    private string NewId(DateTimeOffset now)
+    {
+        while (true)
+        {
+            var id = $"a-{now:yyyyMMdd}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}";
+            if (!_recent.ContainsKey(id))
+            {
+                return id;
+            }
+        }
+    }
 }

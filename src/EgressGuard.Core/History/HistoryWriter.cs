@@ -93,8 +93,9 @@ internal sealed partial class HistoryWriter
                 Interlocked.Add(ref _written, batch.Count);
                 Committed?.Invoke(batch);
             }
-            catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
+                // Never fatal: the records are counted as dropped (the decision log has them).
                 Interlocked.Add(ref _dropped, batch.Count);
                 LogWriteFailed(_logger, batch.Count, ex.Message);
             }
@@ -159,7 +160,7 @@ internal sealed partial class HistoryWriter
                 LogPruned(_logger, deleted);
             }
         }
-        catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
             LogWriteFailed(_logger, 0, ex.Message);
         }

@@ -27,8 +27,11 @@ internal sealed class QuarantineStore
 
     public Remediation Remediation { get; }
 
-    /// <summary>Raised after a source is quarantined (or its quarantine extended): its live tunnels must go.</summary>
+    /// <summary>Raised after a source is quarantined: its live tunnels must go.</summary>
     public event Action<QuarantineEntry>? Quarantined;
+
+    /// <summary>Raised when the state could not be written to disk (it still applies in memory).</summary>
+    public event Action<string>? SaveFailed;
 
     /// <summary>Loads the file; returns the active entries restored, or an error for an unreadable file (kept aside, never lost).</summary>
     public (int Restored, string? Error) Load()
@@ -40,16 +43,19 @@ internal sealed class QuarantineStore
 
         try
         {
-            var stored = JsonSerializer.Deserialize<List<Stored>>(File.ReadAllText(_path)) ?? [];
+            var stored = JsonSerializer.Deserialize<List<Stored?>>(File.ReadAllText(_path)) ?? [];
             var now = _time.GetUtcNow();
+            // Rows that cannot be read are skipped; one address twice keeps the later end.
             var entries = stored
-                .Select(s => new QuarantineEntry(IPAddress.Parse(s.Address), s.Reason, s.Since, s.Until, s.By) { AlertId = s.AlertId })
+                .Where(s => s is not null && IPAddress.TryParse(s.Address, out _))
+                .Select(s => new QuarantineEntry(AddressNormalizer.Canonicalize(IPAddress.Parse(s!.Address!)), s.Reason ?? "quarantined", s.Since, s.Until, s.By ?? "unknown") { AlertId = s.AlertId })
                 .Where(e => e.IsActive(now))
-                .ToDictionary(e => e.Address);
+                .GroupBy(e => e.Address)
+                .ToDictionary(g => g.Key, g => g.MaxBy(e => e.Until)!);
             _entries = entries;
             return (entries.Count, null);
         }
-        catch (Exception ex) when (ex is JsonException or FormatException or IOException)
+        catch (Exception ex) when (ex is JsonException or FormatException or IOException or UnauthorizedAccessException or NotSupportedException)
         {
             var aside = _path + ".unreadable-" + _time.GetUtcNow().ToUnixTimeSeconds();
             File.Move(_path, aside);
@@ -116,8 +122,16 @@ internal sealed class QuarantineStore
             var now = _time.GetUtcNow();
             var next = _entries.Values.Where(e => e.IsActive(now)).ToDictionary(e => e.Address);
             edit(next);
-            Save(next.Values);
+            // In force first: a full or read-only disk must not leave a source uncontained.
             _entries = next;
+            try
+            {
+                Save(next.Values);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                SaveFailed?.Invoke($"{_path}: {ex.Message}");
+            }
         }
     }
 
@@ -129,5 +143,5 @@ internal sealed class QuarantineStore
         File.Move(temp, _path, overwrite: true);
     }
 
-    private sealed record Stored(string Address, string Reason, DateTimeOffset Since, DateTimeOffset Until, string By, string? AlertId);
+    private sealed record Stored(string? Address, string? Reason, DateTimeOffset Since, DateTimeOffset Until, string? By, string? AlertId);
 }

@@ -56,7 +56,8 @@ internal sealed record ClientHello(string? ServerName, IReadOnlyList<string> Alp
         }
 
         var recordLength = BinaryPrimitives.ReadUInt16BigEndian(data[3..]);
-        if (recordLength is < 4 or > 16384 + 2048)
+        // TLSPlaintext records are at most 2^14 bytes: a longer "ClientHello" is not one.
+        if (recordLength is < 4 or > 16384)
         {
             return ClientHelloStatus.Malformed;
         }
@@ -110,6 +111,12 @@ internal sealed record ClientHello(string? ServerName, IReadOnlyList<string> Alp
             {
                 var type = BinaryPrimitives.ReadUInt16BigEndian(body[at..]);
                 var length = BinaryPrimitives.ReadUInt16BigEndian(body[(at + 2)..]);
+                if (at + 4 + length > body.Length)
+                {
+                    // Cut off (a hello spread over several records): keep what was read so far.
+                    break;
+                }
+
                 var extension = body.Slice(at + 4, length);
                 at += 4 + length;
                 switch (type)

@@ -61,7 +61,17 @@ internal sealed partial class AlertDispatcher : BackgroundService
         {
             await foreach (var alert in queue.ReadAllAsync(stoppingToken).ConfigureAwait(false))
             {
-                await DeliverAsync(sink, alert, status, stoppingToken).ConfigureAwait(false);
+                try
+                {
+                    await DeliverAsync(sink, alert, status, stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // A sink's surprise must never stop the others, let alone the host.
+                    status.Failed(_time.GetUtcNow(), ex.Message);
+                    _deliveries.Add(1, new("egressguard.sink", sink.Name), new("egressguard.outcome", "failed"));
+                    LogGaveUp(_logger, alert.Id, sink.Name, 0, ex.Message);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -60,6 +60,11 @@ internal sealed class SyslogSink : IAlertSink
     private async Task<Socket> ConnectAsync(CancellationToken cancellationToken)
     {
         var addresses = IPAddress.TryParse(_host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(_host, cancellationToken).ConfigureAwait(false);
+        if (addresses.Length == 0)
+        {
+            throw new SocketException((int)SocketError.HostNotFound);
+        }
+
         var endpoint = new IPEndPoint(addresses[0], _port);
         var socket = _tcp
             ? new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp)

@@ -78,7 +78,7 @@ internal sealed partial class RetroHunt : BackgroundService
             {
                 return;
             }
-            catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 LogFailed(_logger, ex.Message);
             }

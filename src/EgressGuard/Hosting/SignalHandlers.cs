@@ -47,11 +47,24 @@ internal sealed partial class SignalHandlers : IHostedService, IDisposable
             _hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
             {
                 context.Cancel = true;
-                _ = ReloadAsync();
+                _ = ReloadSafelyAsync();
             });
         }
 
         return Task.CompletedTask;
+    }
+
+    private async Task ReloadSafelyAsync()
+    {
+        try
+        {
+            await ReloadAsync();
+        }
+        catch (Exception ex)
+        {
+            // A signal handler has nobody to report to but the log.
+            LogReloadFailed(_logger, ex.Message);
+        }
     }
 
     /// <summary>What SIGHUP does; returns whether the configuration file was accepted.</summary>
@@ -85,7 +98,7 @@ internal sealed partial class SignalHandlers : IHostedService, IDisposable
         {
             fresh = EgressGuardSettings.Load(_configuration.Read(), _paths);
         }
-        catch (Exception ex) when (ex is ConfigurationErrorsException or InvalidDataException)
+        catch (Exception ex) when (ex is ConfigurationErrorsException or InvalidDataException or IOException or UnauthorizedAccessException)
         {
             var errors = ex is ConfigurationErrorsException config ? config.Errors : [ex.InnerException?.InnerException?.Message ?? ex.Message];
             LogConfigRejected(_logger, _paths.ConfigFile ?? "(no file)", errors.Count, string.Join(" | ", errors));
@@ -144,6 +157,9 @@ internal sealed partial class SignalHandlers : IHostedService, IDisposable
 
     [LoggerMessage(EventId = 700, Level = LogLevel.Information, Message = "SIGHUP: reopening log files, re-reading configuration and rules, refreshing feeds")]
     private static partial void LogReload(ILogger logger);
+
+    [LoggerMessage(EventId = 704, Level = LogLevel.Error, Message = "SIGHUP reload failed: {Error}")]
+    private static partial void LogReloadFailed(ILogger logger, string error);
 
     [LoggerMessage(EventId = 701, Level = LogLevel.Information, Message = "Configuration re-read: lists and guard in force as policy v{Version} ({IpEntries} bad-IP entries, {DomainEntries} bad-domain entries)")]
     private static partial void LogConfigApplied(ILogger logger, long version, int ipEntries, int domainEntries);

@@ -27,6 +27,7 @@ internal sealed class ConnectSession
     private readonly Alerts.AlertService _alerts;
     private readonly History.HistoryService _history;
     private readonly TlsOptions _tls;
+    private readonly Quarantine.QuarantineStore _quarantine;
 
     /// <summary>A ClientHello is read up to this size (one record of 16 KiB plus its header).</summary>
     private const int MaxClientHello = 16 * 1024 + 5;
@@ -40,8 +41,9 @@ internal sealed class ConnectSession
     private readonly TimeProvider _time;
     private readonly ProxyOptions _options;
 
-    public ConnectSession(TlsOptions tls, History.HistoryService history, Alerts.AlertService alerts, EgressPolicy policy, IPolicySource policySource, ProxyAuthenticator auth, Dialer dialer, DecisionLog log, TunnelRegistry tunnels, ProxyTelemetry telemetry, TimeProvider time, IOptions<ProxyOptions> options)
+    public ConnectSession(Quarantine.QuarantineStore quarantine, TlsOptions tls, History.HistoryService history, Alerts.AlertService alerts, EgressPolicy policy, IPolicySource policySource, ProxyAuthenticator auth, Dialer dialer, DecisionLog log, TunnelRegistry tunnels, ProxyTelemetry telemetry, TimeProvider time, IOptions<ProxyOptions> options)
     {
+        _quarantine = quarantine;
         _tls = tls;
         _history = history;
         _alerts = alerts;
@@ -175,6 +177,13 @@ internal sealed class ConnectSession
             {
                 // The policy changed between the decision and the registration: check again.
                 _tunnels.Enforce(registration, current);
+            }
+
+            if (exchange.Client is { } source && _quarantine.TryGet(source.Address, out var quarantined) && !_quarantine.Remediation.Allows(decision))
+            {
+                // Quarantined while this tunnel was dialling or being inspected: the registry's sweep missed it.
+                exchange.ClosedBy = decision with { Action = DecisionAction.Deny, Reason = DecisionReasons.Quarantined, Rule = "quarantine", Entry = quarantined.Address.ToString() };
+                pump.Close(DecisionReasons.Quarantined);
             }
 
             TunnelResult tunnel;

@@ -62,29 +62,50 @@ internal sealed class PipeConnectClient : IConnectClient
     public async ValueTask<ReadOnlyMemory<byte>> ReadEarlyAsync(int maxBytes, Func<ReadOnlyMemory<byte>, bool> enough, CancellationToken timeout)
     {
         var input = _connection.Transport.Input;
-        while (true)
+        // The timeout cancels the pending read rather than the call, so the last read still hands
+        // back its buffer and can be marked unexamined: the pump's first read returns it at once.
+        var gate = new Lock();
+        var reading = true;
+        var cancelled = false;
+        using (timeout.Register(() =>
         {
-            ReadResult result;
-            try
+            lock (gate)
             {
-                result = await input.ReadAsync(timeout);
+                if (reading)
+                {
+                    cancelled = true;
+                    input.CancelPendingRead();
+                }
             }
-            catch (OperationCanceledException)
+        }))
+        {
+            while (true)
             {
-                // A cancelled read leaves nothing examined; what arrived is read again by the pump.
-                return ReadOnlyMemory<byte>.Empty;
-            }
+                var result = await input.ReadAsync(CancellationToken.None);
+                var buffer = result.Buffer;
+                var early = System.Buffers.BuffersExtensions.ToArray(buffer.Slice(0, Math.Min(buffer.Length, maxBytes)));
+                if (result.IsCanceled || enough(early) || result.IsCompleted || buffer.Length >= maxBytes)
+                {
+                    bool pendingCancel;
+                    lock (gate)
+                    {
+                        reading = false;
+                        pendingCancel = cancelled && !result.IsCanceled;
+                    }
 
-            var buffer = result.Buffer;
-            var early = System.Buffers.BuffersExtensions.ToArray(buffer.Slice(0, Math.Min(buffer.Length, maxBytes)));
-            // Nothing consumed: the pump reads these bytes again and sends them upstream.
-            if (enough(early) || result.IsCompleted || buffer.Length >= maxBytes)
-            {
-                input.AdvanceTo(buffer.Start);
-                return early;
-            }
+                    // Nothing consumed, nothing examined: the pump reads these bytes again and sends them upstream.
+                    input.AdvanceTo(buffer.Start);
+                    if (pendingCancel && input.TryRead(out var stray))
+                    {
+                        // The timeout fired after this read completed: take its cancellation now, not in the pump.
+                        input.AdvanceTo(stray.Buffer.Start);
+                    }
 
-            input.AdvanceTo(buffer.Start, buffer.End);
+                    return early;
+                }
+
+                input.AdvanceTo(buffer.Start, buffer.End);
+            }
         }
     }
 

@@ -28,6 +28,7 @@ internal sealed partial class QuarantineService
         _audit = audit;
         _time = time;
         _logger = logger;
+        store.SaveFailed += error => LogSaveFailed(_logger, error);
         store.Quarantined += entry =>
         {
             var closed = tunnels.CloseClient(entry.Address, d => store.Remediation.Allows(d), Denial(entry));
@@ -104,6 +105,9 @@ internal sealed partial class QuarantineService
 
     [LoggerMessage(EventId = 950, Level = LogLevel.Warning, Message = "QUARANTINED {Address} until {Until:u} by {By}: {Reason}; {Closed} live tunnel(s) closed")]
     private static partial void LogQuarantined(ILogger logger, string address, DateTimeOffset until, string by, string reason, int closed);
+
+    [LoggerMessage(EventId = 954, Level = LogLevel.Error, Message = "Quarantine state not saved (it applies until a restart): {Error}")]
+    private static partial void LogSaveFailed(ILogger logger, string error);
 
     [LoggerMessage(EventId = 951, Level = LogLevel.Warning, Message = "Quarantine of {Address} released by {Actor}")]
     private static partial void LogReleased(ILogger logger, string address, string actor);

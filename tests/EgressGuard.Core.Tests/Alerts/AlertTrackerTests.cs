@@ -82,6 +82,21 @@ public sealed class AlertTrackerTests
     }
 
     [Fact]
+    public void Observe_RepeatOfEvictedAlert_NotBroughtBack()
+    {
+        var tracker = new AlertTracker(new AlertOptions { Keep = 1 }, new FakeTimeProvider(Start));
+        tracker.Observe(Candidate(destination: "a.example"));
+        tracker.Observe(Candidate(destination: "b.example"));
+
+        var (repeat, isNew) = tracker.Observe(Candidate(destination: "a.example"));
+
+        Assert.False(isNew);
+        Assert.Equal(2, repeat.Count);
+        Assert.Equal(["b.example"], tracker.Recent().Select(a => a.Destination));
+        Assert.Empty(new AlertTracker(new AlertOptions { Keep = 0 }, new FakeTimeProvider(Start)).Recent());
+    }
+
+    [Fact]
     public void Summary_ReadsAsASentence()
     {
         var alert = Candidate() with { User = "alice", ResolvedAddresses = [IPAddress.Parse("203.0.113.9")], Entry = "203.0.113.9", Count = 4 };

@@ -115,6 +115,24 @@ public sealed class QuarantineStoreTests : IDisposable
     }
 
     [Fact]
+    public void Load_DuplicateAndUnreadableRows_SkippedLaterEndKept()
+    {
+        Directory.CreateDirectory(_dir);
+        var since = _clock.GetUtcNow().ToString("O");
+        System.IO.File.WriteAllText(File, $$"""
+            [ {"Address":"10.1.2.3","Reason":"a","Since":"{{since}}","Until":"{{_clock.GetUtcNow().AddHours(1):O}}","By":"auto"},
+              {"Address":"10.1.2.3","Reason":"b","Since":"{{since}}","Until":"{{_clock.GetUtcNow().AddHours(5):O}}","By":"alice"},
+              {"Address":null,"Reason":"x","Since":"{{since}}","Until":"{{_clock.GetUtcNow().AddHours(1):O}}","By":"auto"},
+              null ]
+            """);
+        var store = Store();
+
+        Assert.Equal((1, null), store.Load());
+        Assert.True(store.TryGet(IPAddress.Parse("10.1.2.3"), out var entry));
+        Assert.Equal("b", entry.Reason);
+    }
+
+    [Fact]
     public void Validate_BadRemediationEntry_NamedWithKey()
     {
         var errors = new List<string>();

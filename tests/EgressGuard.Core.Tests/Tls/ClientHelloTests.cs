@@ -70,6 +70,32 @@ public sealed class ClientHelloTests
     }
 
     [Fact]
+    public void TryParse_RecordLongerThanTlsAllows_Malformed()
+    {
+        var bytes = new byte[5 + 16385];
+        bytes[0] = 22;
+        bytes[1] = 3;
+        bytes[2] = 1;
+        bytes[3] = 0x40;
+        bytes[4] = 0x01;
+
+        Assert.Equal(ClientHelloStatus.Malformed, ClientHello.TryParse(bytes, out _));
+    }
+
+    [Fact]
+    public async Task TryParse_ExtensionsCutOff_KeepsWhatWasRead()
+    {
+        var bytes = await CaptureAsync("cut.example", "h2");
+        // Claim a longer handshake than the record holds, then drop the record's last bytes.
+        var cut = bytes[..^8];
+        cut[3] = (byte)((cut.Length - 5) >> 8);
+        cut[4] = (byte)(cut.Length - 5);
+
+        Assert.Equal(ClientHelloStatus.Parsed, ClientHello.TryParse(cut, out var hello));
+        Assert.Equal("cut.example", hello!.ServerName);
+    }
+
+    [Fact]
     public async Task TryParse_MutatedHellos_NeverThrow()
     {
         var original = await CaptureAsync("fuzz.example", "h2");
