@@ -43,6 +43,42 @@ public sealed class ClientMatrixEnvironment : IAsyncLifetime
         CaFile = TestCertificates.WritePem(Certificate, Directory);
         await CreateRepositoryAsync();
 
+        // The same port on two addresses needs a port picked in advance; another test may take it
+        // in between, so pick again on "address in use".
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await StartWebAsync();
+                break;
+            }
+            catch (IOException) when (attempt < 10)
+            {
+                await _web.DisposeAsync();
+            }
+        }
+
+        Dns.A("allowed.test", "127.0.0.1").A("listed.test", ListedAddress);
+        Proxy = await TestProxy.StartAsync(Dns.Endpoint, ListedAddress + "\n", "", "--BlockPage:Contact=the service desk (ext. 1234)");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Proxy.DisposeAsync();
+        await _web.DisposeAsync();
+        Dns.Dispose();
+        Certificate.Dispose();
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private async Task StartWebAsync()
+    {
         HttpPort = ForwardingTests.FreeTcpPort();
         HttpsPort = ForwardingTests.FreeTcpPort();
         var builder = WebApplication.CreateSlimBuilder();
@@ -66,24 +102,6 @@ public sealed class ClientMatrixEnvironment : IAsyncLifetime
             $"<!DOCTYPE html><html><head><title>Allowed upstream</title></head><body><h1 id=\"msg\">Hello from the upstream at {c.Connection.LocalIpAddress}</h1></body></html>",
             "text/html; charset=utf-8"));
         await _web.StartAsync();
-
-        Dns.A("allowed.test", "127.0.0.1").A("listed.test", ListedAddress);
-        Proxy = await TestProxy.StartAsync(Dns.Endpoint, ListedAddress + "\n", "", "--BlockPage:Contact=the service desk (ext. 1234)");
-    }
-
-    public async Task DisposeAsync()
-    {
-        await Proxy.DisposeAsync();
-        await _web.DisposeAsync();
-        Dns.Dispose();
-        Certificate.Dispose();
-        try
-        {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
     }
 
     public string Url(string host, bool https, string path) => $"{(https ? "https" : "http")}://{host}:{(https ? HttpsPort : HttpPort)}{path}";

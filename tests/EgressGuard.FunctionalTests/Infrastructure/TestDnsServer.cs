@@ -13,7 +13,7 @@ namespace EgressGuard.FunctionalTests.Infrastructure;
 /// </summary>
 public sealed class TestDnsServer : IDisposable
 {
-    private readonly DnsServer _server;
+    private DnsServer _server = null!;
     private readonly ConcurrentDictionary<string, List<DnsRecordBase>> _records = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, Func<int, IPAddress>> _dynamic = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, int> _queries = new(StringComparer.OrdinalIgnoreCase);
@@ -21,13 +21,25 @@ public sealed class TestDnsServer : IDisposable
 
     public TestDnsServer()
     {
-        Port = FreeUdpPort();
-        _server = new DnsServer(new IServerTransport[] { new UdpServerTransport(new IPEndPoint(IPAddress.Loopback, Port), 2000) });
-        _server.QueryReceived += OnQueryAsync;
-        _server.Start();
+        // ARSoft binds the port itself, so a free port is picked first and may be taken by another
+        // test's socket in between ("Address already in use"): pick again rather than fail.
+        for (var attempt = 1; ; attempt++)
+        {
+            Port = FreeUdpPort();
+            _server = new DnsServer(new IServerTransport[] { new UdpServerTransport(new IPEndPoint(IPAddress.Loopback, Port), 2000) });
+            _server.QueryReceived += OnQueryAsync;
+            try
+            {
+                _server.Start();
+                return;
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse && attempt < 20)
+            {
+            }
+        }
     }
 
-    public int Port { get; }
+    public int Port { get; private set; }
 
     public string Endpoint => $"127.0.0.1:{Port}";
 
@@ -162,7 +174,7 @@ public sealed class SilentDnsServer : IDisposable
         Port = ((IPEndPoint)_socket.LocalEndPoint!).Port;
     }
 
-    public int Port { get; }
+    public int Port { get; private set; }
 
     public string Endpoint => $"127.0.0.1:{Port}";
 
