@@ -133,6 +133,23 @@ public sealed class QuarantineStoreTests : IDisposable
     }
 
     [Fact]
+    public void Quarantine_StateCannotBeSaved_StillAppliesAndSaysSo()
+    {
+        // The "directory" is a file: every save fails, as on a read-only or full disk.
+        Directory.CreateDirectory(_dir);
+        var blocker = Path.Combine(_dir, "not-a-folder");
+        System.IO.File.WriteAllText(blocker, "");
+        var store = new QuarantineStore(Path.Combine(blocker, "quarantine.json"), new Remediation([]), _clock);
+        string? failure = null;
+        store.SaveFailed += error => failure = error;
+
+        store.Quarantine(IPAddress.Parse("10.1.2.3"), _clock.GetUtcNow().AddHours(1), "3 c2 denies", "auto");
+
+        Assert.True(store.TryGet(IPAddress.Parse("10.1.2.3"), out _));
+        Assert.Contains("not-a-folder", failure);
+    }
+
+    [Fact]
     public void Validate_BadRemediationEntry_NamedWithKey()
     {
         var errors = new List<string>();
