@@ -40,9 +40,6 @@ internal sealed partial class HistoryWriter
 
     public long Written => Interlocked.Read(ref _written);
 
-    /// <summary>Raised after each batch is committed (tests wait on it).</summary>
-    public event Action<IReadOnlyList<HistoryRecord>>? Committed;
-
     public void Enqueue(HistoryRecord record) => _queue.Writer.TryWrite(record);
 
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -91,7 +88,6 @@ internal sealed partial class HistoryWriter
             {
                 _store.Write(Fold(batch, _fold, _folded));
                 Interlocked.Add(ref _written, batch.Count);
-                Committed?.Invoke(batch);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

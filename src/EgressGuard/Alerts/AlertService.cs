@@ -108,7 +108,7 @@ internal sealed partial class AlertService
             return "threat-feed";
         }
 
-        if (rule.StartsWith("rule:", StringComparison.Ordinal) && _rules.Current.Rules.FirstOrDefault(r => r.Label == rule) is { } admin)
+        if (rule.StartsWith("rule:", StringComparison.Ordinal) && _rules.Current.Find(rule[5..]) is { Kind: RuleKind.User } admin)
         {
             return admin.HasFeeds ? "threat-feed" : admin.Alert ? "rule" : null;
         }
