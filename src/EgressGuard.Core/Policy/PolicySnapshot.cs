@@ -81,6 +81,12 @@ internal sealed class PolicySnapshot
                 continue;
             }
 
+            if (rule.HasPaths)
+            {
+                context.Step(name, rule.Label, rule.Action, "decided per URL (path rule)");
+                continue;
+            }
+
             if (rule.Kind == RuleKind.User && !rule.AppliesTo(target.Port, context.Client, context.Now))
             {
                 context.Step(name, rule.Label, rule.Action, rule.IsExpired(context.Now) ? "expired" : "conditions not met");
@@ -141,6 +147,12 @@ internal sealed class PolicySnapshot
 
             if (rule.Kind == RuleKind.User && !AppliesToAddresses(rule))
             {
+                continue;
+            }
+
+            if (rule.HasPaths)
+            {
+                context.Step(address.ToString(), rule.Label, rule.Action, "decided per URL (path rule)");
                 continue;
             }
 

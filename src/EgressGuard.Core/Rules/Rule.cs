@@ -24,6 +24,15 @@ internal enum RuleKind
     Default,
 }
 
+/// <summary>A rule's say on TLS interception of the tunnels it decides.</summary>
+internal enum InspectMode
+{
+    /// <summary>As <c>Tls:Intercept:Mode</c> says.</summary>
+    Default,
+    Always,
+    Never,
+}
+
 /// <summary>An inclusive port range.</summary>
 internal readonly record struct PortRange(int From, int To)
 {
@@ -62,6 +71,14 @@ internal sealed class Rule
     public IReadOnlyList<string> Groups { get; init; } = [];
 
     public IReadOnlyList<string> Feeds { get; init; } = [];
+
+    /// <summary>URL path patterns; empty for a rule that decides connections.</summary>
+    public IReadOnlyList<PathPattern> Paths { get; init; } = [];
+
+    /// <summary>The rule's <c>inspect</c> setting.</summary>
+    public InspectMode Inspect { get; init; }
+
+    public bool HasPaths => Paths.Count > 0;
 
     /// <summary>The rule as written, for the API and explain output.</summary>
     public required RuleDto Definition { get; init; }
@@ -119,4 +136,18 @@ internal sealed class Rule
         && Feeds.Any(f => f == "*" || string.Equals(f, source.Name[5..], StringComparison.OrdinalIgnoreCase) || string.Equals(f, source.Category, StringComparison.OrdinalIgnoreCase));
 
     public bool MatchesAddress(IPAddress address) => Addresses!.Contains(address);
+
+    /// <summary>
+    /// Whether the destination matchers take this connection: a name matcher one of its names, an
+    /// address matcher its address, both when the rule has both; no matcher takes everything.
+    /// </summary>
+    public bool MatchesDestination(IReadOnlyList<string> names, IPAddress? address)
+    {
+        if (HasNames && !names.Any(n => Names!.TryMatch(n, out _)))
+        {
+            return false;
+        }
+
+        return !HasAddresses || (address is not null && (MatchesAddress(address) || AddressNormalizer.EmbeddedIPv4(address).Any(MatchesAddress)));
+    }
 }

@@ -106,7 +106,7 @@ internal static class RuleCompiler
         }
 
         if (dto.Destinations is { Count: > 0 } || dto.Ports is { Count: > 0 } || dto.Sources is { Count: > 0 } || dto.Feeds is { Count: > 0 }
-            || dto.Users is { Count: > 0 } || dto.Groups is { Count: > 0 })
+            || dto.Users is { Count: > 0 } || dto.Groups is { Count: > 0 } || dto.Paths is { Count: > 0 } || dto.Inspect is not null)
         {
             errors.Add($"{label}: a built-in entry takes no matchers; add a rule of your own before or after it");
         }
@@ -228,6 +228,38 @@ internal static class RuleCompiler
             }
         }
 
+        var paths = new List<PathPattern>();
+        for (var i = 0; i < (dto.Paths?.Count ?? 0); i++)
+        {
+            if (PathPattern.TryParse(dto.Paths![i], out var path, out var pathError))
+            {
+                paths.Add(path);
+            }
+            else
+            {
+                errors.Add($"{label}: paths[{i}] = '{dto.Paths[i]}': {pathError}");
+            }
+        }
+
+        if (paths.Count > 0 && dto.Feeds is { Count: > 0 })
+        {
+            errors.Add($"{label}: paths cannot be combined with feeds (a feed lists hosts, not URLs)");
+        }
+
+        var inspect = InspectMode.Default;
+        if (dto.Inspect is not (null or "always" or "never"))
+        {
+            errors.Add($"{label}: inspect = '{dto.Inspect}': expected always or never");
+        }
+        else if (dto.Inspect == "never" && dto.Paths is { Count: > 0 })
+        {
+            errors.Add($"{label}: inspect = 'never' with paths: path rules need interception to see HTTPS paths");
+        }
+        else
+        {
+            inspect = dto.Inspect switch { "always" => InspectMode.Always, "never" => InspectMode.Never, _ => InspectMode.Default };
+        }
+
         if (dto.Expires is { } expires && expires <= now)
         {
             var message = $"{label}: expires = '{expires:u}' is in the past";
@@ -263,6 +295,8 @@ internal static class RuleCompiler
             Users = dto.Users ?? [],
             Groups = dto.Groups ?? [],
             Feeds = dto.Feeds ?? [],
+            Paths = paths,
+            Inspect = inspect,
             Definition = definition,
         };
     }

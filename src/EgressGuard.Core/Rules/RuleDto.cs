@@ -55,6 +55,23 @@ internal sealed class RuleDto
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public List<string>? Feeds { get; set; }
 
+    /// <summary>
+    /// URL paths (<c>/upload/*</c>; <c>*</c> matches anything, <c>/</c> included; case-insensitive)
+    /// the rule is limited to. A rule with paths is decided per request: on plain <c>http://</c>
+    /// requests and on requests inside intercepted HTTPS tunnels; it never decides a CONNECT.
+    /// </summary>
+    [JsonPropertyName("paths")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<string>? Paths { get; set; }
+
+    /// <summary>
+    /// TLS interception for the tunnels this rule decides: <c>always</c> or <c>never</c>; unset
+    /// follows <c>Tls:Intercept:Mode</c>.
+    /// </summary>
+    [JsonPropertyName("inspect")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Inspect { get; set; }
+
     /// <summary><c>enforce</c> (default) or <c>report</c>.</summary>
     [JsonPropertyName("mode")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

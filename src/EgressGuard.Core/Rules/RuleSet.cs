@@ -12,11 +12,15 @@ internal sealed class RuleSet
         Version = version;
         DefaultAllow = rules.FirstOrDefault(r => r.Kind == RuleKind.Default)?.IsAllow ?? true;
         ClientIndependent = rules.All(r => r.Sources is null && r.Users.Count == 0 && r.Groups.Count == 0);
+        HasPathRules = rules.Any(r => r.HasPaths);
         NextExpiry = rules.Where(r => r.Expires is not null).Select(r => r.Expires!.Value).DefaultIfEmpty(DateTimeOffset.MaxValue).Min();
     }
 
     /// <summary>No rule looks at who asks: a decision depends on the destination alone (and can be reused).</summary>
     public bool ClientIndependent { get; }
+
+    /// <summary>Some rule is limited to URL paths: requests with a known path are checked by <see cref="Policy.UrlPolicy"/>.</summary>
+    public bool HasPathRules { get; }
 
     /// <summary>The earliest rule expiry, when decisions may change without a new version.</summary>
     public DateTimeOffset NextExpiry { get; }

@@ -1,0 +1,77 @@
+using System.Net;
+using EgressGuard.Identity;
+using EgressGuard.Lists;
+using EgressGuard.Rules;
+
+namespace EgressGuard.Policy;
+
+/// <summary>
+/// The per-request half of the ordered list, for requests whose path is known (plain
+/// <c>http://</c> and requests inside intercepted tunnels). The connection was decided without
+/// path rules; here the list is walked again, in order, up to the entry that decided the
+/// connection: a path rule before it that matches the destination, the client and the path
+/// decides the request. First match wins, as for connections: a path rule never widens what the
+/// connection's own decision allowed or denied, it only refines an allowed connection.
+/// </summary>
+internal static class UrlPolicy
+{
+    /// <summary>
+    /// The request's decision: <paramref name="connection"/> itself when no path rule decides, an
+    /// allow naming the path rule, or a deny by it.
+    /// </summary>
+    /// <param name="dialed">The address the request goes to (address matchers compare it).</param>
+    /// <param name="path">The decoded path with dot segments removed, without the query.</param>
+    public static Decision Decide(PolicySnapshot snapshot, Decision connection, IPAddress? dialed, string path, ClientIdentity client, DateTimeOffset now)
+    {
+        if (!connection.IsAllowed || connection.Target is not { } target || !snapshot.Rules.HasPathRules)
+        {
+            return connection;
+        }
+
+        IReadOnlyList<string> names = target.Literal is null ? [target.Host, .. connection.CanonicalNames] : [];
+        MatchRecord? wouldDeny = null;
+        foreach (var rule in snapshot.Rules.Rules)
+        {
+            if (rule.Label == connection.Rule || rule.Kind == RuleKind.Default)
+            {
+                break; // the entry that decided the connection: nothing after it is reached
+            }
+
+            if (!rule.HasPaths || !rule.AppliesTo(target.Port, client, now) || !rule.MatchesDestination(names, dialed))
+            {
+                continue;
+            }
+
+            var pattern = rule.Paths.FirstOrDefault(p => p.Matches(path));
+            if (pattern.Text is null)
+            {
+                continue;
+            }
+
+            if (rule.IsAllow)
+            {
+                return connection with { Rule = rule.Label, Entry = pattern.Text, WouldDeny = wouldDeny ?? connection.WouldDeny };
+            }
+
+            if (rule.Mode == EnforcementMode.Report)
+            {
+                wouldDeny ??= new MatchRecord(rule.Label, pattern.Text, path, null, null, EnforcementMode.Report);
+                continue;
+            }
+
+            return connection with
+            {
+                Action = DecisionAction.Deny,
+                Reason = DecisionReasons.Rule,
+                Rule = rule.Label,
+                Entry = pattern.Text,
+                Approved = [],
+                Detail = $"{target.Host}{path} is denied by {rule.Label} (path {pattern.Text})"
+                    + (rule.Definition.Comment is { Length: > 0 } comment ? $" ({comment})" : string.Empty)
+                    + (rule.Definition.Ticket is { Length: > 0 } ticket ? $" [{ticket}]" : string.Empty),
+            };
+        }
+
+        return wouldDeny is null ? connection : connection with { WouldDeny = connection.WouldDeny ?? wouldDeny };
+    }
+}

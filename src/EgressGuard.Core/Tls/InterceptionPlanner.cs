@@ -1,0 +1,134 @@
+using System.Net;
+using EgressGuard.Addressing;
+using EgressGuard.Identity;
+using EgressGuard.Lists;
+using EgressGuard.Policy;
+using EgressGuard.Rules;
+
+namespace EgressGuard.Tls;
+
+/// <summary><c>Tls:Intercept:Mode</c>.</summary>
+internal enum InterceptMode
+{
+    /// <summary>Never decrypt (default).</summary>
+    Off,
+
+    /// <summary>Decrypt only tunnels a rule asks for: <c>inspect: always</c>, or a path rule for the destination.</summary>
+    Rules,
+
+    /// <summary>Decrypt every tunnel on an inspected port except the bypass list and <c>inspect: never</c> rules.</summary>
+    All,
+}
+
+/// <summary>Whether a tunnel is decrypted, and why (for its decision line).</summary>
+internal readonly record struct InterceptChoice(bool Intercept, string Reason);
+
+/// <summary>
+/// The bypass list (<c>Tls:Intercept:Bypass</c>): names (<c>bank.example</c>, <c>*.bank.example</c>,
+/// <c>.bank.example</c>) and address ranges that are never decrypted, whatever a rule says:
+/// banking, health, apps that pin their certificates.
+/// </summary>
+internal sealed class InterceptionBypass
+{
+    private readonly DomainSet _names;
+    private readonly IpRangeIndex _addresses;
+
+    private InterceptionBypass(DomainSet names, IpRangeIndex addresses)
+    {
+        _names = names;
+        _addresses = addresses;
+    }
+
+    public static InterceptionBypass Empty { get; } = new(DomainSet.Empty, IpRangeIndex.Empty);
+
+    public static InterceptionBypass Parse(IReadOnlyList<string> entries, List<string> errors)
+    {
+        var names = new DomainSet.Builder();
+        var addresses = new IpRangeIndex.Builder();
+        var source = addresses.AddSource("tls:bypass");
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var text = entries[i]?.Trim() ?? string.Empty;
+            if ((text.Contains(':') || (text.Length > 0 && char.IsAsciiDigit(text[0]))) && IpNetworkParser.TryParse(text, out var range, out _, out _))
+            {
+                addresses.Add(source, range);
+            }
+            else if (DomainPattern.TryParse(text, out var pattern, out var error))
+            {
+                names.Add(pattern, "tls:bypass");
+            }
+            else
+            {
+                errors.Add($"Tls:Intercept:Bypass[{i}] = '{text}': {error}");
+            }
+        }
+
+        return new InterceptionBypass(names.Build(), addresses.Build());
+    }
+
+    public string? Match(IReadOnlyList<string> names, IPAddress? address)
+    {
+        foreach (var name in names)
+        {
+            if (_names.TryMatch(name, out var match))
+            {
+                return match.Entry;
+            }
+        }
+
+        return address is not null && _addresses.TryMatch(AddressNormalizer.Canonicalize(address), out var hit) ? hit.Entry.ToString() : null;
+    }
+}
+
+/// <summary>
+/// Chooses interception for an allowed tunnel, in this order: mode off → no; the bypass list → no;
+/// the rule that allowed the tunnel says <c>inspect: never|always</c>; a path rule that could
+/// decide a request to this destination → yes (its paths are only visible decrypted); mode
+/// <c>all</c> → yes; else no.
+/// </summary>
+internal static class InterceptionPlanner
+{
+    public static InterceptChoice Choose(InterceptMode mode, InterceptionBypass bypass, PolicySnapshot snapshot, Decision decision, string? serverName, IPAddress? dialed, ClientIdentity client, DateTimeOffset now)
+    {
+        if (mode == InterceptMode.Off || decision.Target is not { } target)
+        {
+            return new(false, "off");
+        }
+
+        List<string> names = target.Literal is null ? [target.Host, .. decision.CanonicalNames] : [];
+        if (serverName is { Length: > 0 } && !names.Contains(serverName, StringComparer.OrdinalIgnoreCase))
+        {
+            names.Add(serverName.TrimEnd('.').ToLowerInvariant());
+        }
+
+        if (bypass.Match(names, dialed) is { } entry)
+        {
+            return new(false, "bypass " + entry);
+        }
+
+        foreach (var rule in snapshot.Rules.Rules)
+        {
+            if (rule.Label == decision.Rule)
+            {
+                if (rule.Inspect != InspectMode.Default)
+                {
+                    return new(rule.Inspect == InspectMode.Always, $"{rule.Label} inspect {(rule.Inspect == InspectMode.Always ? "always" : "never")}");
+                }
+
+                break;
+            }
+
+            if (rule.Kind == RuleKind.Default)
+            {
+                break;
+            }
+
+            if (rule.HasPaths && rule.AppliesTo(target.Port, client, now) && rule.MatchesDestination(names, dialed))
+            {
+                return new(true, "path rule " + rule.Label);
+            }
+        }
+
+        return mode == InterceptMode.All ? new(true, "all") : new(false, "no rule asks");
+    }
+}

@@ -1,0 +1,50 @@
+using EgressGuard.Rules;
+
+namespace EgressGuard.Tests.Rules;
+
+public class PathPatternTests
+{
+    [Theory]
+    [InlineData("/upload/*", "/upload/a.zip", true)]
+    [InlineData("/upload/*", "/upload/deep/er/x", true)]
+    [InlineData("/upload/*", "/UPLOAD/x", true)]
+    [InlineData("/upload/*", "/upload", false)]
+    [InlineData("/upload/*", "/uploads/x", false)]
+    [InlineData("/upload/*", "/x/upload/y", false)]
+    [InlineData("*/upload/*", "/x/upload/y", false)] // a pattern starts with '/': rejected at parse, see below
+    [InlineData("/*/upload/*", "/x/upload/y", true)]
+    [InlineData("/api/v1/export", "/api/v1/export", true)]
+    [InlineData("/api/v1/export", "/api/v1/export/", false)]
+    [InlineData("/*.exe", "/files/setup.exe", true)]
+    [InlineData("/*.exe", "/files/setup.exe.txt", false)]
+    [InlineData("/a*b*c", "/aXXbYYbZZc", true)]
+    public void Matches_Glob_CaseInsensitive(string pattern, string path, bool expected)
+    {
+        if (!PathPattern.TryParse(pattern, out var parsed, out _))
+        {
+            Assert.False(expected);
+            return;
+        }
+
+        Assert.Equal(expected, parsed.Matches(path));
+    }
+
+    [Theory]
+    [InlineData("upload/*")]
+    [InlineData("")]
+    [InlineData("/a b")]
+    [InlineData("/a?x=1")]
+    [InlineData("/a#frag")]
+    public void TryParse_NotAPath_Error(string text)
+    {
+        Assert.False(PathPattern.TryParse(text, out _, out var error));
+        Assert.NotEmpty(error);
+    }
+
+    [Fact]
+    public void Matches_ManyStars_StaysFast()
+    {
+        Assert.True(PathPattern.TryParse("/" + string.Concat(Enumerable.Repeat("*a", 30)) + "b", out var pattern, out _));
+        Assert.False(pattern.Matches("/" + new string('a', 4000)));
+    }
+}
