@@ -27,4 +27,7 @@ internal static class DecisionReasons
     public const string PolicyChanged = "policy-changed";
     public const string Quarantined = "quarantined";
     public const string SniMismatch = "sni-mismatch";
+
+    /// <summary>A request inside an intercepted tunnel named another host than the CONNECT (421).</summary>
+    public const string HostMismatch = "host-mismatch";
 }

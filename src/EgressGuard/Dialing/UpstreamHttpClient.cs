@@ -18,7 +18,10 @@ internal sealed class UpstreamHttpClient : IDisposable
 {
     public static readonly HttpRequestOptionsKey<Decision> DecisionKey = new("EgressGuard.Decision");
 
-    public UpstreamHttpClient(Dialer dialer, IOptions<ProxyOptions> options)
+    /// <summary>An intercepted tunnel's already dialled socket, for the first connection to its endpoint.</summary>
+    public static readonly HttpRequestOptionsKey<PreDialedSocket> PreDialedKey = new("EgressGuard.PreDialed");
+
+    public UpstreamHttpClient(Dialer dialer, IOptions<ProxyOptions> options, TlsOptions tls, Hosting.ConfigPaths paths)
     {
         var handler = new SocketsHttpHandler
         {
@@ -39,10 +42,30 @@ internal sealed class UpstreamHttpClient : IDisposable
                     throw new InvalidOperationException("Forwarded request without an approved decision.");
                 }
 
+                if (context.InitialRequestMessage.Options.TryGetValue(PreDialedKey, out var preDialed)
+                    && preDialed.TryTake(address, context.DnsEndPoint.Port) is { } connected)
+                {
+                    return new NetworkStream(connected, ownsSocket: true);
+                }
+
                 var socket = await dialer.ConnectAsync(decision, address, context.DnsEndPoint.Port, cancellationToken).ConfigureAwait(false);
                 return new NetworkStream(socket, ownsSocket: true);
             },
         };
+        // Requests from intercepted tunnels go upstream over TLS, validated strictly against the
+        // Host name (SocketsHttpHandler uses the Host header for SNI and the name check): the
+        // system's roots, plus an internal CA when configured. Never switched off.
+        if (tls.Intercept.UpstreamCaFile is { Length: > 0 } extra)
+        {
+            var policy = new System.Security.Cryptography.X509Certificates.X509ChainPolicy
+            {
+                TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust,
+                RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+            };
+            policy.CustomTrustStore.AddRange(UpstreamTrust.Load(paths.Resolve(extra)));
+            handler.SslOptions.CertificateChainPolicy = policy;
+        }
+
         Invoker = new HttpMessageInvoker(handler, disposeHandler: true);
     }
 

@@ -137,6 +137,7 @@ internal static class EgressGuardHost
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("EgressGuard.Identity")));
         services.AddSingleton<TunnelRegistry>();
         services.AddSingleton(settings.Tls);
+        services.AddSingleton<EgressGuard.Interception.TlsInterceptor>();
         services.AddSingleton<ConnectSession>();
         services.AddSingleton(sp => new ConnectionLimiter(settings.Proxy, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ConnectGate>();

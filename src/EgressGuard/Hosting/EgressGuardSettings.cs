@@ -103,6 +103,7 @@ internal sealed class EgressGuardSettings
             errors.Add($"Tls: SniCheck = '{tls.SniCheck}' must be enforce, log or off; HelloTimeout ('{tls.HelloTimeout}') positive; InspectPorts between 1 and 65535");
         }
 
+        EgressGuard.Interception.InterceptionValidation.Validate(tls.Intercept, paths, errors);
         var history = Bind<EgressGuard.History.HistoryOptions>(configuration, EgressGuard.History.HistoryOptions.Section, errors);
         if (history.Retention <= TimeSpan.Zero || history.RetroHuntWindow <= TimeSpan.Zero || history.FlushInterval <= TimeSpan.Zero || history.QueueCapacity < 1 || history.MaxBytes < 1024 * 1024)
         {

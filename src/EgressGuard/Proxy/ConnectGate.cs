@@ -50,8 +50,16 @@ internal sealed class ConnectGate
 
     private async Task HandleAsync(ConnectionContext connection, ConnectionDelegate next)
     {
+        // 0. The decrypted side of an intercepted tunnel (from the raw listener): its requests go
+        //    straight to the HTTP pipeline; the tunnel's CONNECT was decided already.
+        if (connection.Features.Get<Interception.InterceptedTunnel>() is not null)
+        {
+            await next(connection);
+            return;
+        }
+
         // 1. Never an open relay.
-        var client = new PipeConnectClient(connection);
+        var client = new PipeConnectClient(connection, next);
         if (!_session.IsTrusted(client.Remote?.Address))
         {
             await _session.RefuseUntrustedAsync(client);

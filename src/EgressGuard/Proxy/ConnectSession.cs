@@ -27,6 +27,7 @@ internal sealed class ConnectSession
     private readonly Alerts.AlertService _alerts;
     private readonly History.HistoryService _history;
     private readonly TlsOptions _tls;
+    private readonly Interception.TlsInterceptor _interceptor;
     private readonly Quarantine.QuarantineStore _quarantine;
 
     /// <summary>A ClientHello is read up to this size (one record of 16 KiB plus its header).</summary>
@@ -41,8 +42,9 @@ internal sealed class ConnectSession
     private readonly TimeProvider _time;
     private readonly ProxyOptions _options;
 
-    public ConnectSession(Quarantine.QuarantineStore quarantine, TlsOptions tls, History.HistoryService history, Alerts.AlertService alerts, EgressPolicy policy, IPolicySource policySource, ProxyAuthenticator auth, Dialer dialer, DecisionLog log, TunnelRegistry tunnels, ProxyTelemetry telemetry, TimeProvider time, IOptions<ProxyOptions> options)
+    public ConnectSession(Interception.TlsInterceptor interceptor, Quarantine.QuarantineStore quarantine, TlsOptions tls, History.HistoryService history, Alerts.AlertService alerts, EgressPolicy policy, IPolicySource policySource, ProxyAuthenticator auth, Dialer dialer, DecisionLog log, TunnelRegistry tunnels, ProxyTelemetry telemetry, TimeProvider time, IOptions<ProxyOptions> options)
     {
+        _interceptor = interceptor;
         _quarantine = quarantine;
         _tls = tls;
         _history = history;
@@ -167,8 +169,38 @@ internal sealed class ConnectSession
                 return;
             }
 
-            // 6. Pump.
-            using var pump = client.CreatePump(upstream, _options.IdleTimeout, _time);
+            // 6. Pump, or decrypt (interception) on a TLS port when chosen.
+            ITunnelPump? intercepting = null;
+            if (_interceptor.Enabled && _tls.Inspects(head.Target.Port))
+            {
+                var choice = _interceptor.Choose(exchange, decision, exchange.TlsHello?.ServerName, endpoint);
+                exchange.Interception = (choice.Intercept ? "intercepted: " : "not intercepted: ") + choice.Reason;
+                if (choice.Intercept && exchange.TlsHello is null)
+                {
+                    // Chosen for decryption but not TLS (or silent): its requests cannot be checked, so it does not pass.
+                    exchange.ErrorType = "intercept-not-tls";
+                    await client.CloseAsync();
+                    return;
+                }
+
+                if (choice.Intercept)
+                {
+                    try
+                    {
+                        intercepting = _interceptor.CreatePump(client, exchange, decision, head.Target, exchange.TlsHello?.ServerName, upstream, endpoint, activity);
+                        upstream = null; // the pump owns it now
+                    }
+                    catch (System.Security.Cryptography.CryptographicException ex)
+                    {
+                        exchange.ErrorType = "tls-mint-failed";
+                        exchange.Interception += $" ({ex.Message})";
+                        await client.CloseAsync();
+                        return;
+                    }
+                }
+            }
+
+            using var pump = intercepting ?? client.CreatePump(upstream!, _options.IdleTimeout, _time);
             using var lifetime = _options.MaxTunnelLifetime > TimeSpan.Zero
                 ? _time.CreateTimer(static p => ((ITunnelPump)p!).Close("max-lifetime"), pump, _options.MaxTunnelLifetime, Timeout.InfiniteTimeSpan)
                 : null;

@@ -37,9 +37,11 @@ internal sealed partial class ForwardProxyHandler
     private readonly PacFile _pac;
     private readonly Alerts.AlertService _alerts;
     private readonly History.HistoryService _history;
+    private readonly IPolicySource _policySource;
 
-    public ForwardProxyHandler(History.HistoryService history, Alerts.AlertService alerts, PacFile pac, BlockPage blockPage, ProxyTelemetry telemetry, ProxyAuthenticator auth, EgressPolicy policy, IHttpForwarder forwarder, UpstreamHttpClient client, DecisionLog log, TimeProvider timeProvider, IOptions<ProxyOptions> options)
+    public ForwardProxyHandler(IPolicySource policySource, History.HistoryService history, Alerts.AlertService alerts, PacFile pac, BlockPage blockPage, ProxyTelemetry telemetry, ProxyAuthenticator auth, EgressPolicy policy, IHttpForwarder forwarder, UpstreamHttpClient client, DecisionLog log, TimeProvider timeProvider, IOptions<ProxyOptions> options)
     {
+        _policySource = policySource;
         _blockPage = blockPage;
         _pac = pac;
         _alerts = alerts;
@@ -62,6 +64,11 @@ internal sealed partial class ForwardProxyHandler
     public Task InvokeAsync(HttpContext context)
     {
         var rawTarget = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
+        if (context.Features.Get<Interception.InterceptedTunnel>() is { } tunnel)
+        {
+            return InterceptedAsync(context, tunnel, rawTarget);
+        }
+
         if (HttpMethods.IsTrace(context.Request.Method))
         {
             // TRACE echoes the request, credentials included, to whoever can read the response.
@@ -149,6 +156,7 @@ internal sealed partial class ForwardProxyHandler
             }
 
             exchange.Path = PathOnly(pathAndQuery);
+            exchange.Scheme = "http";
             ProxyTelemetry.Name(activity, context.Request.Method, target);
 
             // Request smuggling: Kestrel accepts Content-Length with Transfer-Encoding, reads the body
@@ -175,8 +183,21 @@ internal sealed partial class ForwardProxyHandler
                 return;
             }
 
+            // 2b. Path rules, now that the path is known.
+            if (_policySource.Current.Rules.HasPathRules)
+            {
+                decision = UrlPolicy.Decide(_policySource.Current, decision, decision.Approved.Count > 0 ? decision.Approved[0] : null, context.Request.Path.Value ?? "/", exchange.Identity, _timeProvider.GetUtcNow());
+                exchange.Decision = decision;
+                if (!decision.IsAllowed)
+                {
+                    _alerts.Observe(exchange, activity);
+                    await RespondAsync(context, exchange, ProxyResponse.ForDecision(decision, context.Request.Method, traceId));
+                    return;
+                }
+            }
+
             // 3. Forward.
-            await ForwardAllowedAsync(context, exchange, decision, target, pathAndQuery);
+            await ForwardAllowedAsync(context, exchange, decision, target, pathAndQuery, "http", null);
         }
         finally
         {
@@ -187,9 +208,10 @@ internal sealed partial class ForwardProxyHandler
         }
     }
 
-    private async Task ForwardAllowedAsync(HttpContext context, ProxyExchange exchange, Decision decision, Target target, string pathAndQuery)
+    private async Task ForwardAllowedAsync(HttpContext context, ProxyExchange exchange, Decision decision, Target target, string pathAndQuery, string scheme, PreDialedSocket? preDialed)
     {
-        var state = new ForwardState { Decision = decision, HostHeader = target.Authority(80) };
+        var defaultPort = scheme == "https" ? 443 : 80;
+        var state = new ForwardState { Decision = decision, HostHeader = target.Authority(defaultPort), PreDialed = preDialed };
         context.Features.Set(state);
         var requestBody = new CountingStream(context.Request.Body);
         var responseBody = new CountingStream(context.Response.Body);
@@ -200,8 +222,8 @@ internal sealed partial class ForwardProxyHandler
         foreach (var address in decision.Approved)
         {
             var endpoint = new IPEndPoint(address, target.Port);
-            state.Destination = new Uri($"http://{endpoint}{pathAndQuery}", new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
-            var error = await _forwarder.SendAsync(context, $"http://{endpoint}", _client.Invoker, _requestConfig, ForwardTransformer.Instance);
+            state.Destination = new Uri($"{scheme}://{endpoint}{pathAndQuery}", new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
+            var error = await _forwarder.SendAsync(context, $"{scheme}://{endpoint}", _client.Invoker, _requestConfig, ForwardTransformer.Instance);
             exchange.Dialed = endpoint;
             if (error == ForwarderError.None)
             {
@@ -211,6 +233,21 @@ internal sealed partial class ForwardProxyHandler
 
             var errorFeature = context.Features.Get<IForwarderErrorFeature>();
             dialFailure = FindDialException(errorFeature?.Exception);
+            if (FindException<System.Security.Authentication.AuthenticationException>(errorFeature?.Exception) is { } tlsFailure)
+            {
+                // The upstream's certificate did not validate (or its TLS failed): a 502 that says so, never a silent accept.
+                exchange.ErrorType = "upstream-tls";
+                if (!context.Response.HasStarted)
+                {
+                    context.Features.Set<IForwarderErrorFeature>(null);
+                    await RespondAsync(context, exchange, ProxyResponse.ForUpstreamFailure(
+                        decision, context.Request.Method, "upstream-tls", "the upstream server's TLS certificate was refused: " + tlsFailure.Message, exchange.TraceId, timeout: false));
+                }
+
+                dialFailure = null;
+                break;
+            }
+
             if (dialFailure is null || context.Response.HasStarted || requestBody.Count > 0)
             {
                 // Failed after the connection existed: YARP has answered 502/504 or aborted.
@@ -246,6 +283,20 @@ internal sealed partial class ForwardProxyHandler
             ForwarderError.ResponseBodyDestination or ForwarderError.RequestBodyClient => "client-closed",
             _ => "upstream-failed",
         };
+
+    private static T? FindException<T>(Exception? exception)
+        where T : Exception
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is T found)
+            {
+                return found;
+            }
+        }
+
+        return null;
+    }
 
     private static DialException? FindDialException(Exception? exception)
     {
@@ -286,7 +337,7 @@ internal sealed partial class ForwardProxyHandler
                 context.Response.Headers[name] = value;
             }
 
-            var url = $"http://{target.Authority(80)}{exchange.Path}";
+            var url = exchange.Scheme == "https" ? $"https://{target.Authority(443)}{exchange.Path}" : $"http://{target.Authority(80)}{exchange.Path}";
             await BlockPage.WriteAsync(context.Response, _blockPage.Render(decision, context.Request.Method, url, exchange.TraceId));
             return;
         }

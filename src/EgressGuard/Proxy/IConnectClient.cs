@@ -33,6 +33,18 @@ internal interface IConnectClient
     ValueTask CloseAsync();
 
     ITunnelPump CreatePump(Socket upstream, TimeSpan idleTimeout, TimeProvider time);
+
+    /// <summary>
+    /// For interception, after the 200: the client's side as a stream, the early bytes (not
+    /// consumed by <see cref="ReadEarlyAsync"/>) first. Not owned: the connection stays the carrier's.
+    /// </summary>
+    Interception.TunnelClientStream OpenStream();
+
+    /// <summary>Cuts the client's connection at once (an intercepted tunnel closed by policy, quarantine or lifetime).</summary>
+    void Abort();
+
+    /// <summary>Runs Kestrel's HTTP pipeline on the decrypted connection; completes when it is done with it.</summary>
+    Task RunInterceptedAsync(Interception.InterceptedConnection connection);
 }
 
 /// <summary>A running tunnel: pumped both ways until one side ends, closable by the registry.</summary>

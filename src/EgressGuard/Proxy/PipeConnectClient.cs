@@ -11,10 +11,13 @@ namespace EgressGuard.Proxy;
 internal sealed class PipeConnectClient : IConnectClient
 {
     private readonly ConnectionContext _connection;
+    private readonly ConnectionDelegate? _next;
 
-    public PipeConnectClient(ConnectionContext connection)
+    /// <param name="next">The rest of the connection pipeline (Kestrel's HTTP), for decrypted connections.</param>
+    public PipeConnectClient(ConnectionContext connection, ConnectionDelegate? next = null)
     {
         _connection = connection;
+        _next = next;
         Remote = ConnectSession.Normalize(connection.RemoteEndPoint);
     }
 
@@ -110,6 +113,29 @@ internal sealed class PipeConnectClient : IConnectClient
     }
 
     public ValueTask CloseAsync() => _connection.Transport.Output.CompleteAsync();
+
+    public Interception.TunnelClientStream OpenStream() =>
+        new(_connection.Transport.Input.AsStream(leaveOpen: true), _connection.Transport.Output.AsStream(leaveOpen: true), ReadOnlyMemory<byte>.Empty);
+
+    public void Abort() => _connection.Abort(new ConnectionAbortedException("intercepted tunnel closed"));
+
+    public async Task RunInterceptedAsync(Interception.InterceptedConnection connection)
+    {
+        try
+        {
+            if (_next is not null)
+            {
+                // Kestrel's timeouts and graceful shutdown work through the outer connection's features.
+                connection.Features.Set(_connection.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionHeartbeatFeature>());
+                connection.Features.Set(_connection.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionLifetimeNotificationFeature>());
+                await _next(connection);
+            }
+        }
+        finally
+        {
+            await connection.DisposeAsync();
+        }
+    }
 
     public ITunnelPump CreatePump(Socket upstream, TimeSpan idleTimeout, TimeProvider time) =>
         new TunnelPump(_connection.Transport, upstream, idleTimeout, time);

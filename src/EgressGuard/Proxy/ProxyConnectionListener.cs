@@ -175,7 +175,7 @@ internal sealed class ProxyConnectionListener : IConnectionListener
         _raw[socket] = 0;
         try
         {
-            using var client = new SocketConnectClient(socket);
+            using var client = new SocketConnectClient(socket, _ready.Writer.TryWrite);
             await (kind switch
             {
                 RawKind.Untrusted => _session.RefuseUntrustedAsync(client),

@@ -49,6 +49,7 @@ internal sealed class ProxyResponse
             DecisionReasons.BadRequest => 400,
             DecisionReasons.DnsTimeout => 504,
             DecisionReasons.FeedUnavailable => 503,
+            DecisionReasons.HostMismatch => 421,
             _ => 502,
         },
     };
@@ -169,6 +170,7 @@ internal sealed class ProxyResponse
         407 => "Proxy Authentication Required",
         429 => "Too Many Requests",
         408 => "Request Timeout",
+        421 => "Misdirected Request",
         502 => "Bad Gateway",
         503 => "Service Unavailable",
         504 => "Gateway Timeout",

@@ -12,13 +12,16 @@ namespace EgressGuard.Proxy;
 internal sealed class SocketConnectClient : IConnectClient, IDisposable
 {
     private readonly Socket _socket;
+    private readonly Func<Microsoft.AspNetCore.Connections.ConnectionContext, bool>? _dispatch;
     private byte[]? _buffer;
     private int _length;
     private int _headEnd;
 
-    public SocketConnectClient(Socket socket)
+    /// <param name="dispatch">Hands a decrypted connection to Kestrel (the listener's accept queue); null: interception unavailable.</param>
+    public SocketConnectClient(Socket socket, Func<Microsoft.AspNetCore.Connections.ConnectionContext, bool>? dispatch = null)
     {
         _socket = socket;
+        _dispatch = dispatch;
         Remote = ConnectSession.Normalize(socket.RemoteEndPoint);
     }
 
@@ -118,6 +121,36 @@ internal sealed class SocketConnectClient : IConnectClient, IDisposable
         var early = _length > _headEnd ? _buffer.AsSpan(_headEnd, _length - _headEnd).ToArray() : [];
         Dispose();
         return new SocketTunnelPump(_socket, upstream, early, idleTimeout, time);
+    }
+
+    public Interception.TunnelClientStream OpenStream()
+    {
+        var early = _buffer is not null && _length > _headEnd ? _buffer.AsSpan(_headEnd, _length - _headEnd).ToArray() : [];
+        Dispose();
+        var network = new NetworkStream(_socket, ownsSocket: false);
+        return new Interception.TunnelClientStream(network, network, early);
+    }
+
+    public void Abort()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
+    public async Task RunInterceptedAsync(Interception.InterceptedConnection connection)
+    {
+        if (_dispatch is null || !_dispatch(connection))
+        {
+            await connection.DisposeAsync(); // the listener is stopping
+            return;
+        }
+
+        await connection.Completed;
     }
 
     public void Dispose()

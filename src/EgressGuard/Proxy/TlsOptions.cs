@@ -33,5 +33,8 @@ internal sealed class TlsOptions
     /// <summary>Close tunnels to inspected ports whose client does not start with a TLS ClientHello. Default false (raw bytes pass).</summary>
     public bool RequireTls { get; set; }
 
+    /// <summary>Decrypting chosen tunnels (<c>Tls:Intercept</c>); off by default.</summary>
+    public Interception.InterceptOptions Intercept { get; set; } = new();
+
     public bool Inspects(int port) => InspectPorts.Contains(port);
 }

@@ -49,6 +49,11 @@ internal static class DecisionLogFormatter
             json.WriteString(LogFields.RequestTarget, x.RawTarget);
         }
 
+        if (x.Scheme is not null)
+        {
+            json.WriteString(LogFields.UrlScheme, x.Scheme);
+        }
+
         if (x.Path is not null)
         {
             json.WriteString(LogFields.UrlPath, x.Path);
@@ -137,6 +142,12 @@ internal static class DecisionLogFormatter
             }
         }
 
+        WriteIfNotNull(json, LogFields.TlsInterception, x.Interception);
+        if (x.TunnelTraceId is { } tunnel)
+        {
+            json.WriteString(LogFields.TunnelTraceId, tunnel.ToHexString());
+        }
+
         json.WriteNumber(LogFields.StatusCode, x.Status);
         WriteIfNotNull(json, LogFields.ErrorType, x.ErrorType);
         WriteIfNotNull(json, LogFields.Detail, d?.Detail);
@@ -167,7 +178,9 @@ internal static class DecisionLogFormatter
             new(LogFields.Method, x.Method),
             new(LogFields.ServerAddress, d?.Target?.Host),
             new(LogFields.ServerPort, d?.Target?.Port),
+            new(LogFields.UrlScheme, x.Scheme),
             new(LogFields.UrlPath, x.Path),
+            new(LogFields.TlsInterception, x.Interception),
             new(LogFields.Decision, d is null ? "error" : ActionName(d.Action)),
             new(LogFields.Reason, d?.Reason ?? DecisionReasons.BadRequest),
             new(LogFields.Rule, d?.Rule),

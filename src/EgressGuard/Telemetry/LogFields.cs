@@ -27,6 +27,9 @@ internal static class LogFields
     public const string TlsServerName = "tls.client.server_name";
     public const string TlsVersion = "tls.protocol.version";
     public const string TlsAlpn = "egressguard.tls.alpn";
+    public const string TlsInterception = "egressguard.tls.interception";
+    public const string UrlScheme = "url.scheme";
+    public const string TunnelTraceId = "egressguard.tunnel.trace_id";
     public const string Decision = "egressguard.decision";
     public const string Reason = "egressguard.reason";
     public const string Rule = "egressguard.rule";

@@ -55,6 +55,19 @@ internal sealed class ProxyExchange
     /// <summary>What the tunnel's ClientHello said (server name, ALPN, version), when it was inspected and was TLS.</summary>
     public Tls.ClientHello? TlsHello { get; set; }
 
+    /// <summary>
+    /// TLS interception: for a tunnel, whether it was decrypted and why (<c>intercepted</c> /
+    /// <c>not intercepted</c> and the reason); for a request inside an intercepted tunnel, <c>inner</c>.
+    /// Null when interception is off or the tunnel was not on an inspected port.
+    /// </summary>
+    public string? Interception { get; set; }
+
+    /// <summary>The URL scheme, for requests (<c>http</c>; <c>https</c> inside an intercepted tunnel).</summary>
+    public string? Scheme { get; set; }
+
+    /// <summary>For a request inside an intercepted tunnel: the tunnel's trace id (the CONNECT's decision line).</summary>
+    public ActivityTraceId? TunnelTraceId { get; set; }
+
     /// <summary>For a tunnel closed because the policy changed: the decision that closed it.</summary>
     public Decision? ClosedBy { get; set; }
 }

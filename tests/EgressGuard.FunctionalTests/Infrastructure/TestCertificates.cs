@@ -7,12 +7,17 @@ namespace EgressGuard.FunctionalTests.Infrastructure;
 /// <summary>Self-signed server certificates made at test time: no key material is ever committed.</summary>
 public static class TestCertificates
 {
-    public static X509Certificate2 Create(string dnsName)
+    public static X509Certificate2 Create(string dnsName, params string[] moreNames)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={dnsName}", key, HashAlgorithmName.SHA256);
         var san = new SubjectAlternativeNameBuilder();
         san.AddDnsName(dnsName);
+        foreach (var name in moreNames)
+        {
+            san.AddDnsName(name);
+        }
+
         san.AddIpAddress(IPAddress.Loopback);
         request.CertificateExtensions.Add(san.Build());
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));

@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using EgressGuard.Addressing;
+using EgressGuard.Dialing;
+using EgressGuard.Hosting;
+using EgressGuard.Policy;
+using EgressGuard.Proxy;
+using EgressGuard.Telemetry;
+using EgressGuard.Tls;
+
+namespace EgressGuard.Interception;
+
+/// <summary>
+/// TLS interception for allowed tunnels: chooses (mode, bypass list, rules; see
+/// <see cref="InterceptionPlanner"/>) and builds the <see cref="InterceptingPump"/> that replaces
+/// the byte pump. Holds the CA and the leaf cache; absent entirely while <c>Tls:Intercept:Mode</c>
+/// is off.
+/// </summary>
+internal sealed class TlsInterceptor : IDisposable
+{
+    private readonly InterceptOptions _options;
+    private readonly InterceptionBypass _bypass;
+    private readonly IPolicySource _policy;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    public TlsInterceptor(TlsOptions tls, ConfigPaths paths, IPolicySource policy, TimeProvider time, ILoggerFactory loggers)
+    {
+        _options = tls.Intercept;
+        _policy = policy;
+        _time = time;
+        _logger = loggers.CreateLogger("EgressGuard.Interception");
+        _bypass = InterceptionBypass.Parse(_options.Bypass, []);
+        if (_options.ParsedMode != InterceptMode.Off)
+        {
+            // Validated at start (InterceptionValidation): a failure here is a file changed since.
+            Authority = InterceptionAuthority.Load(paths.Resolve(_options.CaCertificate), paths.Resolve(_options.CaKey), _options.LeafLifetime, _options.CacheSize, time, out var error)
+                ?? throw new InvalidOperationException("Tls:Intercept: " + error);
+        }
+    }
+
+    /// <summary>The CA and leaf cache; null while interception is off.</summary>
+    public InterceptionAuthority? Authority { get; }
+
+    public bool Enabled => Authority is not null;
+
+    public InterceptChoice Choose(ProxyExchange exchange, Decision decision, string? serverName, IPEndPoint dialed) =>
+        InterceptionPlanner.Choose(_options.ParsedMode, _bypass, _policy.Current, decision, serverName, dialed.Address, exchange.Identity, _time.GetUtcNow());
+
+    /// <summary>
+    /// The pump that decrypts this tunnel; it owns <paramref name="upstream"/> from here on (the
+    /// first inner request's connection uses it). The leaf names the SNI, else the CONNECT host.
+    /// </summary>
+    public ITunnelPump CreatePump(IConnectClient client, ProxyExchange exchange, Decision decision, Target target, string? serverName, Socket upstream, IPEndPoint dialed, Activity? activity)
+    {
+        var name = serverName is { Length: > 0 } && TargetParser.TryParseAuthority($"{serverName}:{target.Port}", target.Port, out var sni, out _) ? sni.Host : target.Host;
+        var tunnel = new InterceptedTunnel
+        {
+            Connect = exchange,
+            Target = target,
+            Decision = decision with { Approved = [dialed.Address] },
+            Upstream = new PreDialedSocket(upstream, dialed),
+            ParentId = activity?.Id,
+        };
+        return new InterceptingPump(client, tunnel, Authority!.Get(name), _options.HandshakeTimeout, _time, _logger);
+    }
+
+    public void Dispose() => Authority?.Dispose();
+}

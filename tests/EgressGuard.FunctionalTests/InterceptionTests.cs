@@ -1,0 +1,285 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using EgressGuard.Cli;
+using EgressGuard.FunctionalTests.Infrastructure;
+using EgressGuard.Hosting;
+using EgressGuard.Interception;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EgressGuard.FunctionalTests;
+
+/// <summary>TLS interception end to end on loopback: a real CA from <c>ca init</c>, real TLS upstreams, real clients.</summary>
+public sealed class InterceptionTests : IAsyncLifetime
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "egressguard-intercept-" + Guid.NewGuid().ToString("N"));
+    private readonly TestDnsServer _dns = new();
+    private readonly X509Certificate2 _upstreamCert = TestCertificates.Create("good.test", "files.test", "www.bank.test", "other.test");
+    private readonly X509Certificate2 _untrustedCert = TestCertificates.Create("badcert.test");
+    private TestUpstream _upstream = null!;
+    private TestUpstream _badUpstream = null!;
+    private X509Certificate2 _ca = null!;
+
+    private string CaPem => Path.Combine(_dir, CaCommand.CertificateFile);
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_dir);
+        Assert.Equal(0, CaCommand.Run(["init", "--out", _dir, "--name", "EgressGuard Test Interception CA"], TextWriter.Null, TextWriter.Null));
+        _ca = X509CertificateLoader.LoadCertificateFromFile(CaPem);
+        File.WriteAllText(Path.Combine(_dir, "upstream-ca.pem"), _upstreamCert.ExportCertificatePem());
+        File.WriteAllText(Path.Combine(_dir, "rules.json"), """
+            {"rules":[
+              {"id":"no-uploads","action":"deny","destinations":["files.test"],"paths":["/upload/*"],"comment":"DLP"},
+              {"id":"pinned","action":"allow","destinations":["pinned.test"],"inspect":"never"}
+            ]}
+            """);
+        _upstream = await TestUpstream.StartAsync(IPAddress.Loopback, 0, _upstreamCert);
+        _badUpstream = await TestUpstream.StartAsync(IPAddress.Loopback, 0, _untrustedCert);
+        foreach (var name in new[] { "good.test", "files.test", "www.bank.test", "other.test", "pinned.test", "badcert.test" })
+        {
+            _dns.A(name, "127.0.0.1");
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _upstream.DisposeAsync();
+        await _badUpstream.DisposeAsync();
+        _dns.Dispose();
+        _upstreamCert.Dispose();
+        _untrustedCert.Dispose();
+        _ca.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private Task<TestProxy> StartAsync(string mode = "all", params string[] extra) =>
+        TestProxy.StartAsync(_dns.Endpoint, "127.0.0.66\n", "listed.test\n",
+        [
+            $"--Tls:InspectPorts:0={_upstream.Port}",
+            $"--Tls:InspectPorts:1={_badUpstream.Port}",
+            $"--Tls:Intercept:Mode={mode}",
+            $"--Tls:Intercept:CaCertificate={CaPem}",
+            $"--Tls:Intercept:CaKey={Path.Combine(_dir, CaCommand.KeyFile)}",
+            $"--Tls:Intercept:UpstreamCaFile={Path.Combine(_dir, "upstream-ca.pem")}",
+            "--Tls:Intercept:Bypass:0=*.bank.test",
+            $"--Rules:File={Path.Combine(_dir, "rules.json")}",
+            .. extra,
+        ]);
+
+    /// <summary>A client that trusts the interception CA only (as a managed workstation would), remembering what it saw.</summary>
+    private HttpClient TrustingClient(TestProxy proxy, List<X509Certificate2>? seen = null) => proxy.CreateClient((_, cert, _, errors) =>
+    {
+        if (cert is null)
+        {
+            return false;
+        }
+
+        lock (seen ?? [])
+        {
+            seen?.Add(X509CertificateLoader.LoadCertificate(cert.RawData));
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(_ca);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) == SslPolicyErrors.None && chain.Build(cert);
+    });
+
+    [Fact]
+    public async Task Intercepted_HttpClientTrustingCa_ForwardedWithUrlLevelLines()
+    {
+        await using var proxy = await StartAsync();
+        var seen = new List<X509Certificate2>();
+        using (var client = TrustingClient(proxy, seen))
+        {
+            Assert.Equal("hello from 127.0.0.1", await client.GetStringAsync($"https://good.test:{_upstream.Port}/hello?token=secret"));
+        }
+
+        // The client saw a leaf for the host, issued by the local CA, not the upstream's certificate.
+        var leaf = Assert.Single(seen);
+        Assert.Equal(_ca.Subject, leaf.Issuer);
+        Assert.True(leaf.MatchesHostname("good.test"));
+        Assert.NotEqual(_upstreamCert.Thumbprint, leaf.Thumbprint);
+
+        var inner = await proxy.WaitForDecisionAsync(l => l.Str("http.request.method") == "GET" && l.Str("url.scheme") == "https");
+        Assert.Equal("allow", inner.Str("egressguard.decision"));
+        Assert.Equal("good.test", inner.Str("server.address"));
+        Assert.Equal("/hello", inner.Str("url.path")); // the query is never logged
+        Assert.Equal(200, inner.GetProperty("http.response.status_code").GetInt32());
+        Assert.Equal("inner", inner.Str("egressguard.tls.interception"));
+        Assert.Equal("127.0.0.1", inner.Str("network.peer.address"));
+        var tunnel = await proxy.WaitForDecisionAsync(l => l.Str("http.request.method") == "CONNECT" && l.Str("server.address") == "good.test");
+        Assert.Equal("intercepted: all", tunnel.Str("egressguard.tls.interception"));
+        Assert.Equal(tunnel.Str("trace_id"), inner.Str("egressguard.tunnel.trace_id"));
+        Assert.DoesNotContain("secret", File.ReadAllText(proxy.DecisionLogPath), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Intercepted_SecondConnection_SameLeafOneMint()
+    {
+        await using var proxy = await StartAsync();
+        var seen = new List<X509Certificate2>();
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+        {
+            using var client = TrustingClient(proxy, seen); // a client each: a connection (and handshake) each
+            Assert.Equal("hello from 127.0.0.1", await client.GetStringAsync($"https://good.test:{_upstream.Port}/hello"));
+        }));
+        using (var again = TrustingClient(proxy, seen))
+        {
+            await again.GetStringAsync($"https://good.test:{_upstream.Port}/hello");
+        }
+
+        Assert.Equal(9, seen.Count);
+        Assert.Single(seen.Select(c => c.Thumbprint).Distinct());
+        Assert.Equal(1, proxy.Services.GetRequiredService<TlsInterceptor>().Authority!.Minted);
+    }
+
+    [ClientFact("curl", "apt-get install curl")]
+    public async Task Intercepted_CurlWithCacert_Works()
+    {
+        await using var proxy = await StartAsync();
+        var (exit, output, error) = await Curl.RunAsync(["-x", proxy.Url, "--cacert", CaPem, $"https://good.test:{_upstream.Port}/hello"]);
+        Assert.True(exit == 0, error);
+        Assert.Equal("hello from 127.0.0.1", output);
+
+        // Without the CA, curl refuses the minted certificate: nothing is sent in the clear.
+        var (refusedExit, _, refusedError) = await Curl.RunAsync(["-x", proxy.Url, $"https://good.test:{_upstream.Port}/hello"]);
+        Assert.Equal(60, refusedExit); // CURLE_PEER_FAILED_VERIFICATION
+        Assert.Contains("certificate", refusedError, StringComparison.OrdinalIgnoreCase);
+        var line = await proxy.WaitForDecisionAsync(l => l.Str("http.request.method") == "CONNECT" && l.Str("error.type") == "tls-client-handshake");
+        Assert.Equal("good.test", line.Str("server.address"));
+    }
+
+    [Fact]
+    public async Task Intercepted_UpstreamWithUntrustedCertificate_502WithReason()
+    {
+        await using var proxy = await StartAsync();
+        using var client = TrustingClient(proxy);
+        using var response = await client.GetAsync($"https://badcert.test:{_badUpstream.Port}/hello");
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains("TLS certificate was refused", body, StringComparison.Ordinal);
+        Assert.Contains("upstream-tls", response.Headers.GetValues("X-EgressGuard-Error"));
+        var line = await proxy.WaitForDecisionAsync(l => l.Str("http.request.method") == "GET" && l.Str("server.address") == "badcert.test");
+        Assert.Equal("upstream-tls", line.Str("error.type"));
+        Assert.Equal(502, line.GetProperty("http.response.status_code").GetInt32());
+    }
+
+    [Fact]
+    public async Task Bypassed_Host_TunnelledUntouched()
+    {
+        await using var proxy = await StartAsync();
+        var upstreamThumbprint = _upstreamCert.Thumbprint;
+        string? seen = null;
+        using (var client = proxy.CreateClient((_, cert, _, _) => (seen = cert?.Thumbprint) == upstreamThumbprint))
+        {
+            Assert.Equal("hello from 127.0.0.1", await client.GetStringAsync($"https://www.bank.test:{_upstream.Port}/hello"));
+        }
+
+        Assert.Equal(upstreamThumbprint, seen); // the upstream's own certificate, end to end
+        var line = await proxy.WaitForDecisionAsync(l => l.Str("http.request.method") == "CONNECT" && l.Str("server.address") == "www.bank.test");
+        Assert.Equal("not intercepted: bypass *.bank.test", line.Str("egressguard.tls.interception"));
+        Assert.DoesNotContain(proxy.ReadDecisions(), l => l.Str("url.scheme") == "https");
+    }
+
+    [Fact]
+    public async Task InspectNeverRule_TunnelledUntouched()
+    {
+        await using var proxy = await StartAsync();
+        var upstreamThumbprint = _upstreamCert.Thumbprint;
+        using (var client = proxy.CreateClient((_, cert, _, _) => cert?.Thumbprint == upstreamThumbprint))
+        {
+            Assert.Equal("hello from 127.0.0.1", await client.GetStringAsync($"https://pinned.test:{_upstream.Port}/hello"));
+        }
+        var line = await proxy.WaitForDecisionAsync(l => l.Str("http.request.method") == "CONNECT" && l.Str("server.address") == "pinned.test");
+        Assert.Equal("not intercepted: rule:pinned inspect never", line.Str("egressguard.tls.interception"));
+    }
+
+    [Fact]
+    public async Task PathRule_InnerRequest_403InsideTunnelOthersPass()
+    {
+        // Mode "rules": only tunnels a rule asks for are decrypted, here files.test for its path rule.
+        await using var proxy = await StartAsync("rules");
+        var client = TrustingClient(proxy);
+        using (var denied = await client.GetAsync($"https://files.test:{_upstream.Port}/Upload/report.xlsx"))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, denied.StatusCode);
+            Assert.Contains("rule:no-uploads", denied.Headers.GetValues("X-EgressGuard-Rule"));
+            Assert.Contains("DLP", await denied.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal("hello from 127.0.0.1", await client.GetStringAsync($"https://files.test:{_upstream.Port}/hello"));
+
+        // A browser gets the block page, inside the tunnel.
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"https://files.test:{_upstream.Port}/upload/x");
+        request.Headers.Accept.ParseAdd("text/html");
+        using var page = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Forbidden, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.Contains($"https://files.test:{_upstream.Port}/upload/x", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        client.Dispose(); // the tunnel's line is written when it ends
+
+        var line = await proxy.WaitForDecisionAsync(l => l.Str("url.path") == "/Upload/report.xlsx");
+        Assert.Equal("deny", line.Str("egressguard.decision"));
+        Assert.Equal("/upload/*", line.Str("egressguard.entry"));
+        var tunnel = await proxy.WaitForDecisionAsync(l => l.Str("http.request.method") == "CONNECT" && l.Str("server.address") == "files.test");
+        Assert.Equal("intercepted: path rule rule:no-uploads", tunnel.Str("egressguard.tls.interception"));
+    }
+
+    [Fact]
+    public async Task RulesMode_HostWithoutRule_NotIntercepted()
+    {
+        await using var proxy = await StartAsync("rules");
+        var upstreamThumbprint = _upstreamCert.Thumbprint;
+        using (var client = proxy.CreateClient((_, cert, _, _) => cert?.Thumbprint == upstreamThumbprint))
+        {
+            Assert.Equal("hello from 127.0.0.1", await client.GetStringAsync($"https://good.test:{_upstream.Port}/hello"));
+        }
+        var line = await proxy.WaitForDecisionAsync(l => l.Str("http.request.method") == "CONNECT" && l.Str("server.address") == "good.test");
+        Assert.Equal("not intercepted: no rule asks", line.Str("egressguard.tls.interception"));
+    }
+
+    [Fact]
+    public async Task InnerHost_OtherThanConnect_421()
+    {
+        await using var proxy = await StartAsync();
+        using var raw = await RawClient.ConnectAsync(proxy.Port);
+        await raw.SendAsync($"CONNECT good.test:{_upstream.Port} HTTP/1.1\r\nHost: good.test:{_upstream.Port}\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200", (await raw.ReadHeadAsync()).Head);
+        await using var tls = new SslStream(new NetworkStream(raw.Socket, ownsSocket: false), false, (_, cert, _, _) => cert is X509Certificate2 c && c.Issuer == _ca.Subject);
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "good.test", ApplicationProtocols = [SslApplicationProtocol.Http11] }).WaitAsync(TimeSpan.FromSeconds(10));
+        await tls.WriteAsync(Encoding.ASCII.GetBytes("GET /hello HTTP/1.1\r\nHost: other.test\r\n\r\n"));
+        var buffer = new byte[4096];
+        var read = await tls.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        var response = Encoding.ASCII.GetString(buffer, 0, read);
+        Assert.StartsWith("HTTP/1.1 421", response, StringComparison.Ordinal);
+        var line = await proxy.WaitForDecisionAsync(l => l.Str("egressguard.reason") == "host-mismatch");
+        Assert.Equal("other.test", line.Str("egressguard.entry"));
+    }
+
+    [Fact]
+    public async Task Intercepted_PolicyDeniesHostLater_TunnelClosed()
+    {
+        await using var proxy = await StartAsync();
+        using var client = TrustingClient(proxy);
+        Assert.Equal("hello from 127.0.0.1", await client.GetStringAsync($"https://good.test:{_upstream.Port}/hello"));
+
+        // An admin denies the host: the live decrypted tunnel is cut like a blind one.
+        File.WriteAllText(Path.Combine(_dir, "rules.json"), """{"rules":[{"id":"cut","action":"deny","destinations":["good.test"]}]}""");
+        var line = await proxy.WaitForDecisionAsync(l => l.Str("http.request.method") == "CONNECT" && l.Str("server.address") == "good.test", TimeSpan.FromSeconds(15));
+        Assert.Equal("policy-changed", line.Str("error.type"));
+    }
+
+    [Fact]
+    public void Start_InterceptWithoutCa_RefusedWithHowTo()
+    {
+        var config = Path.Combine(_dir, "empty.json");
+        File.WriteAllText(config, "{}");
+        var ex = Assert.Throws<ConfigurationErrorsException>(() => EgressGuardHost.Build(["--config", config, "--Tls:Intercept:Mode=all", $"--Tls:Intercept:CaCertificate={Path.Combine(_dir, "none.pem")}"]));
+        Assert.Contains("EgressGuard ca init", ex.Message, StringComparison.Ordinal);
+    }
+}
