@@ -119,6 +119,38 @@ public sealed class InterceptionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Intercepted_LargeBodiesBothWays_Intact()
+    {
+        await using var proxy = await StartAsync();
+        using var client = TrustingClient(proxy);
+        var upload = new byte[8 * 1024 * 1024];
+        Random.Shared.NextBytes(upload);
+        using var response = await client.PostAsync($"https://good.test:{_upstream.Port}/echo-hash", new ByteArrayContent(upload));
+        Assert.Equal($"{upload.Length} {Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(upload))}", await response.Content.ReadAsStringAsync());
+        var download = await client.GetByteArrayAsync($"https://good.test:{_upstream.Port}/big?mb=8");
+        Assert.Equal(8 * 1024 * 1024, download.Length);
+        Assert.All(download.Take(4096), b => Assert.Equal((byte)'x', b));
+    }
+
+    [Fact]
+    public async Task Intercepted_WebSocket_Echoed()
+    {
+        await using var proxy = await StartAsync();
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        socket.Options.Proxy = new WebProxy(proxy.Url);
+        socket.Options.RemoteCertificateValidationCallback = (_, cert, _, _) => cert is X509Certificate2 c && c.Issuer == _ca.Subject;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await socket.ConnectAsync(new Uri($"wss://good.test:{_upstream.Port}/ws"), timeout.Token);
+        await socket.SendAsync("ping"u8.ToArray(), System.Net.WebSockets.WebSocketMessageType.Text, true, timeout.Token);
+        var buffer = new byte[64];
+        var received = await socket.ReceiveAsync(buffer, timeout.Token);
+        Assert.Equal("ping", Encoding.ASCII.GetString(buffer, 0, received.Count));
+        var closing = await socket.ReceiveAsync(buffer, timeout.Token);
+        Assert.Equal(System.Net.WebSockets.WebSocketMessageType.Close, closing.MessageType);
+        await socket.CloseOutputAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "bye", timeout.Token);
+    }
+
+    [Fact]
     public async Task Intercepted_SecondConnection_SameLeafOneMint()
     {
         await using var proxy = await StartAsync();

@@ -75,6 +75,9 @@ internal sealed partial class ForwardProxyHandler
         }
         finally
         {
+            // The CONNECT's socket serves the first upstream connection, if a pooled one was not
+            // reused instead; either way it is not kept idle for the tunnel's lifetime.
+            tunnel.Upstream.Dispose();
             exchange.Duration = _timeProvider.GetElapsedTime(exchange.StartTimestamp);
             _log.Write(exchange);
             _history.Record(exchange);

@@ -18,9 +18,17 @@ internal sealed class EgressGuardMetrics
     private readonly Histogram<double> _connectDuration;
     private readonly Histogram<double> _decisionDuration;
 
-    public EgressGuardMetrics(IMeterFactory factory, FeedManager feeds, TimeProvider time)
+    private readonly Counter<long> _interceptions;
+
+    public EgressGuardMetrics(IMeterFactory factory, FeedManager feeds, TimeProvider time, Interception.TlsInterceptor interceptor)
     {
         var meter = factory.Create(EgressGuardTelemetry.Name);
+        _interceptions = meter.CreateCounter<long>("egressguard.tls.interceptions", "{tunnel}", "Tunnels on inspected ports with interception on: intercepted, passed (bypass, rule, mode) or client-refused (the client did not accept the minted certificate)");
+        if (interceptor.Authority is { } authority)
+        {
+            meter.CreateObservableCounter("egressguard.tls.certificates_minted", () => authority.Minted, "{certificate}", "Leaf certificates minted for interception (a cache hit mints none)");
+        }
+
         _decisions = meter.CreateCounter<long>("egressguard.decisions", "{decision}", "Requests and tunnels decided, by decision, reason and feed");
         _tunnelsActive = meter.CreateUpDownCounter<long>("egressguard.tunnels.active", "{tunnel}", "Open CONNECT tunnels");
         _bytes = meter.CreateCounter<long>("egressguard.bytes", "By", "Bytes proxied, by direction (up: client to upstream)");
@@ -45,6 +53,17 @@ internal sealed class EgressGuardMetrics
         }
 
         _decisions.Add(1, tags);
+        if (exchange.Interception is { } interception && exchange.Method == "CONNECT")
+        {
+            var outcome = !interception.StartsWith("intercepted", StringComparison.Ordinal) ? "passed"
+                : exchange.ErrorType is "tls-client-handshake" or "tls-handshake-timeout" ? "client-refused" : "intercepted";
+            _interceptions.Add(1, new KeyValuePair<string, object?>("egressguard.tls.outcome", outcome));
+            if (outcome != "passed")
+            {
+                return; // an intercepted tunnel's bytes are counted by its requests, not twice
+            }
+        }
+
         if (exchange.BytesUp > 0)
         {
             _bytes.Add(exchange.BytesUp, new KeyValuePair<string, object?>("egressguard.direction", "up"));
