@@ -4,7 +4,7 @@
 //        HTTPS on 127.0.0.1:A and :B (self-signed, SAN 127.0.0.1); /1k and /stream?mb=N
 //   client --target 127.0.0.1:PORT [--proxy 127.0.0.1:P] --trust FILE[,FILE] --mode setup|bulk --seconds S --concurrency C
 //        setup: CONNECT, TLS handshake, GET /1k (Connection: close), close; prints tunnels/s
-//        bulk:  one tunnel per worker, GET /stream?mb=64 repeatedly; prints MiB/s
+//        bulk:  one tunnel per worker, GET /stream?mb=16 repeatedly; prints MiB/s
 using EgressGuard.TlsBench;
 
 return args.Length > 0 && args[0] == "server" ? await Server.RunAsync(args[1..]) : await LoadClient.RunAsync(args.Length > 0 ? args[1..] : []);

@@ -307,6 +307,25 @@ public sealed class InterceptionTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Start_BadInterceptSettings_EveryErrorListed()
+    {
+        var config = Path.Combine(_dir, "empty.json");
+        File.WriteAllText(config, "{}");
+        var ex = Assert.Throws<ConfigurationErrorsException>(() => EgressGuardHost.Build(
+        [
+            "--config", config, "--Tls:Intercept:LeafLifetime=400.00:00:00", "--Tls:Intercept:CacheSize=0",
+            "--Tls:Intercept:Bypass:0=ok.test", "--Tls:Intercept:Bypass:1=bad..name", $"--Tls:Intercept:UpstreamCaFile={Path.Combine(_dir, "missing.pem")}",
+        ]));
+        Assert.Contains(ex.Errors, e => e.StartsWith("Tls:Intercept:LeafLifetime = '400.00:00:00'", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.StartsWith("Tls:Intercept:CacheSize = '0'", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.StartsWith("Tls:Intercept:Bypass[1] = 'bad..name'", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.StartsWith("Tls:Intercept:UpstreamCaFile:", StringComparison.Ordinal) && e.Contains("not found", StringComparison.Ordinal));
+
+        var mode = Assert.Throws<ConfigurationErrorsException>(() => EgressGuardHost.Build(["--config", config, "--Tls:Intercept:Mode=everything"]));
+        Assert.Contains(mode.Errors, e => e.StartsWith("Tls:Intercept:Mode = 'everything': expected off, rules or all", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Start_InterceptWithoutCa_RefusedWithHowTo()
     {
         var config = Path.Combine(_dir, "empty.json");

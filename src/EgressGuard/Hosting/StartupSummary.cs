@@ -78,7 +78,17 @@ internal static partial class StartupSummary
             rules.Path,
             settings.Pac.Enabled ? $"/proxy.pac on {listening}" : "off",
             settings.BlockPage.Enabled ? "on" : "off");
+        var intercept = settings.Tls.Intercept;
+        var authority = app.Services.GetRequiredService<EgressGuard.Interception.TlsInterceptor>().Authority;
+        LogTls(
+            logger,
+            settings.Tls.InspectPorts.Count == 0 ? "none" : string.Join(", ", settings.Tls.InspectPorts),
+            settings.Tls.SniCheck,
+            authority is null ? "off" : $"{intercept.Mode} (CA '{authority.Certificate.Subject}', {intercept.Bypass.Count} bypass entr{(intercept.Bypass.Count == 1 ? "y" : "ies")}, leaves valid {intercept.LeafLifetime.TotalDays:0.#} d)");
     }
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Information, Message = "TLS: ClientHello read on ports {Ports}, SNI check {SniCheck}; interception {Interception}")]
+    private static partial void LogTls(ILogger logger, string ports, string sniCheck, string interception);
 
     [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "Telemetry: {Exporters}")]
     private static partial void LogTelemetry(ILogger logger, string exporters);

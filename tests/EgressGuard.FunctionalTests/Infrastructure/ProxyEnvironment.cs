@@ -31,9 +31,22 @@ public sealed class ProxyEnvironment : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Good = await TestUpstream.StartAsync(IPAddress.Loopback);
-        // Same port on the listed address, so that a name switching addresses would reach it.
-        Bad = await TestUpstream.StartAsync(IPAddress.Parse("127.0.0.66"), Good.Port);
+        // Same port on the listed address, so that a name switching addresses would reach it. That
+        // port may already be taken on 127.0.0.66 by another test's server: then try another pair.
+        for (var attempt = 1; ; attempt++)
+        {
+            Good = await TestUpstream.StartAsync(IPAddress.Loopback);
+            try
+            {
+                Bad = await TestUpstream.StartAsync(IPAddress.Parse("127.0.0.66"), Good.Port);
+                break;
+            }
+            catch (IOException) when (attempt < 10)
+            {
+                await Good.DisposeAsync();
+            }
+        }
+
         Tls = await TestUpstream.StartAsync(IPAddress.Loopback, 0, TlsCertificate);
 
         Dns.A("good.test", "127.0.0.1")
