@@ -151,6 +151,22 @@ public sealed class InterceptionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Stop_LiveInterceptedWebSocket_ClosedWithinDrain()
+    {
+        var proxy = await StartAsync();
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        socket.Options.Proxy = new WebProxy(proxy.Url);
+        socket.Options.RemoteCertificateValidationCallback = (_, cert, _, _) => cert is X509Certificate2 c && c.Issuer == _ca.Subject;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await socket.ConnectAsync(new Uri($"wss://good.test:{_upstream.Port}/ws"), timeout.Token);
+
+        // A live upgraded connection inside a decrypted tunnel does not hold the shutdown past the drain time (1 s here).
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await proxy.DisposeAsync();
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(4), $"stop took {clock.Elapsed}");
+    }
+
+    [Fact]
     public async Task Intercepted_SecondConnection_SameLeafOneMint()
     {
         await using var proxy = await StartAsync();
@@ -184,6 +200,27 @@ public sealed class InterceptionTests : IAsyncLifetime
         Assert.Contains("certificate", refusedError, StringComparison.OrdinalIgnoreCase);
         var line = await proxy.WaitForDecisionAsync(l => l.Str("http.request.method") == "CONNECT" && l.Str("error.type") == "tls-client-handshake");
         Assert.Equal("good.test", line.Str("server.address"));
+    }
+
+    [ClientFact("curl", "apt-get install curl")]
+    public async Task Intercepted_OverHttpsProxyWithClientCertificate_InnerRequestsCarryIdentity()
+    {
+        // The Kestrel-listener path: TLS to the proxy, CONNECT in the connection middleware, then the inner TLS.
+        var certs = TestCertificates.WriteMtlsSet(Path.Combine(_dir, "mtls"), "build-agent-9");
+        await using var proxy = await StartAsync("all",
+            $"--Proxy:Tls:Certificate={certs.ServerCert}", $"--Proxy:Tls:Key={certs.ServerKey}",
+            "--Proxy:Tls:ClientCertificates=required", $"--Proxy:Tls:ClientCa={certs.Ca}");
+        var (exit, output, error) = await Curl.RunAsync(
+        [
+            "--proxy", $"https://127.0.0.1:{proxy.Port}", "--proxy-cacert", certs.Ca, "--proxy-cert", certs.ClientCert, "--proxy-key", certs.ClientKey,
+            "--cacert", CaPem, $"https://good.test:{_upstream.Port}/hello",
+        ]);
+        Assert.True(exit == 0, error);
+        Assert.Equal("hello from 127.0.0.1", output);
+        var inner = await proxy.WaitForDecisionAsync(l => l.Str("url.scheme") == "https" && l.Str("url.path") == "/hello");
+        Assert.Equal("build-agent-9", inner.Str("enduser.id"));
+        var tunnel = await proxy.WaitForDecisionAsync(l => l.Str("http.request.method") == "CONNECT");
+        Assert.Equal("intercepted: all", tunnel.Str("egressguard.tls.interception"));
     }
 
     [Fact]

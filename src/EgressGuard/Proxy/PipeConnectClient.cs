@@ -125,9 +125,18 @@ internal sealed class PipeConnectClient : IConnectClient
         {
             if (_next is not null)
             {
-                // Kestrel's timeouts and graceful shutdown work through the outer connection's features.
-                connection.Features.Set(_connection.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionHeartbeatFeature>());
-                connection.Features.Set(_connection.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionLifetimeNotificationFeature>());
+                // Kestrel's HTTP pipeline expects the features Kestrel gives its own connections
+                // (heartbeat for timeouts, lifetime notification for shutdown, its internal metrics
+                // context): the outer connection's serve. Never its TLS features: those describe the
+                // client's TLS to the proxy listener, not the decrypted tunnel.
+                foreach (var (type, feature) in _connection.Features)
+                {
+                    if (connection.Features[type] is null && !type.Name.Contains("Tls", StringComparison.Ordinal) && !type.Name.Contains("Ssl", StringComparison.Ordinal))
+                    {
+                        connection.Features[type] = feature;
+                    }
+                }
+
                 await _next(connection);
             }
         }
