@@ -312,22 +312,112 @@ public sealed class InterceptionTests : IAsyncLifetime
         Assert.Equal("not intercepted: no rule asks", line.Str("egressguard.tls.interception"));
     }
 
+    /// <summary>CONNECT, TLS with the minted certificate (SNI <paramref name="sni"/>), one raw request; returns the response head and body start.</summary>
+    private async Task<string> InnerRawAsync(TestProxy proxy, string connectHost, string request, string? sni = null, TimeSpan? pause = null)
+    {
+        using var raw = await RawClient.ConnectAsync(proxy.Port);
+        await raw.SendAsync($"CONNECT {connectHost}:{_upstream.Port} HTTP/1.1\r\nHost: {connectHost}:{_upstream.Port}\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200", (await raw.ReadHeadAsync()).Head);
+        await using var tls = new SslStream(new NetworkStream(raw.Socket, ownsSocket: false), false, (_, cert, _, _) => cert is X509Certificate2 c && c.Issuer == _ca.Subject);
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = sni ?? connectHost, ApplicationProtocols = [SslApplicationProtocol.Http11] }).WaitAsync(TimeSpan.FromSeconds(10));
+        if (pause is { } wait)
+        {
+            await Task.Delay(wait); // a browser's preconnect: the first request comes later
+        }
+
+        await tls.WriteAsync(Encoding.ASCII.GetBytes(request));
+        var buffer = new byte[8192];
+        var read = await tls.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        return Encoding.ASCII.GetString(buffer, 0, read);
+    }
+
     [Fact]
     public async Task InnerHost_OtherThanConnect_421()
     {
         await using var proxy = await StartAsync();
-        using var raw = await RawClient.ConnectAsync(proxy.Port);
-        await raw.SendAsync($"CONNECT good.test:{_upstream.Port} HTTP/1.1\r\nHost: good.test:{_upstream.Port}\r\n\r\n");
-        Assert.StartsWith("HTTP/1.1 200", (await raw.ReadHeadAsync()).Head);
-        await using var tls = new SslStream(new NetworkStream(raw.Socket, ownsSocket: false), false, (_, cert, _, _) => cert is X509Certificate2 c && c.Issuer == _ca.Subject);
-        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "good.test", ApplicationProtocols = [SslApplicationProtocol.Http11] }).WaitAsync(TimeSpan.FromSeconds(10));
-        await tls.WriteAsync(Encoding.ASCII.GetBytes("GET /hello HTTP/1.1\r\nHost: other.test\r\n\r\n"));
-        var buffer = new byte[4096];
-        var read = await tls.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
-        var response = Encoding.ASCII.GetString(buffer, 0, read);
+        var response = await InnerRawAsync(proxy, "good.test", "GET /hello HTTP/1.1\r\nHost: other.test\r\n\r\n");
         Assert.StartsWith("HTTP/1.1 421", response, StringComparison.Ordinal);
         var line = await proxy.WaitForDecisionAsync(l => l.Str("egressguard.reason") == "host-mismatch");
         Assert.Equal("other.test", line.Str("egressguard.entry"));
+    }
+
+    [Theory]
+    [InlineData("/x/..%2Fupload/b")]
+    [InlineData("/upload%2Fa")]
+    [InlineData("/%75pload/a")]
+    [InlineData("//upload//a")]
+    [InlineData("/a;x=1/..;/upload/a")]
+    public async Task PathRule_EncodedPath_StillDenied(string path)
+    {
+        await using var proxy = await StartAsync("rules");
+        var response = await InnerRawAsync(proxy, "files.test", $"GET {path} HTTP/1.1\r\nHost: files.test:{_upstream.Port}\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 403", response, StringComparison.Ordinal);
+        Assert.Contains("X-EgressGuard-Rule: rule:no-uploads", response, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("GET https://files.test:{port}/upload/a HTTP/1.1\r\nHost: files.test:{port}\r\n\r\n", "origin-form")]
+    [InlineData("GET /a%0d%0aPOST%20/upload/c HTTP/1.1\r\nHost: files.test:{port}\r\n\r\n", "control characters")]
+    public async Task Inner_AbsoluteFormOrControlCharacters_400NeverForwarded(string request, string reason)
+    {
+        await using var proxy = await StartAsync("rules");
+        var before = _upstream.Connections;
+        var response = await InnerRawAsync(proxy, "files.test", request.Replace("{port}", _upstream.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+        Assert.StartsWith("HTTP/1.1 400", response, StringComparison.Ordinal);
+        Assert.Contains(reason, response, StringComparison.Ordinal);
+        Assert.Equal(before + 1, _upstream.Connections); // the CONNECT's own dial, nothing sent on it
+    }
+
+    [Theory]
+    [InlineData("/upload/a", "403")]
+    [InlineData("/x/..%2Fupload/b", "403")]
+    [InlineData("/UPLOAD%2fa", "403")]
+    [InlineData("/hello", "200")]
+    [InlineData("/a%0d%0aPOST", "400")]
+    public async Task PathRule_PlainHttp_DecidedOnWidestReading(string path, string status)
+    {
+        await using var plain = await TestUpstream.StartAsync(IPAddress.Loopback);
+        await using var proxy = await StartAsync("off");
+        using var raw = await RawClient.ConnectAsync(proxy.Port);
+        await raw.SendAsync($"GET http://files.test:{plain.Port}{path} HTTP/1.1\r\nHost: files.test:{plain.Port}\r\n\r\n");
+        Assert.StartsWith($"HTTP/1.1 {status}", (await raw.ReadHeadAsync()).Head);
+    }
+
+    [Fact]
+    public async Task SpoofedSniOnBypassList_StillIntercepted()
+    {
+        // CONNECT files.test with SNI www.bank.test (on the bypass list): the SNI cannot switch inspection off.
+        await using var proxy = await StartAsync("rules");
+        var response = await InnerRawAsync(proxy, "files.test", $"GET /upload/a HTTP/1.1\r\nHost: files.test:{_upstream.Port}\r\n\r\n", sni: "www.bank.test");
+        Assert.StartsWith("HTTP/1.1 403", response, StringComparison.Ordinal);
+        var tunnel = await proxy.WaitForDecisionAsync(l => l.Str("http.request.method") == "CONNECT" && l.Str("server.address") == "files.test");
+        Assert.Equal("intercepted: path rule rule:no-uploads", tunnel.Str("egressguard.tls.interception"));
+    }
+
+    [Fact]
+    public async Task Intercepted_TwoTunnels_OwnUpstreamConnectionsUsingTheConnectSocket()
+    {
+        await using var proxy = await StartAsync();
+        var before = _upstream.Connections;
+        for (var i = 0; i < 2; i++)
+        {
+            using var client = TrustingClient(proxy); // a client each: one tunnel each
+            Assert.Equal("hello from 127.0.0.1", await client.GetStringAsync($"https://good.test:{_upstream.Port}/hello"));
+            Assert.Equal("hello from 127.0.0.1", await client.GetStringAsync($"https://good.test:{_upstream.Port}/hello"));
+        }
+
+        // One upstream connection per tunnel, the one its CONNECT dialled: not shared, not dialled twice.
+        Assert.Equal(before + 2, _upstream.Connections);
+    }
+
+    [Fact]
+    public async Task Intercepted_ClientWaitsBeforeHandshake_FreshUpstreamConnection()
+    {
+        await using var proxy = await StartAsync();
+        var before = _upstream.Connections;
+        var response = await InnerRawAsync(proxy, "good.test", $"GET /hello HTTP/1.1\r\nHost: good.test:{_upstream.Port}\r\n\r\n", pause: Dialing.PreDialedSocket.MaxIdle + TimeSpan.FromMilliseconds(500));
+        Assert.StartsWith("HTTP/1.1 200", response, StringComparison.Ordinal);
+        Assert.Equal(before + 2, _upstream.Connections); // the CONNECT's socket was too old to trust: dialled again
     }
 
     [Fact]

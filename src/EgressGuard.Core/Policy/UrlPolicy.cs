@@ -19,9 +19,9 @@ internal static class UrlPolicy
     /// The request's decision: <paramref name="connection"/> itself when no path rule decides, an
     /// allow naming the path rule, or a deny by it.
     /// </summary>
-    /// <param name="dialed">The address the request goes to (address matchers compare it).</param>
-    /// <param name="path">The decoded path with dot segments removed, without the query.</param>
-    public static Decision Decide(PolicySnapshot snapshot, Decision connection, IPAddress? dialed, string path, ClientIdentity client, DateTimeOffset now)
+    /// <param name="addresses">The addresses the request may go to (address matchers match when any does: a deny must hold whichever is dialled).</param>
+    /// <param name="path">The path's canonical form (<see cref="RequestPath"/>), without the query.</param>
+    public static Decision Decide(PolicySnapshot snapshot, Decision connection, IReadOnlyList<IPAddress> addresses, string path, ClientIdentity client, DateTimeOffset now)
     {
         if (!connection.IsAllowed || connection.Target is not { } target || !snapshot.Rules.HasPathRules)
         {
@@ -37,7 +37,7 @@ internal static class UrlPolicy
                 break; // the entry that decided the connection: nothing after it is reached
             }
 
-            if (!rule.HasPaths || !rule.AppliesTo(target.Port, client, now) || !rule.MatchesDestination(names, dialed))
+            if (!rule.HasPaths || !rule.AppliesTo(target.Port, client, now) || !MatchesAny(rule, names, addresses))
             {
                 continue;
             }
@@ -73,5 +73,23 @@ internal static class UrlPolicy
         }
 
         return wouldDeny is null ? connection : connection with { WouldDeny = connection.WouldDeny ?? wouldDeny };
+    }
+
+    private static bool MatchesAny(Rule rule, IReadOnlyList<string> names, IReadOnlyList<IPAddress> addresses)
+    {
+        if (addresses.Count == 0)
+        {
+            return rule.MatchesDestination(names, null);
+        }
+
+        foreach (var address in addresses)
+        {
+            if (rule.MatchesDestination(names, address))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

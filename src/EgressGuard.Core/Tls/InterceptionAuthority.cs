@@ -38,6 +38,9 @@ internal sealed class InterceptionAuthority : IDisposable
     /// <summary>The CA certificate (public part) the leaves chain to.</summary>
     public X509Certificate2 Certificate => _ca;
 
+    /// <summary>When the CA stops being valid.</summary>
+    public DateTimeOffset ExpiresAt => new(_ca.NotAfter.ToUniversalTime());
+
     /// <summary>Leaf certificates minted since start (a cache hit mints none).</summary>
     public long Minted => Interlocked.Read(ref _minted);
 
@@ -130,11 +133,14 @@ internal sealed class InterceptionAuthority : IDisposable
                 if (!_cache.TryGetValue(key, out entry))
                 {
                     entry = new Lazy<SslStreamCertificateContext>(() => Mint(key), LazyThreadSafetyMode.ExecutionAndPublication);
+                    // Re-minted well before it expires (a long-lived client connection keeps its own
+                    // copy), and never kept past the CA's own end.
+                    var untilCaEnds = new DateTimeOffset(_ca.NotAfter.ToUniversalTime()) - _time.GetUtcNow();
+                    var keep = untilCaEnds / 2 < Lifetime / 2 ? untilCaEnds / 2 : Lifetime / 2;
                     _cache.Set(key, entry, new MemoryCacheEntryOptions
                     {
                         Size = 1,
-                        // Re-minted well before it expires: a long-lived client connection keeps its own copy.
-                        AbsoluteExpirationRelativeToNow = Lifetime / 2,
+                        AbsoluteExpirationRelativeToNow = keep > TimeSpan.FromSeconds(1) ? keep : TimeSpan.FromSeconds(1),
                     });
                 }
             }
@@ -174,6 +180,11 @@ internal sealed class InterceptionAuthority : IDisposable
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(_ca, includeKeyIdentifier: true, includeIssuerAndSerial: false));
 
         var now = _time.GetUtcNow();
+        if (_ca.NotAfter.ToUniversalTime() <= now.UtcDateTime.AddHours(1))
+        {
+            throw new InvalidOperationException($"the interception CA expires {_ca.NotAfter.ToUniversalTime():u}: renew it (EgressGuard ca init --force) and reinstall it on the clients");
+        }
+
         var notAfter = now + Lifetime;
         if (notAfter > _ca.NotAfter.ToUniversalTime())
         {

@@ -96,29 +96,33 @@ internal static class InterceptionPlanner
         }
 
         List<string> names = target.Literal is null ? [target.Host, .. decision.CanonicalNames] : [];
-        if (serverName is { Length: > 0 } && !names.Contains(serverName, StringComparer.OrdinalIgnoreCase))
-        {
-            names.Add(serverName.TrimEnd('.').ToLowerInvariant());
-        }
+        var sni = serverName is { Length: > 0 } ? serverName.TrimEnd('.').ToLowerInvariant() : null;
+        var otherSni = sni is not null && !names.Contains(sni, StringComparer.OrdinalIgnoreCase) ? sni : null;
 
-        if (bypass.Match(names, dialed) is { } entry)
+        // The bypass list is matched against what the CONNECT checked (its names, its address). A
+        // client-chosen SNI can only add inspection: a tunnel to a listed host whose SNI names an
+        // unlisted one is not bypassed, and an SNI naming a bank never bypasses another host.
+        if (bypass.Match(names, dialed) is { } entry && (otherSni is null || bypass.Match([otherSni], null) is not null))
         {
             return new(false, "bypass " + entry);
         }
 
+        // The rule that allowed the tunnel has the last word when it says so...
+        var deciding = decision.Rule is null ? null : snapshot.Rules.Rules.FirstOrDefault(r => r.Label == decision.Rule);
+        if (deciding is { Inspect: not InspectMode.Default })
+        {
+            return new(deciding.Inspect == InspectMode.Always, $"{deciding.Label} inspect {(deciding.Inspect == InspectMode.Always ? "always" : "never")}");
+        }
+
+        // ...else a path rule that could decide a request of this tunnel needs to see it.
+        if (otherSni is not null)
+        {
+            names.Add(otherSni);
+        }
+
         foreach (var rule in snapshot.Rules.Rules)
         {
-            if (rule.Label == decision.Rule)
-            {
-                if (rule.Inspect != InspectMode.Default)
-                {
-                    return new(rule.Inspect == InspectMode.Always, $"{rule.Label} inspect {(rule.Inspect == InspectMode.Always ? "always" : "never")}");
-                }
-
-                break;
-            }
-
-            if (rule.Kind == RuleKind.Default)
+            if (rule == deciding || rule.Kind == RuleKind.Default)
             {
                 break;
             }

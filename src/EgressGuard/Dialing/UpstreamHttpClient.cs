@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using EgressGuard.Policy;
 using EgressGuard.Proxy;
 using Microsoft.Extensions.Options;
@@ -7,21 +8,57 @@ using Microsoft.Extensions.Options;
 namespace EgressGuard.Dialing;
 
 /// <summary>
-/// The one shared <see cref="SocketsHttpHandler"/> for forwarded requests. Requests are sent to
-/// <c>http://approved-ip:port</c> with the original Host header, so the connection pool is keyed
-/// by the checked address: a pooled connection is only ever reused for a request whose current
-/// decision approved that same address. <see cref="SocketsHttpHandler.ConnectCallback"/> dials that
-/// address through the <see cref="Dialer"/>, which verifies it against the decision carried in the
-/// request options. No proxy, redirects, cookies, decompression or trace-header injection.
+/// The <see cref="SocketsHttpHandler"/>s for forwarded requests. Plain <c>http://</c> requests share
+/// one: they are sent to <c>http://approved-ip:port</c> with the original Host header, so the
+/// connection pool is keyed by the checked address and a pooled connection is only ever reused for
+/// a request whose current decision approved that same address. Each intercepted tunnel gets its
+/// own (<see cref="CreateTunnelInvoker"/>): its upstream connections belong to that client's tunnel
+/// alone, as a blind tunnel's would (connection-bound authentication such as NTLM stays per user,
+/// and one client's stream can never desynchronise another's). Every connection is dialled by the
+/// <see cref="Dialer"/>, which verifies the address against the decision carried in the request
+/// options. No proxy, redirects, cookies, decompression or trace-header injection; upstream TLS is
+/// validated strictly against the Host name (SocketsHttpHandler uses the Host header for SNI and
+/// the name check): the system's roots, plus <c>Tls:Intercept:UpstreamCaFile</c> when set.
 /// </summary>
 internal sealed class UpstreamHttpClient : IDisposable
 {
     public static readonly HttpRequestOptionsKey<Decision> DecisionKey = new("EgressGuard.Decision");
 
-    /// <summary>An intercepted tunnel's already dialled socket, for the first connection to its endpoint.</summary>
-    public static readonly HttpRequestOptionsKey<PreDialedSocket> PreDialedKey = new("EgressGuard.PreDialed");
+    private readonly Dialer _dialer;
+    private readonly ProxyOptions _options;
+    private readonly X509ChainPolicy? _chainPolicy;
 
     public UpstreamHttpClient(Dialer dialer, IOptions<ProxyOptions> options, TlsOptions tls, Hosting.ConfigPaths paths)
+    {
+        _dialer = dialer;
+        _options = options.Value;
+        if (tls.Intercept.UpstreamCaFile is { Length: > 0 } extra)
+        {
+            _chainPolicy = new X509ChainPolicy
+            {
+                TrustMode = X509ChainTrustMode.CustomRootTrust,
+                RevocationMode = X509RevocationMode.NoCheck,
+            };
+            _chainPolicy.CustomTrustStore.AddRange(UpstreamTrust.Load(paths.Resolve(extra)));
+        }
+
+        Invoker = new HttpMessageInvoker(CreateHandler(null, PooledConnectionIdle), disposeHandler: true);
+    }
+
+    private static readonly TimeSpan PooledConnectionIdle = TimeSpan.FromSeconds(60);
+
+    /// <summary>The shared invoker for plain <c>http://</c> requests.</summary>
+    public HttpMessageInvoker Invoker { get; }
+
+    /// <summary>
+    /// An intercepted tunnel's own invoker: its first connection uses the CONNECT's socket
+    /// (<paramref name="preDialed"/>) when it is still fresh, later ones are dialled to the same
+    /// checked address. Disposed with the tunnel.
+    /// </summary>
+    public HttpMessageInvoker CreateTunnelInvoker(PreDialedSocket preDialed) =>
+        new(CreateHandler(preDialed, _options.IdleTimeout), disposeHandler: true);
+
+    private SocketsHttpHandler CreateHandler(PreDialedSocket? preDialed, TimeSpan idle)
     {
         var handler = new SocketsHttpHandler
         {
@@ -30,8 +67,8 @@ internal sealed class UpstreamHttpClient : IDisposable
             AutomaticDecompression = DecompressionMethods.None,
             UseCookies = false,
             ActivityHeadersPropagator = null,
-            PooledConnectionLifetime = options.Value.PooledConnectionLifetime,
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
+            PooledConnectionLifetime = _options.PooledConnectionLifetime,
+            PooledConnectionIdleTimeout = idle,
             ConnectTimeout = Timeout.InfiniteTimeSpan,
             EnableMultipleHttp2Connections = false,
             ConnectCallback = async (context, cancellationToken) =>
@@ -42,34 +79,22 @@ internal sealed class UpstreamHttpClient : IDisposable
                     throw new InvalidOperationException("Forwarded request without an approved decision.");
                 }
 
-                if (context.InitialRequestMessage.Options.TryGetValue(PreDialedKey, out var preDialed)
-                    && preDialed.TryTake(address, context.DnsEndPoint.Port) is { } connected)
+                if (preDialed?.TryTake(address, context.DnsEndPoint.Port) is { } connected)
                 {
                     return new NetworkStream(connected, ownsSocket: true);
                 }
 
-                var socket = await dialer.ConnectAsync(decision, address, context.DnsEndPoint.Port, cancellationToken).ConfigureAwait(false);
+                var socket = await _dialer.ConnectAsync(decision, address, context.DnsEndPoint.Port, cancellationToken).ConfigureAwait(false);
                 return new NetworkStream(socket, ownsSocket: true);
             },
         };
-        // Requests from intercepted tunnels go upstream over TLS, validated strictly against the
-        // Host name (SocketsHttpHandler uses the Host header for SNI and the name check): the
-        // system's roots, plus an internal CA when configured. Never switched off.
-        if (tls.Intercept.UpstreamCaFile is { Length: > 0 } extra)
+        if (_chainPolicy is not null)
         {
-            var policy = new System.Security.Cryptography.X509Certificates.X509ChainPolicy
-            {
-                TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust,
-                RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
-            };
-            policy.CustomTrustStore.AddRange(UpstreamTrust.Load(paths.Resolve(extra)));
-            handler.SslOptions.CertificateChainPolicy = policy;
+            handler.SslOptions.CertificateChainPolicy = _chainPolicy;
         }
 
-        Invoker = new HttpMessageInvoker(handler, disposeHandler: true);
+        return handler;
     }
-
-    public HttpMessageInvoker Invoker { get; }
 
     public void Dispose() => Invoker.Dispose();
 }

@@ -85,7 +85,22 @@ internal static partial class StartupSummary
             settings.Tls.InspectPorts.Count == 0 ? "none" : string.Join(", ", settings.Tls.InspectPorts),
             settings.Tls.SniCheck,
             authority is null ? "off" : $"{intercept.Mode} (CA '{authority.Certificate.Subject}', {intercept.Bypass.Count} bypass entr{(intercept.Bypass.Count == 1 ? "y" : "ies")}, leaves valid {intercept.LeafLifetime.TotalDays:0.#} d)");
+        if (authority is not null && authority.ExpiresAt - DateTimeOffset.UtcNow < TimeSpan.FromDays(30))
+        {
+            LogCaExpiring(logger, authority.ExpiresAt.ToString("u", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (authority is null && rules.Current.HasPathRules)
+        {
+            LogPathRulesPlainOnly(logger);
+        }
     }
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "The interception CA expires {ExpiresAt}: renew it (EgressGuard ca init --force) and reinstall it on the clients; intercepted tunnels are refused once it has expired")]
+    private static partial void LogCaExpiring(ILogger logger, string expiresAt);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "Rules with paths apply to plain http:// requests only while Tls:Intercept:Mode is off: HTTPS requests are not seen by them")]
+    private static partial void LogPathRulesPlainOnly(ILogger logger);
 
     [LoggerMessage(EventId = 9, Level = LogLevel.Information, Message = "TLS: ClientHello read on ports {Ports}, SNI check {SniCheck}; interception {Interception}")]
     private static partial void LogTls(ILogger logger, string ports, string sniCheck, string interception);

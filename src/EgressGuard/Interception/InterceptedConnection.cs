@@ -22,9 +22,13 @@ internal sealed class InterceptedConnection : ConnectionContext, IConnectionIdFe
     private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _disposing;
 
-    public InterceptedConnection(SslStream tls, InterceptedTunnel tunnel, EndPoint? remote, EndPoint? local)
+    private readonly Action _abortCarrier;
+
+    /// <param name="abortCarrier">Cuts the client's connection under the TLS stream (disposing the stream alone does not fail a pending read on it).</param>
+    public InterceptedConnection(SslStream tls, InterceptedTunnel tunnel, EndPoint? remote, EndPoint? local, Action abortCarrier)
     {
         _tls = tls;
+        _abortCarrier = abortCarrier;
         ConnectionId = "egi-" + Interlocked.Increment(ref _nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
         RemoteEndPoint = remote;
         LocalEndPoint = local;
@@ -62,7 +66,8 @@ internal sealed class InterceptedConnection : ConnectionContext, IConnectionIdFe
 
     public override void Abort(ConnectionAbortedException abortReason)
     {
-        // Disposing the stream fails Kestrel's pending read at once; the token tells whoever listens.
+        // Cutting the carrier fails Kestrel's pending read at once; the token tells whoever listens.
+        _abortCarrier();
         _tls.Dispose();
         try
         {
@@ -96,9 +101,16 @@ internal sealed class InterceptedConnection : ConnectionContext, IConnectionIdFe
         finally
         {
             await _tls.DisposeAsync();
-            _closed.Cancel();
-            _closed.Dispose();
+            // Completed first: the tunnel's line must be written even if a ConnectionClosed callback throws.
             _disposed.TrySetResult();
+            try
+            {
+                _closed.Cancel();
+            }
+            finally
+            {
+                _closed.Dispose();
+            }
         }
 
         await base.DisposeAsync();

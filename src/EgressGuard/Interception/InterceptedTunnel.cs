@@ -25,6 +25,9 @@ internal sealed class InterceptedTunnel
     /// <summary>The socket the CONNECT dialled, handed to the first upstream connection the inner requests need.</summary>
     public required PreDialedSocket Upstream { get; init; }
 
+    /// <summary>This tunnel's own upstream connections (never shared with another client's tunnel).</summary>
+    public required HttpMessageInvoker Invoker { get; init; }
+
     /// <summary>The CONNECT span, so that inner requests' spans join its trace.</summary>
     public string? ParentId { get; init; }
 

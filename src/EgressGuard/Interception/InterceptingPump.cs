@@ -60,7 +60,7 @@ internal sealed partial class InterceptingPump : ITunnelPump
             return new TunnelResult(stream.BytesRead, stream.BytesWritten, error);
         }
 
-        var connection = new InterceptedConnection(tls, _tunnel, _tunnel.Connect.Client, null);
+        var connection = new InterceptedConnection(tls, _tunnel, _tunnel.Connect.Client, null, _client.Abort);
         Volatile.Write(ref _connection, connection);
         if (_closing.IsCancellationRequested)
         {
@@ -89,6 +89,7 @@ internal sealed partial class InterceptingPump : ITunnelPump
 
     public void Dispose()
     {
+        _tunnel.Invoker.Dispose();
         _tunnel.Upstream.Dispose();
         _closing.Dispose();
     }

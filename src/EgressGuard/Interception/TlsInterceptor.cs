@@ -25,8 +25,11 @@ internal sealed class TlsInterceptor : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    public TlsInterceptor(TlsOptions tls, ConfigPaths paths, IPolicySource policy, TimeProvider time, ILoggerFactory loggers)
+    private readonly UpstreamHttpClient _upstream;
+
+    public TlsInterceptor(TlsOptions tls, ConfigPaths paths, IPolicySource policy, UpstreamHttpClient upstream, System.Diagnostics.Metrics.IMeterFactory meters, TimeProvider time, ILoggerFactory loggers)
     {
+        _upstream = upstream;
         _options = tls.Intercept;
         _policy = policy;
         _time = time;
@@ -37,6 +40,9 @@ internal sealed class TlsInterceptor : IDisposable
             // Validated at start (InterceptionValidation): a failure here is a file changed since.
             Authority = InterceptionAuthority.Load(paths.Resolve(_options.CaCertificate), paths.Resolve(_options.CaKey), _options.LeafLifetime, _options.CacheSize, time, out var error)
                 ?? throw new InvalidOperationException("Tls:Intercept: " + error);
+            var authority = Authority;
+            meters.Create(new System.Diagnostics.Metrics.MeterOptions(EgressGuardTelemetry.Name)).CreateObservableCounter(
+                "egressguard.tls.certificates_minted", () => authority.Minted, "{certificate}", "Leaf certificates minted for interception (a cache hit mints none)");
         }
     }
 
@@ -55,15 +61,18 @@ internal sealed class TlsInterceptor : IDisposable
     public ITunnelPump CreatePump(IConnectClient client, ProxyExchange exchange, Decision decision, Target target, string? serverName, Socket upstream, IPEndPoint dialed, Activity? activity)
     {
         var name = serverName is { Length: > 0 } && TargetParser.TryParseAuthority($"{serverName}:{target.Port}", target.Port, out var sni, out _) ? sni.Host : target.Host;
+        var certificate = Authority!.Get(name);
+        var preDialed = new PreDialedSocket(upstream, dialed);
         var tunnel = new InterceptedTunnel
         {
             Connect = exchange,
             Target = target,
             Decision = decision with { Approved = [dialed.Address] },
-            Upstream = new PreDialedSocket(upstream, dialed),
+            Upstream = preDialed,
+            Invoker = _upstream.CreateTunnelInvoker(preDialed),
             ParentId = activity?.Id,
         };
-        return new InterceptingPump(client, tunnel, Authority!.Get(name), _options.HandshakeTimeout, _time, _logger);
+        return new InterceptingPump(client, tunnel, certificate, _options.HandshakeTimeout, _time, _logger);
     }
 
     public void Dispose() => Authority?.Dispose();

@@ -190,8 +190,9 @@ internal sealed class ConnectSession
                         intercepting = _interceptor.CreatePump(client, exchange, decision, head.Target, exchange.TlsHello?.ServerName, upstream, endpoint, activity);
                         upstream = null; // the pump owns it now
                     }
-                    catch (System.Security.Cryptography.CryptographicException ex)
+                    catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or ArgumentException or InvalidOperationException)
                     {
+                        // No certificate for this name (an expired CA, a name no certificate can carry): closed, never passed blind.
                         exchange.ErrorType = "tls-mint-failed";
                         exchange.Interception += $" ({ex.Message})";
                         await client.CloseAsync();

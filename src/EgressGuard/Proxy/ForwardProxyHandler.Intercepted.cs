@@ -30,8 +30,23 @@ internal sealed partial class ForwardProxyHandler
         try
         {
             ProxyTelemetry.Name(activity, context.Request.Method, target);
-            var pathAndQuery = rawTarget.StartsWith('/') ? rawTarget : context.Request.Path.Value + context.Request.QueryString.Value;
-            exchange.Path = context.Request.Path.Value ?? "/";
+
+            // 0. Origin-form only: what is checked is the target as written, and that is what is
+            //    forwarded. (Absolute-form would reach us decoded by Kestrel: a different string.)
+            exchange.Path = rawTarget.StartsWith('/') ? RequestPath.PathOf(rawTarget) : null;
+            var canonical = "/";
+            var pathError = string.Empty;
+            if (exchange.Path is null || !RequestPath.TryCanonicalize(exchange.Path, out canonical, out pathError))
+            {
+                exchange.RawTarget = ConnectHeadParser.Printable(rawTarget);
+                exchange.Decision = Decision.BadRequest(
+                    exchange.Path is null ? $"request target '{exchange.RawTarget}': inside a tunnel only origin-form targets ('/path') are accepted" : $"request path refused: {pathError}",
+                    target);
+                exchange.Path = null;
+                context.Response.Headers.Connection = "close";
+                await RespondAsync(context, exchange, ProxyResponse.ForDecision(exchange.Decision, context.Request.Method, traceId));
+                return;
+            }
 
             // 1. The host.
             if (!SameHost(context.Request.Host, target, out var named))
@@ -61,7 +76,7 @@ internal sealed partial class ForwardProxyHandler
             }
 
             // 2. The URL.
-            var decision = UrlPolicy.Decide(_policySource.Current, tunnel.Decision, tunnel.Upstream.Endpoint.Address, exchange.Path, exchange.Identity, _timeProvider.GetUtcNow());
+            var decision = UrlPolicy.Decide(_policySource.Current, tunnel.Decision, tunnel.Decision.Approved, canonical, exchange.Identity, _timeProvider.GetUtcNow());
             exchange.Decision = decision;
             if (!decision.IsAllowed)
             {
@@ -71,12 +86,12 @@ internal sealed partial class ForwardProxyHandler
             }
 
             // 3. Upstream, to the CONNECT's address only.
-            await ForwardAllowedAsync(context, exchange, decision, target, pathAndQuery, "https", tunnel.Upstream);
+            await ForwardAllowedAsync(context, exchange, decision, target, rawTarget, "https", tunnel.Invoker);
         }
         finally
         {
-            // The CONNECT's socket serves the first upstream connection, if a pooled one was not
-            // reused instead; either way it is not kept idle for the tunnel's lifetime.
+            // The CONNECT's socket serves the tunnel's first upstream connection (if still fresh);
+            // either way it is not kept idle for the tunnel's lifetime.
             tunnel.Upstream.Dispose();
             exchange.Duration = _timeProvider.GetElapsedTime(exchange.StartTimestamp);
             _log.Write(exchange);

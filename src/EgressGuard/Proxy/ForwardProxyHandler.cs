@@ -183,10 +183,17 @@ internal sealed partial class ForwardProxyHandler
                 return;
             }
 
-            // 2b. Path rules, now that the path is known.
+            // 2b. Path rules, now that the path is known: matched against its widest reading.
             if (_policySource.Current.Rules.HasPathRules)
             {
-                decision = UrlPolicy.Decide(_policySource.Current, decision, decision.Approved.Count > 0 ? decision.Approved[0] : null, context.Request.Path.Value ?? "/", exchange.Identity, _timeProvider.GetUtcNow());
+                if (!RequestPath.TryCanonicalize(exchange.Path, out var canonical, out var pathError))
+                {
+                    exchange.Decision = Decision.BadRequest($"request path refused: {pathError}", target);
+                    await RespondAsync(context, exchange, ProxyResponse.ForDecision(exchange.Decision, context.Request.Method, traceId));
+                    return;
+                }
+
+                decision = UrlPolicy.Decide(_policySource.Current, decision, decision.Approved, canonical, exchange.Identity, _timeProvider.GetUtcNow());
                 exchange.Decision = decision;
                 if (!decision.IsAllowed)
                 {
@@ -197,7 +204,7 @@ internal sealed partial class ForwardProxyHandler
             }
 
             // 3. Forward.
-            await ForwardAllowedAsync(context, exchange, decision, target, pathAndQuery, "http", null);
+            await ForwardAllowedAsync(context, exchange, decision, target, pathAndQuery, "http", _client.Invoker);
         }
         finally
         {
@@ -208,10 +215,10 @@ internal sealed partial class ForwardProxyHandler
         }
     }
 
-    private async Task ForwardAllowedAsync(HttpContext context, ProxyExchange exchange, Decision decision, Target target, string pathAndQuery, string scheme, PreDialedSocket? preDialed)
+    private async Task ForwardAllowedAsync(HttpContext context, ProxyExchange exchange, Decision decision, Target target, string pathAndQuery, string scheme, HttpMessageInvoker invoker)
     {
         var defaultPort = scheme == "https" ? 443 : 80;
-        var state = new ForwardState { Decision = decision, HostHeader = target.Authority(defaultPort), PreDialed = preDialed };
+        var state = new ForwardState { Decision = decision, HostHeader = target.Authority(defaultPort) };
         context.Features.Set(state);
         var requestBody = new CountingStream(context.Request.Body);
         var responseBody = new CountingStream(context.Response.Body);
@@ -223,7 +230,7 @@ internal sealed partial class ForwardProxyHandler
         {
             var endpoint = new IPEndPoint(address, target.Port);
             state.Destination = new Uri($"{scheme}://{endpoint}{pathAndQuery}", new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
-            var error = await _forwarder.SendAsync(context, $"{scheme}://{endpoint}", _client.Invoker, _requestConfig, ForwardTransformer.Instance);
+            var error = await _forwarder.SendAsync(context, $"{scheme}://{endpoint}", invoker, _requestConfig, ForwardTransformer.Instance);
             exchange.Dialed = endpoint;
             if (error == ForwarderError.None)
             {

@@ -14,9 +14,6 @@ internal sealed class ForwardState
     public required string HostHeader { get; init; }
 
     public Uri? Destination { get; set; }
-
-    /// <summary>An intercepted tunnel's dialled socket, for the first upstream connection.</summary>
-    public PreDialedSocket? PreDialed { get; init; }
 }
 
 /// <summary>
@@ -45,10 +42,6 @@ internal sealed class ForwardTransformer : HttpTransformer
         proxyRequest.RequestUri = state.Destination;
         proxyRequest.Headers.Host = state.HostHeader;
         proxyRequest.Options.Set(UpstreamHttpClient.DecisionKey, state.Decision);
-        if (state.PreDialed is not null)
-        {
-            proxyRequest.Options.Set(UpstreamHttpClient.PreDialedKey, state.PreDialed);
-        }
     }
 
     private static void RemoveConnectionNamed(StringValues connection, HttpRequestMessage request)

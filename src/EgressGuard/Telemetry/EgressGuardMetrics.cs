@@ -20,14 +20,10 @@ internal sealed class EgressGuardMetrics
 
     private readonly Counter<long> _interceptions;
 
-    public EgressGuardMetrics(IMeterFactory factory, FeedManager feeds, TimeProvider time, Interception.TlsInterceptor interceptor)
+    public EgressGuardMetrics(IMeterFactory factory, FeedManager feeds, TimeProvider time)
     {
         var meter = factory.Create(EgressGuardTelemetry.Name);
         _interceptions = meter.CreateCounter<long>("egressguard.tls.interceptions", "{tunnel}", "Tunnels on inspected ports with interception on: intercepted, passed (bypass, rule, mode) or client-refused (the client did not accept the minted certificate)");
-        if (interceptor.Authority is { } authority)
-        {
-            meter.CreateObservableCounter("egressguard.tls.certificates_minted", () => authority.Minted, "{certificate}", "Leaf certificates minted for interception (a cache hit mints none)");
-        }
 
         _decisions = meter.CreateCounter<long>("egressguard.decisions", "{decision}", "Requests and tunnels decided, by decision, reason and feed");
         _tunnelsActive = meter.CreateUpDownCounter<long>("egressguard.tunnels.active", "{tunnel}", "Open CONNECT tunnels");

@@ -58,7 +58,7 @@ public class UrlPolicyTests
     {
         var (snapshot, policy) = Build(UploadDeny);
         var connect = await ConnectAsync(policy, "files.example.com:443");
-        var request = UrlPolicy.Decide(snapshot, connect, Files, "/Upload/secrets.zip", ClientIdentity.Unknown, Now);
+        var request = UrlPolicy.Decide(snapshot, connect, [Files], "/Upload/secrets.zip", ClientIdentity.Unknown, Now);
         Assert.Equal(DecisionAction.Deny, request.Action);
         Assert.Equal("rule:no-uploads", request.Rule);
         Assert.Equal("/upload/*", request.Entry);
@@ -71,7 +71,7 @@ public class UrlPolicyTests
     {
         var (snapshot, policy) = Build(UploadDeny);
         var connect = await ConnectAsync(policy, "files.example.com:443");
-        Assert.Same(connect, UrlPolicy.Decide(snapshot, connect, Files, "/download/x", ClientIdentity.Unknown, Now));
+        Assert.Same(connect, UrlPolicy.Decide(snapshot, connect, [Files], "/download/x", ClientIdentity.Unknown, Now));
     }
 
     [Fact]
@@ -86,7 +86,7 @@ public class UrlPolicyTests
             """);
         var connect = await ConnectAsync(policy, "files.example.com:443");
         Assert.Equal("rule:partner", connect.Rule);
-        Assert.True(UrlPolicy.Decide(snapshot, connect, Files, "/upload/x", ClientIdentity.Unknown, Now).IsAllowed);
+        Assert.True(UrlPolicy.Decide(snapshot, connect, [Files], "/upload/x", ClientIdentity.Unknown, Now).IsAllowed);
     }
 
     [Fact]
@@ -94,7 +94,7 @@ public class UrlPolicyTests
     {
         var (snapshot, policy) = Build("""{"rules":[{"id":"watch","action":"deny","mode":"report","destinations":["*.example.com"],"paths":["/upload/*"]}]}""");
         var connect = await ConnectAsync(policy, "files.example.com:443");
-        var request = UrlPolicy.Decide(snapshot, connect, Files, "/upload/x", ClientIdentity.Unknown, Now);
+        var request = UrlPolicy.Decide(snapshot, connect, [Files], "/upload/x", ClientIdentity.Unknown, Now);
         Assert.True(request.IsAllowed);
         Assert.Equal("rule:watch", request.WouldDeny?.Rule);
     }
@@ -104,8 +104,8 @@ public class UrlPolicyTests
     {
         var (snapshot, policy) = Build("""{"rules":[{"id":"net","action":"deny","destinations":["93.184.216.0/24"],"paths":["/admin*"]}]}""");
         var connect = await ConnectAsync(policy, "any.test:443");
-        Assert.False(UrlPolicy.Decide(snapshot, connect, Files, "/admin/login", ClientIdentity.Unknown, Now).IsAllowed);
-        Assert.True(UrlPolicy.Decide(snapshot, connect, IPAddress.Parse("198.51.100.1"), "/admin/login", ClientIdentity.Unknown, Now).IsAllowed);
+        Assert.False(UrlPolicy.Decide(snapshot, connect, [Files], "/admin/login", ClientIdentity.Unknown, Now).IsAllowed);
+        Assert.True(UrlPolicy.Decide(snapshot, connect, [IPAddress.Parse("198.51.100.1")], "/admin/login", ClientIdentity.Unknown, Now).IsAllowed);
     }
 
     [Theory]
@@ -130,7 +130,10 @@ public class UrlPolicyTests
     [InlineData(nameof(InterceptMode.All), "pinned.test", null, false, "rule:pinned inspect never")]
     [InlineData(nameof(InterceptMode.All), "www.bank.test", null, false, "bypass *.bank.test")]
     [InlineData(nameof(InterceptMode.All), "files.example.com", null, true, "path rule rule:no-uploads")]
-    [InlineData(nameof(InterceptMode.Rules), "scan.test", "login.bank.test", false, "bypass *.bank.test")]
+    [InlineData(nameof(InterceptMode.Rules), "scan.test", "login.bank.test", true, "rule:scan inspect always")]
+    [InlineData(nameof(InterceptMode.All), "other.test", "login.bank.test", true, "all")]
+    [InlineData(nameof(InterceptMode.All), "www.bank.test", "other.test", true, "all")]
+    [InlineData(nameof(InterceptMode.All), "www.bank.test", "login.bank.test", false, "bypass *.bank.test")]
     public async Task Choose_ModeBypassAndRules_AsDocumented(string modeName, string host, string? sni, bool intercept, string reason)
     {
         var mode = Enum.Parse<InterceptMode>(modeName);
@@ -139,6 +142,31 @@ public class UrlPolicyTests
         var connect = await ConnectAsync(policy, host + ":443");
         var choice = InterceptionPlanner.Choose(mode, bypass, snapshot, connect, sni, Files, ClientIdentity.Unknown, Now);
         Assert.Equal((intercept, reason), (choice.Intercept, choice.Reason));
+    }
+
+    [Fact]
+    public async Task Choose_InspectNeverAfterPathRule_NeverWins()
+    {
+        // A global DLP path rule above a pinned app's inspect:never: the pinned app stays untouched.
+        var (snapshot, policy) = Build("""
+            {"rules":[
+              {"id":"dlp","action":"deny","paths":["/upload/*"]},
+              {"id":"pinned","action":"allow","destinations":["pinned.test"],"inspect":"never"}
+            ]}
+            """);
+        var connect = await ConnectAsync(policy, "pinned.test:443");
+        var choice = InterceptionPlanner.Choose(InterceptMode.Rules, InterceptionBypass.Empty, snapshot, connect, null, Files, ClientIdentity.Unknown, Now);
+        Assert.Equal((false, "rule:pinned inspect never"), (choice.Intercept, choice.Reason));
+        var other = await ConnectAsync(policy, "other.test:443");
+        Assert.Equal("path rule rule:dlp", InterceptionPlanner.Choose(InterceptMode.Rules, InterceptionBypass.Empty, snapshot, other, null, Files, ClientIdentity.Unknown, Now).Reason);
+    }
+
+    [Fact]
+    public async Task Decide_AnyApprovedAddressMatches_Denied()
+    {
+        var (snapshot, policy) = Build("""{"rules":[{"id":"net","action":"deny","destinations":["93.184.216.0/24"],"paths":["/admin*"]}]}""");
+        var connect = await ConnectAsync(policy, "any.test:443");
+        Assert.False(UrlPolicy.Decide(snapshot, connect, [IPAddress.Parse("198.51.100.1"), Files], "/admin", ClientIdentity.Unknown, Now).IsAllowed);
     }
 
     [Fact]

@@ -48,3 +48,40 @@ public class PathPatternTests
         Assert.False(pattern.Matches("/" + new string('a', 4000)));
     }
 }
+
+public class RequestPathTests
+{
+    [Theory]
+    [InlineData("/upload/a", "/upload/a")]
+    [InlineData("/x/../upload/b", "/upload/b")]
+    [InlineData("/x/..%2Fupload/b", "/upload/b")]
+    [InlineData("/upload%2Fa", "/upload/a")]
+    [InlineData("/%75pload/a", "/upload/a")]
+    [InlineData("//upload//a", "/upload/a")]
+    [InlineData("/public/..;/admin", "/admin")]
+    [InlineData("/public/%2E%2E/admin", "/admin")]
+    [InlineData("/a\\..\\upload\\x", "/upload/x")]
+    [InlineData("/app;jsessionid=1/upload/x", "/app/upload/x")]
+    [InlineData("/../../etc", "/etc")]
+    [InlineData("/dir/", "/dir/")]
+    [InlineData("/", "/")]
+    [InlineData("/caf%C3%A9", "/café")]
+    public void TryCanonicalize_Encodings_WidestReading(string raw, string expected)
+    {
+        Assert.True(EgressGuard.Policy.RequestPath.TryCanonicalize(raw, out var canonical, out var error), error);
+        Assert.Equal(expected, canonical);
+    }
+
+    [Theory]
+    [InlineData("/a%0d%0aPOST /upload")]
+    [InlineData("/a%00b")]
+    [InlineData("/a%zz")]
+    [InlineData("/a%4")]
+    [InlineData("https://files.test/upload")]
+    [InlineData("*")]
+    public void TryCanonicalize_ControlOrNotAPath_Refused(string raw)
+    {
+        Assert.False(EgressGuard.Policy.RequestPath.TryCanonicalize(raw, out _, out var error));
+        Assert.NotEmpty(error);
+    }
+}
