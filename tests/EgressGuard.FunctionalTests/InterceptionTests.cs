@@ -434,6 +434,35 @@ public sealed class InterceptionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task BlindTunnel_HostNowToBeInspected_ClosedThenReconnectsIntercepted()
+    {
+        await using var proxy = await StartAsync("rules");
+        var upstreamThumbprint = _upstreamCert.Thumbprint;
+        var issuers = new List<string>();
+        using var client = proxy.CreateClient((_, cert, _, _) =>
+        {
+            lock (issuers)
+            {
+                issuers.Add(cert!.Issuer);
+            }
+
+            return cert.Thumbprint == upstreamThumbprint || cert.Issuer == _ca.Subject;
+        });
+        Assert.Equal("hello from 127.0.0.1", await client.GetStringAsync($"https://good.test:{_upstream.Port}/hello"));
+
+        // During an incident an admin asks for good.test to be decrypted: the live blind tunnel is cut...
+        File.WriteAllText(Path.Combine(_dir, "rules.json"), """{"rules":[{"id":"watch","action":"allow","destinations":["good.test"],"inspect":"always"}]}""");
+        var closed = await proxy.WaitForDecisionAsync(l => l.Str("http.request.method") == "CONNECT" && l.Str("error.type") == "policy-changed", TimeSpan.FromSeconds(15));
+        Assert.Equal("inspect-required", closed.Str("egressguard.closed_by.reason"));
+        Assert.Equal("rule:watch", closed.Str("egressguard.closed_by.rule"));
+
+        // ...and the client's next request comes through interception.
+        Assert.Equal("hello from 127.0.0.1", await client.GetStringAsync($"https://good.test:{_upstream.Port}/hello"));
+        Assert.Equal(_ca.Subject, issuers[^1]);
+        await proxy.WaitForDecisionAsync(l => l.Str("url.scheme") == "https" && l.Str("url.path") == "/hello");
+    }
+
+    [Fact]
     public void Start_BadInterceptSettings_EveryErrorListed()
     {
         var config = Path.Combine(_dir, "empty.json");

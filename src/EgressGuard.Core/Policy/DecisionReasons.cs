@@ -28,6 +28,9 @@ internal static class DecisionReasons
     public const string Quarantined = "quarantined";
     public const string SniMismatch = "sni-mismatch";
 
+    /// <summary>A blind tunnel closed because the policy now wants its host decrypted (it reconnects through interception).</summary>
+    public const string InspectRequired = "inspect-required";
+
     /// <summary>A request inside an intercepted tunnel named another host than the CONNECT (421).</summary>
     public const string HostMismatch = "host-mismatch";
 }

@@ -56,8 +56,13 @@ internal sealed class EgressPolicy
     /// Re-checks an established connection against a new snapshot: its names and the address it is
     /// connected to. Returns the deny, or null when it may stay.
     /// </summary>
-    public static Decision? Recheck(PolicySnapshot snapshot, Decision decision, IPAddress dialed, ClientIdentity client, DateTimeOffset now)
+    public static Decision? Recheck(PolicySnapshot snapshot, Decision decision, IPAddress dialed, ClientIdentity client, DateTimeOffset now) =>
+        Recheck(snapshot, decision, dialed, client, now, out _);
+
+    /// <param name="allowedBy">When it may stay: the rule that allows it under the new snapshot (null: the default).</param>
+    public static Decision? Recheck(PolicySnapshot snapshot, Decision decision, IPAddress dialed, ClientIdentity client, DateTimeOffset now, out string? allowedBy)
     {
+        allowedBy = null;
         var target = decision.Target!;
         var context = new EvaluationContext(target, client, now);
         if (target.Literal is null)
@@ -79,6 +84,7 @@ internal sealed class EgressPolicy
             return addressDenied;
         }
 
+        allowedBy = context.AllowedBy;
         return context.AllowedBy is null && !snapshot.Rules.DefaultAllow ? DefaultDeny(target, context) : null;
     }
 

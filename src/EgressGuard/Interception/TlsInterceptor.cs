@@ -52,7 +52,10 @@ internal sealed class TlsInterceptor : IDisposable
     public bool Enabled => Authority is not null;
 
     public InterceptChoice Choose(ProxyExchange exchange, Decision decision, string? serverName, IPEndPoint dialed) =>
-        InterceptionPlanner.Choose(_options.ParsedMode, _bypass, _policy.Current, decision, serverName, dialed.Address, exchange.Identity, _time.GetUtcNow());
+        Choose(_policy.Current, exchange, decision, serverName, dialed);
+
+    public InterceptChoice Choose(PolicySnapshot snapshot, ProxyExchange exchange, Decision decision, string? serverName, IPEndPoint dialed) =>
+        InterceptionPlanner.Choose(_options.ParsedMode, _bypass, snapshot, decision, serverName, dialed.Address, exchange.Identity, _time.GetUtcNow());
 
     /// <summary>
     /// The pump that decrypts this tunnel; it owns <paramref name="upstream"/> from here on (the

@@ -18,8 +18,11 @@ internal sealed partial class TunnelRegistry
 
     private readonly TimeProvider _time;
 
-    public TunnelRegistry(TimeProvider time, ILogger<TunnelRegistry> logger)
+    private readonly Interception.TlsInterceptor? _interceptor;
+
+    public TunnelRegistry(TimeProvider time, ILogger<TunnelRegistry> logger, Interception.TlsInterceptor? interceptor = null)
     {
+        _interceptor = interceptor;
         _time = time;
         _logger = logger;
     }
@@ -84,7 +87,24 @@ internal sealed partial class TunnelRegistry
             return false;
         }
 
-        var denied = EgressPolicy.Recheck(snapshot, decision, dialed.Address, tunnel.Exchange.Identity, _time.GetUtcNow());
+        var denied = EgressPolicy.Recheck(snapshot, decision, dialed.Address, tunnel.Exchange.Identity, _time.GetUtcNow(), out var allowedBy);
+        if (denied is null && _interceptor is { Enabled: true } && decision.IsAllowed
+            && tunnel.Exchange.Interception?.StartsWith("not intercepted", StringComparison.Ordinal) == true
+            && _interceptor.Choose(snapshot, tunnel.Exchange, decision with { Rule = allowedBy }, tunnel.Exchange.TlsHello?.ServerName, dialed) is { Intercept: true } choice)
+        {
+            // A blind tunnel the policy now wants decrypted (an inspect: always or path rule added
+            // during an incident): closed, so that the client reconnects through interception.
+            denied = decision with
+            {
+                Action = DecisionAction.Deny,
+                Reason = DecisionReasons.InspectRequired,
+                Rule = choice.Reason.StartsWith("path rule ", StringComparison.Ordinal) ? choice.Reason["path rule ".Length..] : choice.Reason.Split(' ')[0],
+                Entry = choice.Reason,
+                Approved = [],
+                Detail = $"now to be decrypted ({choice.Reason}); closed so that the client reconnects through interception",
+            };
+        }
+
         if (denied is null)
         {
             return false;
