@@ -184,6 +184,10 @@ public sealed class InterceptionTests : IAsyncLifetime
         Assert.Equal(9, seen.Count);
         Assert.Single(seen.Select(c => c.Thumbprint).Distinct());
         Assert.Equal(1, proxy.Services.GetRequiredService<TlsInterceptor>().Authority!.Minted);
+        using var admin = proxy.CreateAdminClient();
+        var status = System.Text.Json.JsonDocument.Parse(await admin.GetStringAsync($"{proxy.AdminUrl}/status")).RootElement.GetProperty("interception");
+        Assert.Equal("all", status.GetProperty("mode").GetString());
+        Assert.Equal(1, status.GetProperty("certificatesMinted").GetInt64());
     }
 
     [ClientFact("curl", "apt-get install curl")]

@@ -135,6 +135,9 @@ internal static class AdminEndpoints
             historyRecordsWritten = services.GetRequiredService<History.HistoryService>().Writer?.Written,
             historyRecordsDropped = services.GetRequiredService<History.HistoryService>().Writer?.Dropped,
             uptimeSeconds = (long)(time.GetUtcNow() - System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime()).TotalSeconds,
+            interception = services.GetRequiredService<Interception.TlsInterceptor>().Authority is { } authority
+                ? new { mode = services.GetRequiredService<Proxy.TlsOptions>().Intercept.Mode, ca = authority.Certificate.Subject, caExpires = authority.ExpiresAt, certificatesMinted = authority.Minted }
+                : null,
         }));
 
         MapAlerts(app, services);
