@@ -32,7 +32,7 @@ public sealed class InterceptionTests : IAsyncLifetime
         File.WriteAllText(Path.Combine(_dir, "upstream-ca.pem"), _upstreamCert.ExportCertificatePem());
         File.WriteAllText(Path.Combine(_dir, "rules.json"), """
             {"rules":[
-              {"id":"no-uploads","action":"deny","destinations":["files.test"],"paths":["/upload/*"],"comment":"DLP"},
+              {"id":"no-uploads","action":"deny","destinations":["files.test"],"paths":["/upload/*"],"comment":"DLP","alert":true},
               {"id":"pinned","action":"allow","destinations":["pinned.test"],"inspect":"never"}
             ]}
             """);
@@ -299,6 +299,12 @@ public sealed class InterceptionTests : IAsyncLifetime
         var line = await proxy.WaitForDecisionAsync(l => l.Str("url.path") == "/Upload/report.xlsx");
         Assert.Equal("deny", line.Str("egressguard.decision"));
         Assert.Equal("/upload/*", line.Str("egressguard.entry"));
+
+        // "alert": true on a path rule raises an alert for the request inside the tunnel, as for any deny.
+        using var admin = proxy.CreateAdminClient();
+        var alerts = System.Text.Json.JsonDocument.Parse(await admin.GetStringAsync($"{proxy.AdminUrl}/alerts")).RootElement;
+        var alert = Assert.Single(alerts.EnumerateArray());
+        Assert.Equal("rule:no-uploads", alert.GetProperty("rule").GetString());
         var tunnel = await proxy.WaitForDecisionAsync(l => l.Str("http.request.method") == "CONNECT" && l.Str("server.address") == "files.test");
         Assert.Equal("intercepted: path rule rule:no-uploads", tunnel.Str("egressguard.tls.interception"));
     }
