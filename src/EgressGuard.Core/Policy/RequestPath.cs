@@ -53,12 +53,25 @@ internal static class RequestPath
             return false;
         }
 
+        // 0xC0 and 0xC1 start only overlong encodings (%C0%AF for '/'), which some old servers decode.
+        if (bytes.Any(b => b is 0xC0 or 0xC1))
+        {
+            error = "the path contains an overlong UTF-8 encoding";
+            return false;
+        }
+
         var decoded = Encoding.UTF8.GetString(bytes.ToArray()).Replace('\\', '/');
         var output = new List<string>();
         foreach (var part in decoded.Split('/'))
         {
             var semicolon = part.IndexOf(';', StringComparison.Ordinal);
             var segment = semicolon >= 0 ? part[..semicolon] : part;
+            if (segment is not ("." or ".."))
+            {
+                // Windows servers ignore trailing dots and spaces in a name: "upload." is "upload".
+                segment = segment.TrimEnd('.', ' ');
+            }
+
             if (segment.Length == 0 || segment == ".")
             {
                 continue;

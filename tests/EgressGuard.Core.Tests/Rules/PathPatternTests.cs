@@ -66,6 +66,9 @@ public class RequestPathTests
     [InlineData("/dir/", "/dir/")]
     [InlineData("/", "/")]
     [InlineData("/caf%C3%A9", "/café")]
+    [InlineData("/upload./a", "/upload/a")]
+    [InlineData("/upload%20%20/a", "/upload/a")]
+    [InlineData("/upload.../a", "/upload/a")]
     public void TryCanonicalize_Encodings_WidestReading(string raw, string expected)
     {
         Assert.True(EgressGuard.Policy.RequestPath.TryCanonicalize(raw, out var canonical, out var error), error);
@@ -77,6 +80,7 @@ public class RequestPathTests
     [InlineData("/a%00b")]
     [InlineData("/a%zz")]
     [InlineData("/a%4")]
+    [InlineData("/a%C0%AFupload")]
     [InlineData("https://files.test/upload")]
     [InlineData("*")]
     public void TryCanonicalize_ControlOrNotAPath_Refused(string raw)
