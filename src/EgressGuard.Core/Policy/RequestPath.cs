@@ -3,16 +3,23 @@ using System.Text;
 namespace EgressGuard.Policy;
 
 /// <summary>
-/// The form of a request path that path rules are matched against: the widest reading any server
-/// might make of it, so that encoding cannot slip a request past a deny (or outside an allowed
-/// prefix). From the path as the client wrote it (no query): percent-decoded throughout (<c>%2F</c>
-/// becomes <c>/</c>), <c>\</c> read as <c>/</c>, path parameters (<c>;jsessionid=…</c>, <c>..;</c>)
-/// dropped from each segment, empty segments merged, dot segments removed. The request itself is
-/// forwarded as written; only the matching uses this form. A path that decodes to control
-/// characters or is not a path at all is refused.
+/// The form of a request path that path rules are matched against, and the paths refused because
+/// servers would read them differently. From the path as the client wrote it (no query):
+/// 1. refused: control characters or invalid/overlong UTF-8 (encoded or not), a double-encoded
+///    dot, slash or backslash (<c>%252e</c>), and any segment that becomes <c>.</c> or <c>..</c>
+///    only under some server's reading (<c>..;</c>, <c>..%2F</c>, <c>%2e%2e</c> inside a segment,
+///    <c>..\</c>, <c>..%20</c>): whether it climbs a level depends on the server, so no single
+///    reading is safe to decide on;
+/// 2. matched: percent-decoded throughout (<c>%2F</c> becomes <c>/</c>), <c>\</c> read as
+///    <c>/</c>, path parameters (<c>;jsessionid=…</c>) and trailing dots and spaces of a segment
+///    dropped (Windows servers ignore them), empty segments merged, dot segments removed: the
+///    widest reading, so that encoding cannot slip a request past a deny.
+/// The request itself is forwarded as written.
 /// </summary>
 internal static class RequestPath
 {
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     public static bool TryCanonicalize(string raw, out string canonical, out string error)
     {
         canonical = "/";
@@ -22,19 +29,68 @@ internal static class RequestPath
             return false;
         }
 
-        var bytes = new List<byte>(raw.Length);
-        for (var i = 0; i < raw.Length; i++)
+        var output = new List<string>();
+        var rawSegments = raw.Split('/');
+        for (var r = 1; r < rawSegments.Length; r++)
         {
-            var c = raw[i];
+            var rawSegment = rawSegments[r];
+            if (!TryDecode(rawSegment, out var decoded, out error))
+            {
+                return false;
+            }
+
+            var literalDot = rawSegment is "." or "..";
+            foreach (var piece in decoded.Replace('\\', '/').Split('/'))
+            {
+                var semicolon = piece.IndexOf(';', StringComparison.Ordinal);
+                var name = semicolon >= 0 ? piece[..semicolon] : piece;
+                var trimmed = name.TrimEnd('.', ' ');
+                var dot = piece is "." or ".." || name is "." or ".." || (trimmed.Length == 0 && name.Length > 0 && name.Contains('.', StringComparison.Ordinal));
+                if (dot && !literalDot)
+                {
+                    error = $"ambiguous path segment '{Printable(rawSegment)}': servers disagree on whether it is a dot segment";
+                    return false;
+                }
+
+                if (literalDot)
+                {
+                    if (rawSegment == ".." && output.Count > 0)
+                    {
+                        output.RemoveAt(output.Count - 1);
+                    }
+
+                    continue;
+                }
+
+                if (trimmed.Length > 0)
+                {
+                    output.Add(trimmed);
+                }
+            }
+        }
+
+        var trailing = raw.EndsWith('/') && output.Count > 0;
+        canonical = "/" + string.Join('/', output) + (trailing ? "/" : string.Empty);
+        error = string.Empty;
+        return true;
+    }
+
+    private static bool TryDecode(string segment, out string decoded, out string error)
+    {
+        decoded = segment;
+        var bytes = new List<byte>(segment.Length);
+        for (var i = 0; i < segment.Length; i++)
+        {
+            var c = segment[i];
             if (c == '%')
             {
-                if (i + 2 >= raw.Length || !Uri.IsHexDigit(raw[i + 1]) || !Uri.IsHexDigit(raw[i + 2]))
+                if (i + 2 >= segment.Length || !Uri.IsHexDigit(segment[i + 1]) || !Uri.IsHexDigit(segment[i + 2]))
                 {
                     error = "invalid percent-encoding in the path";
                     return false;
                 }
 
-                bytes.Add((byte)Convert.ToInt32(raw.Substring(i + 1, 2), 16));
+                bytes.Add((byte)Convert.ToInt32(segment.Substring(i + 1, 2), 16));
                 i += 2;
             }
             else if (c > 0x7F)
@@ -53,48 +109,27 @@ internal static class RequestPath
             return false;
         }
 
-        // 0xC0 and 0xC1 start only overlong encodings (%C0%AF for '/'), which some old servers decode.
-        if (bytes.Any(b => b is 0xC0 or 0xC1))
+        try
         {
-            error = "the path contains an overlong UTF-8 encoding";
+            decoded = StrictUtf8.GetString(bytes.ToArray());
+        }
+        catch (DecoderFallbackException)
+        {
+            error = "the path is not valid UTF-8 once decoded (overlong or broken sequences)";
             return false;
         }
 
-        var decoded = Encoding.UTF8.GetString(bytes.ToArray()).Replace('\\', '/');
-        var output = new List<string>();
-        foreach (var part in decoded.Split('/'))
+        if (decoded.Contains("%2e", StringComparison.OrdinalIgnoreCase) || decoded.Contains("%2f", StringComparison.OrdinalIgnoreCase) || decoded.Contains("%5c", StringComparison.OrdinalIgnoreCase))
         {
-            var semicolon = part.IndexOf(';', StringComparison.Ordinal);
-            var segment = semicolon >= 0 ? part[..semicolon] : part;
-            if (segment is not ("." or ".."))
-            {
-                // Windows servers ignore trailing dots and spaces in a name: "upload." is "upload".
-                segment = segment.TrimEnd('.', ' ');
-            }
-
-            if (segment.Length == 0 || segment == ".")
-            {
-                continue;
-            }
-
-            if (segment == "..")
-            {
-                if (output.Count > 0)
-                {
-                    output.RemoveAt(output.Count - 1);
-                }
-
-                continue;
-            }
-
-            output.Add(segment);
+            error = "the path holds a double-encoded dot, slash or backslash";
+            return false;
         }
 
-        var trailing = decoded.EndsWith('/') && output.Count > 0;
-        canonical = "/" + string.Join('/', output) + (trailing ? "/" : string.Empty);
         error = string.Empty;
         return true;
     }
+
+    private static string Printable(string text) => new(text.Take(64).Select(c => c is >= ' ' and <= '~' ? c : '?').ToArray());
 
     /// <summary>The path part of an origin-form target as written (query and fragment cut).</summary>
     public static string PathOf(string rawTarget)

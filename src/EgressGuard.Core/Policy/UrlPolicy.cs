@@ -19,7 +19,7 @@ internal static class UrlPolicy
     /// The request's decision: <paramref name="connection"/> itself when no path rule decides, an
     /// allow naming the path rule, or a deny by it.
     /// </summary>
-    /// <param name="addresses">The addresses the request may go to (address matchers match when any does: a deny must hold whichever is dialled).</param>
+    /// <param name="addresses">The addresses the request may go to: a deny path rule matches when any does, an allow when all do.</param>
     /// <param name="path">The path's canonical form (<see cref="RequestPath"/>), without the query.</param>
     public static Decision Decide(PolicySnapshot snapshot, Decision connection, IReadOnlyList<IPAddress> addresses, string path, ClientIdentity client, DateTimeOffset now)
     {
@@ -82,14 +82,10 @@ internal static class UrlPolicy
             return rule.MatchesDestination(names, null);
         }
 
-        foreach (var address in addresses)
-        {
-            if (rule.MatchesDestination(names, address))
-            {
-                return true;
-            }
-        }
-
-        return false;
+        // A deny holds if any address the request may go to matches; an allow only if all do
+        // (a retry on the next approved address must not escape a rule that decided on the first).
+        return rule.IsAllow
+            ? addresses.All(a => rule.MatchesDestination(names, a))
+            : addresses.Any(a => rule.MatchesDestination(names, a));
     }
 }

@@ -79,6 +79,16 @@ internal static class RuleCompiler
             }
         }
 
+        // inspect: never under a deny path rule: for what that rule allows, HTTPS requests are never
+        // decrypted, so the path rule above it cannot see them. Legitimate (pinned apps), but say so.
+        for (var i = 0; i < rules.Count; i++)
+        {
+            if (rules[i].Inspect == InspectMode.Never && rules.Take(i).FirstOrDefault(r => r.HasPaths && !r.IsAllow) is { } above)
+            {
+                warnings.Add($"rule '{rules[i].Id}': inspect = 'never': HTTPS requests to what it allows are not decrypted, so path rule '{above.Id}' above it cannot see them (plain http:// still is)");
+            }
+        }
+
         // The default is the fallback: it must come last to mean anything.
         var defaultIndex = rules.FindIndex(r => r.Kind == RuleKind.Default);
         if (defaultIndex != rules.Count - 1)

@@ -16,13 +16,15 @@ internal sealed class PreDialedSocket : IDisposable
     public static readonly TimeSpan MaxIdle = TimeSpan.FromSeconds(2);
 
     private readonly IPEndPoint _endpoint;
-    private readonly long _connectedAt = Environment.TickCount64;
+    private readonly long _connectedAt;
     private Socket? _socket;
 
-    public PreDialedSocket(Socket socket, IPEndPoint endpoint)
+    /// <param name="connectedAt"><see cref="Environment.TickCount64"/> when the connect completed.</param>
+    public PreDialedSocket(Socket socket, IPEndPoint endpoint, long connectedAt)
     {
         _socket = socket;
         _endpoint = endpoint;
+        _connectedAt = connectedAt;
     }
 
     public IPEndPoint Endpoint => _endpoint;

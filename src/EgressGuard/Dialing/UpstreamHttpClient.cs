@@ -56,7 +56,7 @@ internal sealed class UpstreamHttpClient : IDisposable
     /// checked address. Disposed with the tunnel.
     /// </summary>
     public HttpMessageInvoker CreateTunnelInvoker(PreDialedSocket preDialed) =>
-        new(CreateHandler(preDialed, _options.IdleTimeout), disposeHandler: true);
+        new(CreateHandler(preDialed, _options.IdleTimeout < PooledConnectionIdle ? _options.IdleTimeout : PooledConnectionIdle), disposeHandler: true);
 
     private SocketsHttpHandler CreateHandler(PreDialedSocket? preDialed, TimeSpan idle)
     {

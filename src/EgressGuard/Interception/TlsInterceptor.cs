@@ -61,11 +61,11 @@ internal sealed class TlsInterceptor : IDisposable
     /// The pump that decrypts this tunnel; it owns <paramref name="upstream"/> from here on (the
     /// first inner request's connection uses it). The leaf names the SNI, else the CONNECT host.
     /// </summary>
-    public ITunnelPump CreatePump(IConnectClient client, ProxyExchange exchange, Decision decision, Target target, string? serverName, Socket upstream, IPEndPoint dialed, Activity? activity)
+    public ITunnelPump CreatePump(IConnectClient client, ProxyExchange exchange, Decision decision, Target target, string? serverName, Socket upstream, IPEndPoint dialed, long dialedAt, Activity? activity)
     {
         var name = serverName is { Length: > 0 } && TargetParser.TryParseAuthority($"{serverName}:{target.Port}", target.Port, out var sni, out _) ? sni.Host : target.Host;
         var certificate = Authority!.Get(name);
-        var preDialed = new PreDialedSocket(upstream, dialed);
+        var preDialed = new PreDialedSocket(upstream, dialed, dialedAt);
         var tunnel = new InterceptedTunnel
         {
             Connect = exchange,

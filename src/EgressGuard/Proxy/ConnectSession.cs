@@ -146,9 +146,11 @@ internal sealed class ConnectSession
 
             // 4. Dial.
             IPEndPoint endpoint;
+            long dialedAt;
             try
             {
                 (upstream, endpoint) = await _dialer.ConnectAsync(decision, CancellationToken.None);
+                dialedAt = Environment.TickCount64;
             }
             catch (DialException ex)
             {
@@ -187,7 +189,7 @@ internal sealed class ConnectSession
                 {
                     try
                     {
-                        intercepting = _interceptor.CreatePump(client, exchange, decision, head.Target, exchange.TlsHello?.ServerName, upstream, endpoint, activity);
+                        intercepting = _interceptor.CreatePump(client, exchange, decision, head.Target, exchange.TlsHello?.ServerName, upstream, endpoint, dialedAt, activity);
                         upstream = null; // the pump owns it now
                     }
                     catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or ArgumentException or InvalidOperationException)

@@ -33,14 +33,15 @@ internal sealed partial class ForwardProxyHandler
 
             // 0. Origin-form only: what is checked is the target as written, and that is what is
             //    forwarded. (Absolute-form would reach us decoded by Kestrel: a different string.)
-            exchange.Path = rawTarget.StartsWith('/') ? RequestPath.PathOf(rawTarget) : null;
+            // '#' never belongs in a request target (RFC 9112); forwarded, it would carry a path the check never saw.
+            exchange.Path = rawTarget.StartsWith('/') && !rawTarget.Contains('#', StringComparison.Ordinal) ? RequestPath.PathOf(rawTarget) : null;
             var canonical = "/";
             var pathError = string.Empty;
             if (exchange.Path is null || !RequestPath.TryCanonicalize(exchange.Path, out canonical, out pathError))
             {
                 exchange.RawTarget = ConnectHeadParser.Printable(rawTarget);
                 exchange.Decision = Decision.BadRequest(
-                    exchange.Path is null ? $"request target '{exchange.RawTarget}': inside a tunnel only origin-form targets ('/path') are accepted" : $"request path refused: {pathError}",
+                    exchange.Path is null ? $"request target '{exchange.RawTarget}': inside a tunnel only origin-form targets ('/path', no fragment) are accepted" : $"request path refused: {pathError}",
                     target);
                 exchange.Path = null;
                 context.Response.Headers.Connection = "close";

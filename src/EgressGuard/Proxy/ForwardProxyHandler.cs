@@ -75,6 +75,12 @@ internal sealed partial class ForwardProxyHandler
             return WriteAsync(context, ProxyResponse.ForProtocolError(405, "TRACE is not proxied", ActivityTraceId.CreateRandom()));
         }
 
+        if (rawTarget.AsSpan().IndexOfAnyInRange('\0', '\x1f') >= 0 || rawTarget.Contains('\x7f', StringComparison.Ordinal))
+        {
+            // Kestrel lets a raw TAB through; no request target carries control characters.
+            return RefuseTargetAsync(context, rawTarget);
+        }
+
         if (rawTarget.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
         {
             return ForwardAsync(context, rawTarget);

@@ -90,7 +90,7 @@ internal sealed partial class TunnelRegistry
         var denied = EgressPolicy.Recheck(snapshot, decision, dialed.Address, tunnel.Exchange.Identity, _time.GetUtcNow(), out var allowedBy);
         if (denied is null && _interceptor is { Enabled: true } && decision.IsAllowed
             && tunnel.Exchange.Interception?.StartsWith("not intercepted", StringComparison.Ordinal) == true
-            && _interceptor.Choose(snapshot, tunnel.Exchange, decision with { Rule = allowedBy }, tunnel.Exchange.TlsHello?.ServerName, dialed) is { Intercept: true } choice)
+            && _interceptor.Choose(snapshot, tunnel.Exchange, decision with { Rule = AllowingRule(snapshot, decision, allowedBy) }, tunnel.Exchange.TlsHello?.ServerName, dialed) is { Intercept: true } choice)
         {
             // A blind tunnel the policy now wants decrypted (an inspect: always or path rule added
             // during an incident): closed, so that the client reconnects through interception.
@@ -115,6 +115,15 @@ internal sealed partial class TunnelRegistry
         LogTunnelClosed(_logger, target.ToString(), dialed.ToString(), denied.Rule ?? denied.Reason, denied.Entry ?? "-");
         return true;
     }
+
+    /// <summary>
+    /// The rule that allows the tunnel now: the re-check's (names and the dialled address), else
+    /// the CONNECT's own while it still exists (it may have allowed on another resolved address:
+    /// without it, a tunnel kept blind by that rule's inspect: never would be closed again on every
+    /// policy change).
+    /// </summary>
+    private static string? AllowingRule(PolicySnapshot snapshot, Decision decision, string? allowedBy) =>
+        allowedBy ?? (decision.Rule is { } rule && snapshot.Rules.Rules.Any(r => r.Label == rule) ? rule : null);
 
     private sealed record ActiveTunnel(ProxyExchange Exchange, ITunnelPump Pump);
 

@@ -162,6 +162,33 @@ public class UrlPolicyTests
     }
 
     [Fact]
+    public void Compile_InspectNeverBelowDenyPathRule_Warned()
+    {
+        var result = RuleCompiler.Compile(JsonSerializer.Deserialize<RulesDocument>("""
+            {"rules":[
+              {"id":"dlp","action":"deny","paths":["/upload/*"]},
+              {"id":"pinned","action":"allow","destinations":["pinned.test"],"inspect":"never"}
+            ]}
+            """)!, RuleCompiler.NoFeedCheck, Now);
+        Assert.NotNull(result.Set);
+        Assert.Contains(result.Warnings, w => w.StartsWith("rule 'pinned': inspect = 'never'", StringComparison.Ordinal) && w.Contains("'dlp'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Decide_AllowPathRuleWithAddresses_NeedsEveryAddress()
+    {
+        var (snapshot, policy) = Build("""
+            {"rules":[
+              {"id":"ok","action":"allow","destinations":["93.184.216.0/24"],"paths":["/api/*"]},
+              {"id":"rest","action":"deny","paths":["/api/*"]}
+            ]}
+            """);
+        var connect = await ConnectAsync(policy, "any.test:443");
+        Assert.True(UrlPolicy.Decide(snapshot, connect, [Files], "/api/x", ClientIdentity.Unknown, Now).IsAllowed);
+        Assert.False(UrlPolicy.Decide(snapshot, connect, [Files, IPAddress.Parse("198.51.100.1")], "/api/x", ClientIdentity.Unknown, Now).IsAllowed);
+    }
+
+    [Fact]
     public async Task Decide_AnyApprovedAddressMatches_Denied()
     {
         var (snapshot, policy) = Build("""{"rules":[{"id":"net","action":"deny","destinations":["93.184.216.0/24"],"paths":["/admin*"]}]}""");
