@@ -121,14 +121,40 @@ public sealed class FaultTests : IAsyncLifetime
     /// A loopback listener that never accepts, with its one-slot accept queue filled: Linux then drops
     /// further SYNs, so a connect to it hangs exactly like one to a black-holed address.
     /// </summary>
-    private static (Socket Listener, Socket Filler) BlackHole()
+    /// <summary>
+    /// A loopback port whose connects hang: a listener that never accepts, its accept queue filled.
+    /// Fillers are added until one's connect does not complete (its SYN is being retried): only then
+    /// is the queue known to be full. A single filler raced its own final ACK under load, letting the
+    /// proxy's connect through to a server that never answers (upstream-timeout instead of connect-timeout).
+    /// </summary>
+    private static (Socket Listener, Fillers Filler) BlackHole()
     {
         var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen(0);
-        var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        filler.Connect(listener.LocalEndPoint!);
-        return (listener, filler);
+        var fillers = new Fillers();
+        for (var i = 0; i < 8; i++)
+        {
+            var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            fillers.Add(filler);
+            if (!filler.ConnectAsync(listener.LocalEndPoint!).Wait(TimeSpan.FromMilliseconds(300)))
+            {
+                break; // this one hangs: the queue is full
+            }
+        }
+
+        return (listener, fillers);
+    }
+
+    private sealed class Fillers : List<Socket>, IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var socket in this)
+            {
+                socket.Dispose();
+            }
+        }
     }
 
     [Fact]
