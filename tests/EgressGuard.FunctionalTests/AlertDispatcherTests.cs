@@ -52,6 +52,14 @@ public sealed class AlertDispatcherTests
         dispatcher.Enqueue(NewAlert("a-2"));
 
         Assert.Equal("a-2", await sink.Delivered.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+
+        // The sink signals from inside its send; the dispatcher counts the delivery just after it returns.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (Assert.Single(dispatcher.Status).Delivered < 1 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
         var status = Assert.Single(dispatcher.Status);
         Assert.Equal((1L, 1L), (status.Delivered, status.Failures));
         Assert.Equal("sink bug", status.LastError);
