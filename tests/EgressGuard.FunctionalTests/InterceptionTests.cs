@@ -485,6 +485,24 @@ public sealed class InterceptionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Start_PathRulesWithInterceptionOff_Warned()
+    {
+        await using var proxy = await StartAsync("off");
+        Assert.Contains(proxy.Logs.Lines, l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains("Rules with paths apply to plain http:// requests only", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Start_CaExpiringSoon_Warned()
+    {
+        var soon = Path.Combine(_dir, "soon");
+        Assert.Equal(0, CaCommand.Run(["init", "--out", soon, "--days", "10"], TextWriter.Null, TextWriter.Null));
+        await using var proxy = await StartAsync("all",
+            $"--Tls:Intercept:CaCertificate={Path.Combine(soon, CaCommand.CertificateFile)}", $"--Tls:Intercept:CaKey={Path.Combine(soon, CaCommand.KeyFile)}");
+        Assert.Contains(proxy.Logs.Lines, l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains("The interception CA expires", StringComparison.Ordinal));
+        Assert.DoesNotContain(proxy.Logs.Lines, l => l.Contains("Rules with paths apply to plain http://", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Start_BadInterceptSettings_EveryErrorListed()
     {
         var config = Path.Combine(_dir, "empty.json");

@@ -49,7 +49,7 @@ internal sealed class InterceptionBypass
         for (var i = 0; i < entries.Count; i++)
         {
             var text = entries[i]?.Trim() ?? string.Empty;
-            if ((text.Contains(':') || (text.Length > 0 && char.IsAsciiDigit(text[0]))) && IpNetworkParser.TryParse(text, out var range, out _, out _))
+            if (IpNetworkParser.TryParse(text, out var range, out _, out _))
             {
                 addresses.Add(source, range);
             }

@@ -17,17 +17,17 @@ internal sealed class PreDialedSocket : IDisposable
 
     private readonly IPEndPoint _endpoint;
     private readonly long _connectedAt;
+    private readonly TimeProvider _time;
     private Socket? _socket;
 
-    /// <param name="connectedAt"><see cref="Environment.TickCount64"/> when the connect completed.</param>
-    public PreDialedSocket(Socket socket, IPEndPoint endpoint, long connectedAt)
+    /// <param name="connectedAt">The <paramref name="time"/> timestamp when the connect completed.</param>
+    public PreDialedSocket(Socket socket, IPEndPoint endpoint, long connectedAt, TimeProvider time)
     {
         _socket = socket;
         _endpoint = endpoint;
         _connectedAt = connectedAt;
+        _time = time;
     }
-
-    public IPEndPoint Endpoint => _endpoint;
 
     public Socket? TryTake(IPAddress address, int port)
     {
@@ -40,7 +40,7 @@ internal sealed class PreDialedSocket : IDisposable
         {
             // Readable with nothing to read = the server closed it (nothing was ever sent on it).
             var closed = socket.Poll(0, SelectMode.SelectRead) && socket.Available == 0;
-            if (!closed && Environment.TickCount64 - _connectedAt <= MaxIdle.TotalMilliseconds)
+            if (!closed && _time.GetElapsedTime(_connectedAt) <= MaxIdle)
             {
                 return socket;
             }

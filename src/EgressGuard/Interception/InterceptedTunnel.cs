@@ -30,10 +30,4 @@ internal sealed class InterceptedTunnel
 
     /// <summary>The CONNECT span, so that inner requests' spans join its trace.</summary>
     public string? ParentId { get; init; }
-
-    private int _requests;
-
-    public int Requests => Volatile.Read(ref _requests);
-
-    public void Counted() => Interlocked.Increment(ref _requests);
 }

@@ -65,7 +65,7 @@ internal sealed class TlsInterceptor : IDisposable
     {
         var name = serverName is { Length: > 0 } && TargetParser.TryParseAuthority($"{serverName}:{target.Port}", target.Port, out var sni, out _) ? sni.Host : target.Host;
         var certificate = Authority!.Get(name);
-        var preDialed = new PreDialedSocket(upstream, dialed, dialedAt);
+        var preDialed = new PreDialedSocket(upstream, dialed, dialedAt, _time);
         var tunnel = new InterceptedTunnel
         {
             Connect = exchange,

@@ -150,7 +150,7 @@ internal sealed class ConnectSession
             try
             {
                 (upstream, endpoint) = await _dialer.ConnectAsync(decision, CancellationToken.None);
-                dialedAt = Environment.TickCount64;
+                dialedAt = _time.GetTimestamp();
             }
             catch (DialException ex)
             {

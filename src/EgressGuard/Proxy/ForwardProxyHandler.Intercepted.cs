@@ -17,7 +17,6 @@ internal sealed partial class ForwardProxyHandler
 {
     private async Task InterceptedAsync(HttpContext context, InterceptedTunnel tunnel, string rawTarget)
     {
-        tunnel.Counted();
         var (activity, traceId) = _telemetry.Start(context.Request.Method, tunnel.ParentId);
         var exchange = NewExchange(context, traceId);
         exchange.Identity = tunnel.Connect.Identity;
@@ -34,20 +33,16 @@ internal sealed partial class ForwardProxyHandler
             // 0. Origin-form only: what is checked is the target as written, and that is what is
             //    forwarded. (Absolute-form would reach us decoded by Kestrel: a different string.)
             // '#' never belongs in a request target (RFC 9112); forwarded, it would carry a path the check never saw.
-            exchange.Path = rawTarget.StartsWith('/') && !rawTarget.Contains('#', StringComparison.Ordinal) ? RequestPath.PathOf(rawTarget) : null;
-            var canonical = "/";
-            var pathError = string.Empty;
-            if (exchange.Path is null || !RequestPath.TryCanonicalize(exchange.Path, out canonical, out pathError))
+            if (!rawTarget.StartsWith('/') || rawTarget.Contains('#', StringComparison.Ordinal))
             {
                 exchange.RawTarget = ConnectHeadParser.Printable(rawTarget);
-                exchange.Decision = Decision.BadRequest(
-                    exchange.Path is null ? $"request target '{exchange.RawTarget}': inside a tunnel only origin-form targets ('/path', no fragment) are accepted" : $"request path refused: {pathError}",
-                    target);
-                exchange.Path = null;
+                exchange.Decision = Decision.BadRequest($"request target '{exchange.RawTarget}': inside a tunnel only origin-form targets ('/path', no fragment) are accepted", target);
                 context.Response.Headers.Connection = "close";
                 await RespondAsync(context, exchange, ProxyResponse.ForDecision(exchange.Decision, context.Request.Method, traceId));
                 return;
             }
+
+            exchange.Path = RequestPath.PathOf(rawTarget);
 
             // 1. The host.
             if (!SameHost(context.Request.Host, target, out var named))
@@ -68,36 +63,27 @@ internal sealed partial class ForwardProxyHandler
 
             if (HttpMethods.IsConnect(context.Request.Method) || context.Request.Headers.ContainsKey("X-Content-Length"))
             {
-                exchange.Decision = Decision.BadRequest(
-                    HttpMethods.IsConnect(context.Request.Method) ? "no CONNECT inside an intercepted tunnel" : "Content-Length together with Transfer-Encoding is ambiguous framing; send one of them",
-                    target);
+                exchange.Decision = Decision.BadRequest(HttpMethods.IsConnect(context.Request.Method) ? "no CONNECT inside an intercepted tunnel" : AmbiguousFraming, target);
                 context.Response.Headers.Connection = "close";
                 await RespondAsync(context, exchange, ProxyResponse.ForDecision(exchange.Decision, context.Request.Method, traceId));
                 return;
             }
 
-            // 2. The URL.
-            var decision = UrlPolicy.Decide(_policySource.Current, tunnel.Decision, tunnel.Decision.Approved, canonical, exchange.Identity, _timeProvider.GetUtcNow());
-            exchange.Decision = decision;
-            if (!decision.IsAllowed)
+            // 2. The URL: the path rules, as for plain http.
+            exchange.Decision = tunnel.Decision;
+            var decision = await DecidePathAsync(context, exchange, tunnel.Decision, activity);
+            if (decision.IsAllowed)
             {
-                _alerts.Observe(exchange, activity);
-                await RespondAsync(context, exchange, ProxyResponse.ForDecision(decision, context.Request.Method, traceId));
-                return;
+                // 3. Upstream, to the CONNECT's address only.
+                await ForwardAllowedAsync(context, exchange, decision, target, rawTarget, "https", tunnel.Invoker);
             }
-
-            // 3. Upstream, to the CONNECT's address only.
-            await ForwardAllowedAsync(context, exchange, decision, target, rawTarget, "https", tunnel.Invoker);
         }
         finally
         {
             // The CONNECT's socket serves the tunnel's first upstream connection (if still fresh);
             // either way it is not kept idle for the tunnel's lifetime.
             tunnel.Upstream.Dispose();
-            exchange.Duration = _timeProvider.GetElapsedTime(exchange.StartTimestamp);
-            _log.Write(exchange);
-            _history.Record(exchange);
-            _telemetry.Finish(activity, exchange);
+            Complete(exchange, activity);
         }
     }
 

@@ -25,6 +25,8 @@ namespace EgressGuard.Proxy;
 /// </summary>
 internal sealed partial class ForwardProxyHandler
 {
+    private const string AmbiguousFraming = "Content-Length together with Transfer-Encoding is ambiguous framing; send one of them";
+
     private readonly EgressPolicy _policy;
     private readonly IHttpForwarder _forwarder;
     private readonly UpstreamHttpClient _client;
@@ -64,6 +66,12 @@ internal sealed partial class ForwardProxyHandler
     public Task InvokeAsync(HttpContext context)
     {
         var rawTarget = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
+        if (rawTarget.AsSpan().IndexOfAnyInRange('\0', '\x1f') >= 0 || rawTarget.Contains('\x7f', StringComparison.Ordinal))
+        {
+            // Kestrel lets a raw TAB through; no request target carries control characters.
+            return RefuseTargetAsync(context, rawTarget);
+        }
+
         if (context.Features.Get<Interception.InterceptedTunnel>() is { } tunnel)
         {
             return InterceptedAsync(context, tunnel, rawTarget);
@@ -73,12 +81,6 @@ internal sealed partial class ForwardProxyHandler
         {
             // TRACE echoes the request, credentials included, to whoever can read the response.
             return WriteAsync(context, ProxyResponse.ForProtocolError(405, "TRACE is not proxied", ActivityTraceId.CreateRandom()));
-        }
-
-        if (rawTarget.AsSpan().IndexOfAnyInRange('\0', '\x1f') >= 0 || rawTarget.Contains('\x7f', StringComparison.Ordinal))
-        {
-            // Kestrel lets a raw TAB through; no request target carries control characters.
-            return RefuseTargetAsync(context, rawTarget);
         }
 
         if (rawTarget.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
@@ -161,7 +163,7 @@ internal sealed partial class ForwardProxyHandler
                 return;
             }
 
-            exchange.Path = PathOnly(pathAndQuery);
+            exchange.Path = RequestPath.PathOf(pathAndQuery);
             exchange.Scheme = "http";
             ProxyTelemetry.Name(activity, context.Request.Method, target);
 
@@ -170,7 +172,7 @@ internal sealed partial class ForwardProxyHandler
             // refused, never forwarded.
             if (context.Request.Headers.ContainsKey("X-Content-Length"))
             {
-                exchange.Decision = Decision.BadRequest("Content-Length together with Transfer-Encoding is ambiguous framing; send one of them", target);
+                exchange.Decision = Decision.BadRequest(AmbiguousFraming, target);
                 context.Response.Headers.Connection = "close";
                 await RespondAsync(context, exchange, ProxyResponse.ForDecision(exchange.Decision, context.Request.Method, traceId));
                 return;
@@ -183,42 +185,69 @@ internal sealed partial class ForwardProxyHandler
             exchange.Decision = decision;
             if (!decision.IsAllowed)
             {
-                // Alert (and perhaps quarantine) before the client hears the 403: its next attempt sees it.
-                _alerts.Observe(exchange, activity);
-                await RespondAsync(context, exchange, ProxyResponse.ForDecision(decision, context.Request.Method, traceId));
+                await RefuseDeniedAsync(context, exchange, decision, activity);
                 return;
             }
 
-            // 2b. Path rules, now that the path is known: matched against its widest reading.
-            if (_policySource.Current.Rules.HasPathRules)
+            // 2b. Path rules, now that the path is known.
+            decision = await DecidePathAsync(context, exchange, decision, activity);
+            if (decision.IsAllowed)
             {
-                if (!RequestPath.TryCanonicalize(exchange.Path, out var canonical, out var pathError))
-                {
-                    exchange.Decision = Decision.BadRequest($"request path refused: {pathError}", target);
-                    await RespondAsync(context, exchange, ProxyResponse.ForDecision(exchange.Decision, context.Request.Method, traceId));
-                    return;
-                }
-
-                decision = UrlPolicy.Decide(_policySource.Current, decision, decision.Approved, canonical, exchange.Identity, _timeProvider.GetUtcNow());
-                exchange.Decision = decision;
-                if (!decision.IsAllowed)
-                {
-                    _alerts.Observe(exchange, activity);
-                    await RespondAsync(context, exchange, ProxyResponse.ForDecision(decision, context.Request.Method, traceId));
-                    return;
-                }
+                // 3. Forward.
+                await ForwardAllowedAsync(context, exchange, decision, target, pathAndQuery, "http", _client.Invoker);
             }
-
-            // 3. Forward.
-            await ForwardAllowedAsync(context, exchange, decision, target, pathAndQuery, "http", _client.Invoker);
         }
         finally
         {
-            exchange.Duration = _timeProvider.GetElapsedTime(exchange.StartTimestamp);
-            _log.Write(exchange);
-            _history.Record(exchange);
-            _telemetry.Finish(activity, exchange);
+            Complete(exchange, activity);
         }
+    }
+
+    /// <summary>
+    /// The path rules' say on a request whose connection is allowed (plain http, or inside an
+    /// intercepted tunnel), on the widest reading of its path (<see cref="RequestPath"/>). A path
+    /// servers would read differently is a 400, a deny the decision's refusal; both are answered
+    /// here and come back as not allowed. No path rule: the connection's decision as is.
+    /// </summary>
+    private async Task<Decision> DecidePathAsync(HttpContext context, ProxyExchange exchange, Decision connection, Activity? activity)
+    {
+        var snapshot = _policySource.Current;
+        if (!snapshot.Rules.HasPathRules)
+        {
+            return connection;
+        }
+
+        if (!RequestPath.TryCanonicalize(exchange.Path ?? "/", out var canonical, out var pathError))
+        {
+            exchange.Decision = Decision.BadRequest($"request path refused: {pathError}", connection.Target);
+            await RespondAsync(context, exchange, ProxyResponse.ForDecision(exchange.Decision, context.Request.Method, exchange.TraceId));
+            return exchange.Decision;
+        }
+
+        var decision = UrlPolicy.Decide(snapshot, connection, connection.Approved, canonical, exchange.Identity, _timeProvider.GetUtcNow());
+        exchange.Decision = decision;
+        if (!decision.IsAllowed)
+        {
+            await RefuseDeniedAsync(context, exchange, decision, activity);
+        }
+
+        return decision;
+    }
+
+    /// <summary>A policy deny: alert (and perhaps quarantine) before the client hears the 403, so its next attempt sees it.</summary>
+    private Task RefuseDeniedAsync(HttpContext context, ProxyExchange exchange, Decision decision, Activity? activity)
+    {
+        _alerts.Observe(exchange, activity);
+        return RespondAsync(context, exchange, ProxyResponse.ForDecision(decision, context.Request.Method, exchange.TraceId));
+    }
+
+    /// <summary>The request's one decision line, history record and span end.</summary>
+    private void Complete(ProxyExchange exchange, Activity? activity)
+    {
+        exchange.Duration = _timeProvider.GetElapsedTime(exchange.StartTimestamp);
+        _log.Write(exchange);
+        _history.Record(exchange);
+        _telemetry.Finish(activity, exchange);
     }
 
     private async Task ForwardAllowedAsync(HttpContext context, ProxyExchange exchange, Decision decision, Target target, string pathAndQuery, string scheme, HttpMessageInvoker invoker)
@@ -394,11 +423,5 @@ internal sealed partial class ForwardProxyHandler
         var tail = end < 0 ? ReadOnlySpan<char>.Empty : rest[end..];
         pathAndQuery = tail.IsEmpty ? "/" : tail[0] == '?' ? "/" + tail.ToString() : tail.ToString();
         return authority.Length > 0;
-    }
-
-    private static string PathOnly(string pathAndQuery)
-    {
-        var query = pathAndQuery.IndexOf('?', StringComparison.Ordinal);
-        return query < 0 ? pathAndQuery : pathAndQuery[..query];
     }
 }
