@@ -17,6 +17,14 @@ internal static class AddressNormalizer
     public static IPAddress Canonicalize(IPAddress address) =>
         address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 
+    /// <summary>The endpoint with its address canonical (a dual-stack socket reports IPv4 clients as <c>::ffff:a.b.c.d</c>).</summary>
+    public static IPEndPoint? Canonicalize(EndPoint? endpoint) => endpoint switch
+    {
+        IPEndPoint { Address.IsIPv4MappedToIPv6: true } ip => new IPEndPoint(ip.Address.MapToIPv4(), ip.Port),
+        IPEndPoint ip => ip,
+        _ => null,
+    };
+
     /// <summary>
     /// The IPv4 addresses embedded in an IPv6 address by NAT64 (64:ff9b::/96), 6to4 (2002::/16),
     /// Teredo (2001::/32: server and de-obfuscated client) or the deprecated IPv4-compatible form

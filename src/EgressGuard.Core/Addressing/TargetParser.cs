@@ -20,6 +20,16 @@ internal static class TargetParser
 
     private static readonly IdnMapping Idn = new() { AllowUnassigned = false, UseStd3AsciiRules = false };
 
+    /// <summary>
+    /// Whether <paramref name="authority"/> (a Host header, or a TLS server name with the
+    /// tunnel's port appended) names the same host and port as <paramref name="target"/>, read
+    /// the way the target was (IDN, IP literal notations; no port means the target's).
+    /// </summary>
+    public static bool NamesHost(string authority, Target target) =>
+        TryParseAuthority(authority, target.Port, out var parsed, out _)
+        && parsed.Port == target.Port
+        && string.Equals(parsed.Host.TrimEnd('.'), target.Host.TrimEnd('.'), StringComparison.OrdinalIgnoreCase);
+
     /// <param name="authority">The request target (CONNECT) or URI authority (absolute-form).</param>
     /// <param name="defaultPort">Port when none is written, or -1 when a port is required.</param>
     public static bool TryParseAuthority(ReadOnlySpan<char> authority, int defaultPort, out Target target, out string error)

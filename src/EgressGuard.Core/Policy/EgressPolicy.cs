@@ -42,13 +42,23 @@ internal sealed class EgressPolicy
         DecideAsync(target, ClientIdentity.Unknown, cancellationToken);
 
     public ValueTask<Decision> DecideAsync(Target target, ClientIdentity client, CancellationToken cancellationToken) =>
-        DecideCoreAsync(target, client, null, cancellationToken);
+        DecideCoreAsync(_policy.Current, target, client, null, cancellationToken);
+
+    /// <summary>
+    /// Decides against the snapshot the caller captured: one request sees one policy from its
+    /// first check to its last (the connection, its TLS name, its path, the interception choice).
+    /// </summary>
+    public ValueTask<Decision> DecideAsync(PolicySnapshot snapshot, Target target, ClientIdentity client, CancellationToken cancellationToken) =>
+        DecideCoreAsync(snapshot, target, client, null, cancellationToken);
+
+    /// <summary>The snapshot a new request captures.</summary>
+    public PolicySnapshot Current => _policy.Current;
 
     /// <summary>The same decision, resolving like a real request, with every entry considered; nothing is dialled.</summary>
     public async Task<(Decision Decision, IReadOnlyList<ExplainStep> Steps)> ExplainAsync(Target target, ClientIdentity client, CancellationToken cancellationToken)
     {
         var steps = new List<ExplainStep>();
-        var decision = await DecideCoreAsync(target, client, steps, cancellationToken).ConfigureAwait(false);
+        var decision = await DecideCoreAsync(_policy.Current, target, client, steps, cancellationToken).ConfigureAwait(false);
         return (decision, steps);
     }
 
@@ -88,10 +98,9 @@ internal sealed class EgressPolicy
         return context.AllowedBy is null && !snapshot.Rules.DefaultAllow ? DefaultDeny(target, context) : null;
     }
 
-    private async ValueTask<Decision> DecideCoreAsync(Target target, ClientIdentity client, List<ExplainStep>? trace, CancellationToken cancellationToken)
+    private async ValueTask<Decision> DecideCoreAsync(PolicySnapshot snapshot, Target target, ClientIdentity client, List<ExplainStep>? trace, CancellationToken cancellationToken)
     {
         // 1. Fail closed.
-        var snapshot = _policy.Current;
         if (snapshot.MissingRequiredFeeds.Count > 0)
         {
             return new Decision

@@ -1,3 +1,4 @@
+using EgressGuard.Addressing;
 using System.Text;
 
 namespace EgressGuard.Policy;
@@ -48,7 +49,7 @@ internal static class RequestPath
                 var dot = piece is "." or ".." || name is "." or ".." || (trimmed.Length == 0 && name.Length > 0 && name.Contains('.', StringComparison.Ordinal));
                 if (dot && !literalDot)
                 {
-                    error = $"ambiguous path segment '{Printable(rawSegment)}': servers disagree on whether it is a dot segment";
+                    error = $"ambiguous path segment '{PrintableText.Of(rawSegment, 64)}': servers disagree on whether it is a dot segment";
                     return false;
                 }
 
@@ -128,8 +129,6 @@ internal static class RequestPath
         error = string.Empty;
         return true;
     }
-
-    private static string Printable(string text) => new(text.Take(64).Select(c => c is >= ' ' and <= '~' ? c : '?').ToArray());
 
     /// <summary>The path part of an origin-form target as written (query and fragment cut).</summary>
     public static string PathOf(string rawTarget)

@@ -110,13 +110,13 @@ internal static class AdminEndpoints
             return Results.Json(new
             {
                 decision = DecisionJson(decision),
-                status = Proxy.ProxyResponse.StatusFor(decision),
+                status = Exchange.ProxyResponse.StatusFor(decision),
                 steps = steps.Select(s => new { subject = s.Subject, rule = s.Rule, action = s.Action, result = s.Result, detail = s.Detail }),
                 rulesVersion = policySource.Current.Rules.Version,
             });
         });
 
-        var tunnels = services.GetRequiredService<Proxy.TunnelRegistry>();
+        var tunnels = services.GetRequiredService<Tunnels.TunnelRegistry>();
         var limiter = services.GetRequiredService<Proxy.ConnectionLimiter>();
         var decisionLog = services.GetRequiredService<DecisionLog>();
         app.MapGet("/status", () => Results.Json(new

@@ -46,7 +46,7 @@ internal sealed partial class AdminHost : IHostedService, IAsyncDisposable
         await _app.StartAsync(cancellationToken);
         Url = _app.Urls.First();
         var bound = new Uri(Url);
-        _services.GetRequiredService<SelfEndpoints>().Register(new IPEndPoint(IPAddress.Parse(bound.Host.Trim('[', ']')), bound.Port));
+        _services.GetRequiredService<Proxy.SelfEndpoints>().Register(new IPEndPoint(IPAddress.Parse(bound.Host.Trim('[', ']')), bound.Port));
         var tokens = _services.GetRequiredService<AdminTokens>();
         LogStarted(_logger, Url, tokens.GeneratedFile ?? "configured");
     }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using EgressGuard.Telemetry;
 
 namespace EgressGuard.Dialing;
 
@@ -43,10 +44,10 @@ internal sealed class DialException : Exception
     /// <summary>The <c>error.type</c> value for logs and the response header.</summary>
     public string ErrorType => Failure switch
     {
-        DialFailure.Refused => "connect-refused",
-        DialFailure.Timeout => "connect-timeout",
-        DialFailure.Unreachable => "connect-unreachable",
-        _ => "connect-failed",
+        DialFailure.Refused => ErrorTypes.ConnectRefused,
+        DialFailure.Timeout => ErrorTypes.ConnectTimeout,
+        DialFailure.Unreachable => ErrorTypes.ConnectUnreachable,
+        _ => ErrorTypes.ConnectFailed,
     };
 
     public static DialFailure Classify(SocketError error) => error switch

@@ -104,7 +104,7 @@ internal static class EgressGuardHost
         });
 
         var app = builder.Build();
-        var handler = app.Services.GetRequiredService<ForwardProxyHandler>();
+        var handler = app.Services.GetRequiredService<Forwarding.RequestRouter>();
         app.Run(handler.InvokeAsync);
         app.Lifetime.ApplicationStarted.Register(() =>
         {
@@ -135,14 +135,28 @@ internal static class EgressGuardHost
             settings.TrustedClients,
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("EgressGuard.Identity")));
-        services.AddSingleton<TunnelRegistry>();
+        services.AddSingleton<Tunnels.TunnelRegistry>();
+        services.AddSingleton(sp => new Tunnels.TunnelRunner(sp.GetRequiredService<Tunnels.TunnelRegistry>(), sp.GetRequiredService<EgressGuard.Quarantine.QuarantineStore>(), sp.GetRequiredService<IPolicySource>(), sp.GetRequiredService<EgressGuardMetrics>(), sp.GetRequiredService<TimeProvider>(), settings.Proxy.MaxTunnelLifetime));
         services.AddSingleton(settings.Tls);
+        services.AddSingleton(settings.Tls.Intercept);
         services.AddSingleton<EgressGuard.Interception.TlsInterceptor>();
+        services.AddSingleton<EgressGuard.Interception.InterceptedConnectionQueue>();
+        services.AddSingleton<Tunnels.ITunnelCheck, EgressGuard.Interception.InterceptionTunnelCheck>();
+        services.AddSingleton<Exchange.ExchangeFactory>();
+        services.AddSingleton<Exchange.ExchangeCompletion>();
+        services.AddSingleton<Exchange.Admission>();
+        services.AddSingleton<Exchange.DecideStep>();
+        services.AddSingleton<ClientHelloInspection>();
+        services.AddSingleton<InterceptionStep>();
         services.AddSingleton<ConnectSession>();
         services.AddSingleton(sp => new ConnectionLimiter(settings.Proxy, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ConnectGate>();
         services.AddSingleton<Microsoft.AspNetCore.Connections.IConnectionListenerFactory, ProxyListenerFactory>();
-        services.AddSingleton<ForwardProxyHandler>();
+        services.AddSingleton<Forwarding.ProxyResponseWriter>();
+        services.AddSingleton(sp => new Forwarding.UpstreamForwarder(sp.GetRequiredService<Yarp.ReverseProxy.Forwarder.IHttpForwarder>(), sp.GetRequiredService<Forwarding.ProxyResponseWriter>(), settings.Proxy.UpstreamTimeout));
+        services.AddSingleton<Forwarding.HttpForwardHandler>();
+        services.AddSingleton<Forwarding.InterceptedRequestHandler>();
+        services.AddSingleton<Forwarding.RequestRouter>();
         services.AddSingleton(sp => new BlockPage(settings.BlockPage, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(new PacFile(settings.Pac, settings.ListenEndpoint, settings.Proxy.Tls.Enabled));
         services.AddEgressGuardAlerts(settings);

@@ -98,7 +98,7 @@ internal sealed class EgressGuardSettings
 
         EgressGuard.Quarantine.Remediation.Validate(quarantine.Remediation, errors);
         var tls = Bind<TlsOptions>(configuration, TlsOptions.Section, errors);
-        if (tls.SniCheck is not ("enforce" or "log" or "off") || tls.HelloTimeout <= TimeSpan.Zero || tls.InspectPorts.Any(p => p is < 1 or > 65535))
+        if (!Enum.IsDefined(tls.SniCheck) || tls.HelloTimeout <= TimeSpan.Zero || tls.InspectPorts.Any(p => p is < 1 or > 65535))
         {
             errors.Add($"Tls: SniCheck = '{tls.SniCheck}' must be enforce, log or off; HelloTimeout ('{tls.HelloTimeout}') positive; InspectPorts between 1 and 65535");
         }

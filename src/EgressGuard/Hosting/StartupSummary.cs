@@ -83,7 +83,7 @@ internal static partial class StartupSummary
         LogTls(
             logger,
             settings.Tls.InspectPorts.Count == 0 ? "none" : string.Join(", ", settings.Tls.InspectPorts),
-            settings.Tls.SniCheck,
+            settings.Tls.SniCheck.ToString().ToLowerInvariant(),
             authority is null ? "off" : $"{intercept.Mode} (CA '{authority.Certificate.Subject}', {intercept.Bypass.Count} bypass entr{(intercept.Bypass.Count == 1 ? "y" : "ies")}, leaves valid {intercept.LeafLifetime.TotalDays:0.#} d)");
         if (authority is not null && authority.ExpiresAt - DateTimeOffset.UtcNow < TimeSpan.FromDays(30))
         {

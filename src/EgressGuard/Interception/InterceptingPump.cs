@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Security.Authentication;
-using EgressGuard.Proxy;
+using EgressGuard.Telemetry;
+using EgressGuard.Tunnels;
 using Microsoft.AspNetCore.Connections;
 
 namespace EgressGuard.Interception;
@@ -13,7 +14,7 @@ namespace EgressGuard.Interception;
 /// </summary>
 internal sealed partial class InterceptingPump : ITunnelPump
 {
-    private readonly IConnectClient _client;
+    private readonly IInterceptableClient _client;
     private readonly InterceptedTunnel _tunnel;
     private readonly SslStreamCertificateContext _certificate;
     private readonly TimeSpan _handshakeTimeout;
@@ -23,7 +24,7 @@ internal sealed partial class InterceptingPump : ITunnelPump
     private InterceptedConnection? _connection;
     private string? _errorType;
 
-    public InterceptingPump(IConnectClient client, InterceptedTunnel tunnel, SslStreamCertificateContext certificate, TimeSpan handshakeTimeout, TimeProvider time, ILogger logger)
+    public InterceptingPump(IInterceptableClient client, InterceptedTunnel tunnel, SslStreamCertificateContext certificate, TimeSpan handshakeTimeout, TimeProvider time, ILogger logger)
     {
         _client = client;
         _tunnel = tunnel;
@@ -55,7 +56,7 @@ internal sealed partial class InterceptingPump : ITunnelPump
         {
             // Most often: the client does not trust the CA, or pins its server's certificate.
             await tls.DisposeAsync();
-            var error = _closing.IsCancellationRequested ? _errorType : ex is OperationCanceledException ? "tls-handshake-timeout" : "tls-client-handshake";
+            var error = _closing.IsCancellationRequested ? _errorType : ex is OperationCanceledException ? ErrorTypes.TlsHandshakeTimeout : ErrorTypes.TlsClientHandshake;
             LogHandshakeFailed(_logger, _tunnel.Target.ToString(), _tunnel.Connect.Client?.Address.ToString() ?? "-", ex.Message);
             return new TunnelResult(stream.BytesRead, stream.BytesWritten, error);
         }

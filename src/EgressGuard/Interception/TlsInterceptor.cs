@@ -5,7 +5,7 @@ using EgressGuard.Addressing;
 using EgressGuard.Dialing;
 using EgressGuard.Hosting;
 using EgressGuard.Policy;
-using EgressGuard.Proxy;
+using EgressGuard.Tunnels;
 using EgressGuard.Telemetry;
 using EgressGuard.Tls;
 
@@ -21,17 +21,15 @@ internal sealed class TlsInterceptor : IDisposable
 {
     private readonly InterceptOptions _options;
     private readonly InterceptionBypass _bypass;
-    private readonly IPolicySource _policy;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
     private readonly UpstreamHttpClient _upstream;
 
-    public TlsInterceptor(TlsOptions tls, ConfigPaths paths, IPolicySource policy, UpstreamHttpClient upstream, System.Diagnostics.Metrics.IMeterFactory meters, TimeProvider time, ILoggerFactory loggers)
+    public TlsInterceptor(InterceptOptions options, ConfigPaths paths, UpstreamHttpClient upstream, System.Diagnostics.Metrics.IMeterFactory meters, TimeProvider time, ILoggerFactory loggers)
     {
         _upstream = upstream;
-        _options = tls.Intercept;
-        _policy = policy;
+        _options = options;
         _time = time;
         _logger = loggers.CreateLogger("EgressGuard.Interception");
         _bypass = InterceptionBypass.Parse(_options.Bypass, []);
@@ -51,9 +49,6 @@ internal sealed class TlsInterceptor : IDisposable
 
     public bool Enabled => Authority is not null;
 
-    public InterceptChoice Choose(ProxyExchange exchange, Decision decision, string? serverName, IPEndPoint dialed) =>
-        Choose(_policy.Current, exchange, decision, serverName, dialed);
-
     public InterceptChoice Choose(PolicySnapshot snapshot, ProxyExchange exchange, Decision decision, string? serverName, IPEndPoint dialed) =>
         InterceptionPlanner.Choose(_options.ParsedMode, _bypass, snapshot, decision, serverName, dialed.Address, exchange.Identity, _time.GetUtcNow());
 
@@ -61,7 +56,7 @@ internal sealed class TlsInterceptor : IDisposable
     /// The pump that decrypts this tunnel; it owns <paramref name="upstream"/> from here on (the
     /// first inner request's connection uses it). The leaf names the SNI, else the CONNECT host.
     /// </summary>
-    public ITunnelPump CreatePump(IConnectClient client, ProxyExchange exchange, Decision decision, Target target, string? serverName, Socket upstream, IPEndPoint dialed, long dialedAt, Activity? activity)
+    public ITunnelPump CreatePump(IInterceptableClient client, ProxyExchange exchange, Decision decision, Target target, string? serverName, Socket upstream, IPEndPoint dialed, long dialedAt, Activity? activity)
     {
         var name = serverName is { Length: > 0 } && TargetParser.TryParseAuthority($"{serverName}:{target.Port}", target.Port, out var sni, out _) ? sni.Host : target.Host;
         var certificate = Authority!.Get(name);

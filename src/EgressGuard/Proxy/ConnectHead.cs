@@ -85,7 +85,7 @@ internal static class ConnectHeadParser
 
         if (requestLine[2] is not ("HTTP/1.1" or "HTTP/1.0"))
         {
-            error = $"unsupported protocol version '{Printable(requestLine[2])}'";
+            error = $"unsupported protocol version '{PrintableText.Of(requestLine[2])}'";
             return false;
         }
 
@@ -108,7 +108,7 @@ internal static class ConnectHeadParser
 
         if (!TargetParser.TryParseAuthority(rawTarget, -1, out var target, out var targetError))
         {
-            error = $"invalid CONNECT target '{Printable(requestLine[1])}': {targetError}";
+            error = $"invalid CONNECT target '{PrintableText.Of(requestLine[1])}': {targetError}";
             return false;
         }
 
@@ -158,18 +158,6 @@ internal static class ConnectHeadParser
         var length = (int)Math.Min(buffer.Length, 256);
         var text = Encoding.Latin1.GetString(buffer.Slice(0, length));
         var end = text.IndexOfAny(['\r', '\n']);
-        return Printable(end >= 0 ? text[..end] : text);
-    }
-
-    /// <summary>Makes client text safe to echo in a message: printable ASCII, at most 100 characters.</summary>
-    public static string Printable(string text)
-    {
-        var builder = new StringBuilder(Math.Min(text.Length, 100));
-        foreach (var c in text.Take(100))
-        {
-            builder.Append(c is >= ' ' and <= '~' ? c : '?');
-        }
-
-        return text.Length > 100 ? builder.Append('…').ToString() : builder.ToString();
+        return PrintableText.Of(end >= 0 ? text[..end] : text);
     }
 }

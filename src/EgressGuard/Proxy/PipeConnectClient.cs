@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
+using EgressGuard.Tunnels;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -18,7 +19,7 @@ internal sealed class PipeConnectClient : IConnectClient
     {
         _connection = connection;
         _next = next;
-        Remote = ConnectSession.Normalize(connection.RemoteEndPoint);
+        Remote = Addressing.AddressNormalizer.Canonicalize(connection.RemoteEndPoint);
     }
 
     public IPEndPoint? Remote { get; }

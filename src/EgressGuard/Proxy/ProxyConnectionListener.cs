@@ -30,11 +30,13 @@ internal sealed class ProxyConnectionListener : IConnectionListener
     private readonly Task _acceptLoop;
     private readonly ConnectionLimiter _limiter;
     private readonly TimeSpan _drainTimeout;
+    private readonly Interception.InterceptedConnectionQueue _intercepted;
+    private readonly Task _interceptedLoop;
 
     /// <summary>The key under which a Kestrel connection carries the address its limiter slot was taken for.</summary>
     public const string LimiterSlot = "egressguard.limiter-slot";
 
-    public ProxyConnectionListener(Socket listen, SocketConnectionContextFactory contexts, ConnectSession session, ConnectionLimiter limiter, bool peek, TimeSpan peekTimeout, TimeSpan drainTimeout, TimeProvider time)
+    public ProxyConnectionListener(Socket listen, SocketConnectionContextFactory contexts, ConnectSession session, ConnectionLimiter limiter, Interception.InterceptedConnectionQueue intercepted, bool peek, TimeSpan peekTimeout, TimeSpan drainTimeout, TimeProvider time)
     {
         _drainTimeout = drainTimeout;
         _limiter = limiter;
@@ -45,7 +47,9 @@ internal sealed class ProxyConnectionListener : IConnectionListener
         _peekTimeout = peekTimeout;
         _time = time;
         EndPoint = listen.LocalEndPoint!;
+        _intercepted = intercepted;
         _acceptLoop = AcceptLoopAsync();
+        _interceptedLoop = TakeInterceptedAsync(intercepted.Attach());
     }
 
     public EndPoint EndPoint { get; }
@@ -67,6 +71,24 @@ internal sealed class ProxyConnectionListener : IConnectionListener
         }
 
         return null;
+    }
+
+    /// <summary>Decrypted connections of intercepted tunnels are accepted like new connections (the HTTP pipeline serves them).</summary>
+    private async Task TakeInterceptedAsync(ChannelReader<ConnectionContext> reader)
+    {
+        try
+        {
+            while (await reader.WaitToReadAsync(_stop.Token))
+            {
+                if (reader.TryRead(out var connection) && !_ready.Writer.TryWrite(connection))
+                {
+                    await connection.DisposeAsync(); // stopping
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     private async Task AcceptLoopAsync()
@@ -96,7 +118,7 @@ internal sealed class ProxyConnectionListener : IConnectionListener
 
     private async Task RouteAsync(Socket socket)
     {
-        var remote = ConnectSession.Normalize(socket.RemoteEndPoint);
+        var remote = Addressing.AddressNormalizer.Canonicalize(socket.RemoteEndPoint);
         var slot = false;
         try
         {
@@ -175,7 +197,7 @@ internal sealed class ProxyConnectionListener : IConnectionListener
         _raw[socket] = 0;
         try
         {
-            using var client = new SocketConnectClient(socket, _ready.Writer.TryWrite);
+            using var client = new SocketConnectClient(socket, _intercepted);
             await (kind switch
             {
                 RawKind.Untrusted => _session.RefuseUntrustedAsync(client),
@@ -202,11 +224,13 @@ internal sealed class ProxyConnectionListener : IConnectionListener
             return;
         }
 
+        _intercepted.Detach();
         await _stop.CancelAsync();
         _listen.Dispose();
         try
         {
             await _acceptLoop.WaitAsync(cancellationToken);
+            await _interceptedLoop.WaitAsync(cancellationToken);
         }
         catch (OperationCanceledException)
         {

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using EgressGuard.Hosting;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
@@ -11,19 +10,21 @@ namespace EgressGuard.Proxy;
 internal sealed class ProxyListenerFactory : IConnectionListenerFactory
 {
     private readonly ConnectSession _session;
-    private readonly EgressGuardSettings _settings;
+    private readonly ProxyOptions _options;
+    private readonly Interception.InterceptedConnectionQueue _intercepted;
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggers;
     private readonly SocketTransportOptions _transport;
     private readonly SelfEndpoints _self;
     private readonly ConnectionLimiter _limiter;
 
-    public ProxyListenerFactory(ConnectSession session, EgressGuardSettings settings, SelfEndpoints self, ConnectionLimiter limiter, TimeProvider time, ILoggerFactory loggers, IOptions<SocketTransportOptions> transport)
+    public ProxyListenerFactory(ConnectSession session, IOptions<ProxyOptions> options, Interception.InterceptedConnectionQueue intercepted, SelfEndpoints self, ConnectionLimiter limiter, TimeProvider time, ILoggerFactory loggers, IOptions<SocketTransportOptions> transport)
     {
         _self = self;
         _limiter = limiter;
         _session = session;
-        _settings = settings;
+        _options = options.Value;
+        _intercepted = intercepted;
         _time = time;
         _loggers = loggers;
         _transport = transport.Value;
@@ -64,7 +65,7 @@ internal sealed class ProxyListenerFactory : IConnectionListenerFactory
                 UnsafePreferInlineScheduling = _transport.UnsafePreferInlineScheduling,
             },
             _loggers.CreateLogger("Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets"));
-        IConnectionListener listener = new ProxyConnectionListener(socket, contexts, _session, _limiter, peek: !_settings.Proxy.Tls.Enabled, _settings.Proxy.HeadTimeout, _settings.Proxy.DrainTimeout, _time);
+        IConnectionListener listener = new ProxyConnectionListener(socket, contexts, _session, _limiter, _intercepted, peek: !_options.Tls.Enabled, _options.HeadTimeout, _options.DrainTimeout, _time);
         return ValueTask.FromResult(listener);
     }
 }

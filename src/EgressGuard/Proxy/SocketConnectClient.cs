@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
+using EgressGuard.Tunnels;
 
 namespace EgressGuard.Proxy;
 
@@ -12,17 +13,17 @@ namespace EgressGuard.Proxy;
 internal sealed class SocketConnectClient : IConnectClient, IDisposable
 {
     private readonly Socket _socket;
-    private readonly Func<Microsoft.AspNetCore.Connections.ConnectionContext, bool>? _dispatch;
+    private readonly Interception.InterceptedConnectionQueue? _intercepted;
     private byte[]? _buffer;
     private int _length;
     private int _headEnd;
 
-    /// <param name="dispatch">Hands a decrypted connection to Kestrel (the listener's accept queue); null: interception unavailable.</param>
-    public SocketConnectClient(Socket socket, Func<Microsoft.AspNetCore.Connections.ConnectionContext, bool>? dispatch = null)
+    /// <param name="intercepted">Where a decrypted connection goes to Kestrel; null: interception unavailable.</param>
+    public SocketConnectClient(Socket socket, Interception.InterceptedConnectionQueue? intercepted = null)
     {
         _socket = socket;
-        _dispatch = dispatch;
-        Remote = ConnectSession.Normalize(socket.RemoteEndPoint);
+        _intercepted = intercepted;
+        Remote = Addressing.AddressNormalizer.Canonicalize(socket.RemoteEndPoint);
     }
 
     public IPEndPoint? Remote { get; }
@@ -144,7 +145,7 @@ internal sealed class SocketConnectClient : IConnectClient, IDisposable
 
     public async Task RunInterceptedAsync(Interception.InterceptedConnection connection)
     {
-        if (_dispatch is null || !_dispatch(connection))
+        if (_intercepted is null || !_intercepted.TryEnqueue(connection))
         {
             await connection.DisposeAsync(); // the listener is stopping
             return;

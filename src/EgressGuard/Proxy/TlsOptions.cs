@@ -25,7 +25,7 @@ internal sealed class TlsOptions
     /// tunnel before a byte goes upstream if it is denied; <c>log</c> only records both names;
     /// <c>off</c> ignores it.
     /// </summary>
-    public string SniCheck { get; set; } = "enforce";
+    public SniCheckMode SniCheck { get; set; } = SniCheckMode.Enforce;
 
     /// <summary>Close every tunnel whose SNI differs from its CONNECT host, allowed or not (strict anti-fronting). Default false.</summary>
     public bool DenyMismatch { get; set; }

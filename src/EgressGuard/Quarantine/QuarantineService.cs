@@ -3,6 +3,7 @@ using EgressGuard.Admin;
 using EgressGuard.Alerts;
 using EgressGuard.Policy;
 using EgressGuard.Proxy;
+using EgressGuard.Tunnels;
 
 namespace EgressGuard.Quarantine;
 

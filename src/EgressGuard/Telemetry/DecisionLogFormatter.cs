@@ -142,7 +142,7 @@ internal static class DecisionLogFormatter
             }
         }
 
-        WriteIfNotNull(json, LogFields.TlsInterception, x.Interception);
+        WriteIfNotNull(json, LogFields.TlsInterception, x.InterceptionText);
         if (x.TunnelTraceId is { } tunnel)
         {
             json.WriteString(LogFields.TunnelTraceId, tunnel.ToHexString());
@@ -180,7 +180,7 @@ internal static class DecisionLogFormatter
             new(LogFields.ServerPort, d?.Target?.Port),
             new(LogFields.UrlScheme, x.Scheme),
             new(LogFields.UrlPath, x.Path),
-            new(LogFields.TlsInterception, x.Interception),
+            new(LogFields.TlsInterception, x.InterceptionText),
             new(LogFields.Decision, d is null ? "error" : ActionName(d.Action)),
             new(LogFields.Reason, d?.Reason ?? DecisionReasons.BadRequest),
             new(LogFields.Rule, d?.Rule),

@@ -51,8 +51,8 @@ internal sealed class EgressGuardMetrics
         _decisions.Add(1, tags);
         if (exchange.Interception is { } interception && exchange.Method == "CONNECT")
         {
-            var outcome = !interception.StartsWith("intercepted", StringComparison.Ordinal) ? "passed"
-                : exchange.ErrorType is "tls-client-handshake" or "tls-handshake-timeout" ? "client-refused" : "intercepted";
+            var outcome = interception != InterceptionOutcome.Intercepted ? "passed"
+                : exchange.ErrorType is ErrorTypes.TlsClientHandshake or ErrorTypes.TlsHandshakeTimeout ? "client-refused" : "intercepted";
             _interceptions.Add(1, new KeyValuePair<string, object?>("egressguard.tls.outcome", outcome));
             if (outcome != "passed")
             {

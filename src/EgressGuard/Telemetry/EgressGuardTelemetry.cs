@@ -90,7 +90,7 @@ internal sealed class ProxyTelemetry
             activity.SetTag(LogFields.TlsAlpn, hello.Alpn.Count > 0 ? hello.Alpn.ToArray() : null);
         }
 
-        activity.SetTag(LogFields.TlsInterception, exchange.Interception);
+        activity.SetTag(LogFields.TlsInterception, exchange.InterceptionText);
         activity.SetTag(LogFields.UrlScheme, exchange.Scheme);
         activity.SetTag(LogFields.StatusCode, exchange.Status);
         activity.SetTag(LogFields.PeerAddress, exchange.Dialed?.Address.ToString());

@@ -55,12 +55,20 @@ internal sealed class ProxyExchange
     /// <summary>What the tunnel's ClientHello said (server name, ALPN, version), when it was inspected and was TLS.</summary>
     public Tls.ClientHello? TlsHello { get; set; }
 
-    /// <summary>
-    /// TLS interception: for a tunnel, whether it was decrypted and why (<c>intercepted</c> /
-    /// <c>not intercepted</c> and the reason); for a request inside an intercepted tunnel, <c>inner</c>.
-    /// Null when interception is off or the tunnel was not on an inspected port.
-    /// </summary>
-    public string? Interception { get; set; }
+    /// <summary>What TLS interception made of this exchange; null when it was not considered.</summary>
+    public InterceptionOutcome? Interception { get; set; }
+
+    /// <summary>Why (the bypass entry, the rule, the mode), and what went wrong if it did.</summary>
+    public string? InterceptionReason { get; set; }
+
+    /// <summary>As the decision line and span carry it: <c>intercepted: …</c>, <c>not intercepted: …</c> or <c>inner</c>.</summary>
+    public string? InterceptionText => Interception switch
+    {
+        InterceptionOutcome.Intercepted => "intercepted: " + InterceptionReason,
+        InterceptionOutcome.NotIntercepted => "not intercepted: " + InterceptionReason,
+        InterceptionOutcome.Inner => "inner",
+        _ => null,
+    };
 
     /// <summary>The URL scheme, for requests (<c>http</c>; <c>https</c> inside an intercepted tunnel).</summary>
     public string? Scheme { get; set; }

@@ -18,7 +18,7 @@ internal static class SquidAccessLog
             DecisionAction.Deny => "TCP_DENIED",
             DecisionAction.Allow when x.Method == "CONNECT" => "TCP_TUNNEL",
             DecisionAction.Allow => "TCP_MISS",
-            _ => x.ErrorType is "untrusted-client" or "auth-required" or "auth-throttled" ? "TCP_DENIED" : "NONE_NONE",
+            _ => x.ErrorType is Policy.DecisionReasons.UntrustedClient or Policy.DecisionReasons.AuthRequired or Policy.DecisionReasons.AuthThrottled ? "TCP_DENIED" : "NONE_NONE",
         };
         var url = d?.Target is { } target
             ? (x.Method == "CONNECT" ? $"{target.Host}:{target.Port}" : $"http://{target.Authority(80)}{x.Path}")

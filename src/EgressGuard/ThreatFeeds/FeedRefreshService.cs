@@ -1,5 +1,6 @@
 using EgressGuard.Policy;
 using EgressGuard.Proxy;
+using EgressGuard.Tunnels;
 
 namespace EgressGuard.ThreatFeeds;
 

@@ -1,10 +1,11 @@
+using EgressGuard.Addressing;
 using System.Diagnostics;
 using System.Text;
 using EgressGuard.Identity;
 using EgressGuard.Policy;
 using EgressGuard.Telemetry;
 
-namespace EgressGuard.Proxy;
+namespace EgressGuard.Exchange;
 
 /// <summary>
 /// The proxy's own refusal or failure response, built from the decision so that the client, the
@@ -157,9 +158,8 @@ internal sealed class ProxyResponse
         }
     }
 
-    /// <summary>Header values carry only printable ASCII: names are punycode already, this is defence in depth.</summary>
-    private static string HeaderSafe(string value) =>
-        value.All(c => c is >= ' ' and <= '~') ? value : new string(value.Select(c => c is >= ' ' and <= '~' ? c : '?').ToArray());
+    /// <summary>Header values carry only printable ASCII, never cut: names are punycode already, this is defence in depth.</summary>
+    private static string HeaderSafe(string value) => PrintableText.Of(value, int.MaxValue);
 
     private static string Phrase(int status) => status switch
     {

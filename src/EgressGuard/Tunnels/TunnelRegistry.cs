@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using EgressGuard.Policy;
 using EgressGuard.Telemetry;
 
-namespace EgressGuard.Proxy;
+namespace EgressGuard.Tunnels;
 
 /// <summary>
 /// The live CONNECT tunnels. When a new policy is swapped in (feed refresh, list or rule change),
@@ -18,11 +18,11 @@ internal sealed partial class TunnelRegistry
 
     private readonly TimeProvider _time;
 
-    private readonly Interception.TlsInterceptor? _interceptor;
+    private readonly ITunnelCheck[] _checks;
 
-    public TunnelRegistry(TimeProvider time, ILogger<TunnelRegistry> logger, Interception.TlsInterceptor? interceptor = null)
+    public TunnelRegistry(TimeProvider time, ILogger<TunnelRegistry> logger, IEnumerable<ITunnelCheck>? checks = null)
     {
-        _interceptor = interceptor;
+        _checks = checks?.ToArray() ?? [];
         _time = time;
         _logger = logger;
     }
@@ -88,21 +88,9 @@ internal sealed partial class TunnelRegistry
         }
 
         var denied = EgressPolicy.Recheck(snapshot, decision, dialed.Address, tunnel.Exchange.Identity, _time.GetUtcNow(), out var allowedBy);
-        if (denied is null && _interceptor is { Enabled: true } && decision.IsAllowed
-            && tunnel.Exchange.Interception?.StartsWith("not intercepted", StringComparison.Ordinal) == true
-            && _interceptor.Choose(snapshot, tunnel.Exchange, decision with { Rule = AllowingRule(snapshot, decision, allowedBy) }, tunnel.Exchange.TlsHello?.ServerName, dialed) is { Intercept: true } choice)
+        foreach (var check in _checks)
         {
-            // A blind tunnel the policy now wants decrypted (an inspect: always or path rule added
-            // during an incident): closed, so that the client reconnects through interception.
-            denied = decision with
-            {
-                Action = DecisionAction.Deny,
-                Reason = DecisionReasons.InspectRequired,
-                Rule = choice.Reason.StartsWith("path rule ", StringComparison.Ordinal) ? choice.Reason["path rule ".Length..] : choice.Reason.Split(' ')[0],
-                Entry = choice.Reason,
-                Approved = [],
-                Detail = $"now to be decrypted ({choice.Reason}); closed so that the client reconnects through interception",
-            };
+            denied ??= check.Check(snapshot, tunnel.Exchange, decision, AllowingRule(snapshot, decision, allowedBy), dialed);
         }
 
         if (denied is null)

@@ -1,7 +1,8 @@
 using System.Buffers;
 using System.Net.Sockets;
+using EgressGuard.Telemetry;
 
-namespace EgressGuard.Proxy;
+namespace EgressGuard.Tunnels;
 
 /// <summary>
 /// Pumps a plaintext tunnel socket to socket, the way the kernel likes it: a zero-byte receive
@@ -35,10 +36,10 @@ internal sealed class SocketTunnelPump : ITunnelPump
 
     public async Task<TunnelResult> RunAsync()
     {
-        using var idle = new IdleTimer(_time, _idleTimeout, () => Close("idle-timeout"));
+        using var idle = new IdleTimer(_time, _idleTimeout, () => Close(ErrorTypes.IdleTimeout));
         _idle = idle;
-        var upTask = CopyAsync(_client, _upstream, _early, "upstream-send-failed", "client-reset");
-        var downTask = CopyAsync(_upstream, _client, default, "client-send-failed", "upstream-reset");
+        var upTask = CopyAsync(_client, _upstream, _early, ErrorTypes.UpstreamSendFailed, ErrorTypes.ClientReset);
+        var downTask = CopyAsync(_upstream, _client, default, ErrorTypes.ClientSendFailed, ErrorTypes.UpstreamReset);
         var up = await upTask.ConfigureAwait(false);
         var down = await downTask.ConfigureAwait(false);
         return new TunnelResult(up, down, Volatile.Read(ref _errorType));

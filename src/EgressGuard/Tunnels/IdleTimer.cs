@@ -1,4 +1,4 @@
-namespace EgressGuard.Proxy;
+namespace EgressGuard.Tunnels;
 
 /// <summary>
 /// Fires once when nothing was touched for the idle timeout. One timer per tunnel, re-armed lazily

@@ -4,17 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
 using Yarp.ReverseProxy.Forwarder;
 
-namespace EgressGuard.Proxy;
-
-/// <summary>Per-request forwarding state, carried as an HttpContext feature for the transformer.</summary>
-internal sealed class ForwardState
-{
-    public required Policy.Decision Decision { get; init; }
-
-    public required string HostHeader { get; init; }
-
-    public Uri? Destination { get; set; }
-}
+namespace EgressGuard.Forwarding;
 
 /// <summary>
 /// Shapes the upstream request: YARP's defaults (hop-by-hop headers dropped), then the exact

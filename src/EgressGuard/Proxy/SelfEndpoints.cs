@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.NetworkInformation;
 using EgressGuard.Policy;
 
-namespace EgressGuard.Hosting;
+namespace EgressGuard.Proxy;
 
 /// <summary>
 /// The addresses and ports EgressGuard listens on (proxy and admin), registered as they are bound.

@@ -1,4 +1,4 @@
-namespace EgressGuard.Proxy;
+namespace EgressGuard.Forwarding;
 
 /// <summary>Counts the bytes read from or written to a request/response body for the decision log.</summary>
 internal sealed class CountingStream : Stream

@@ -2,11 +2,9 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using EgressGuard.Telemetry;
 
-namespace EgressGuard.Proxy;
-
-/// <summary>How a tunnel ended and how many bytes crossed it.</summary>
-internal readonly record struct TunnelResult(long BytesUp, long BytesDown, string? ErrorType);
+namespace EgressGuard.Tunnels;
 
 /// <summary>
 /// Pumps bytes both ways between the client's Kestrel connection and the upstream socket (the
@@ -48,7 +46,7 @@ internal sealed class TunnelPump : ITunnelPump
     /// </remarks>
     public async Task<TunnelResult> RunAsync()
     {
-        using var idle = new IdleTimer(_timeProvider, _idleTimeout, () => Abort("idle-timeout"));
+        using var idle = new IdleTimer(_timeProvider, _idleTimeout, () => Abort(ErrorTypes.IdleTimeout));
         _idle = idle;
 
         var up = PumpUpAsync();
@@ -117,11 +115,11 @@ internal sealed class TunnelPump : ITunnelPump
         }
         catch (SocketException)
         {
-            Abort("upstream-send-failed");
+            Abort(ErrorTypes.UpstreamSendFailed);
         }
         catch (IOException)
         {
-            Abort("client-reset");
+            Abort(ErrorTypes.ClientReset);
         }
     }
 
@@ -205,7 +203,7 @@ internal sealed class TunnelPump : ITunnelPump
         }
         catch (SocketException)
         {
-            Interlocked.CompareExchange(ref _errorType, "upstream-reset", null);
+            Interlocked.CompareExchange(ref _errorType, ErrorTypes.UpstreamReset, null);
         }
         finally
         {

@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using EgressGuard.Addressing;
+using EgressGuard.Alerts;
+using EgressGuard.Policy;
+using EgressGuard.Telemetry;
+
+namespace EgressGuard.Exchange;
+
+/// <summary>
+/// The policy's say on an exchange, against the one snapshot the exchange captured at its start
+/// (<see cref="Capture"/>): the destination, then (for HTTP) its path. A deny is observed by the
+/// alerts (and perhaps quarantine) before the caller answers, so the client's next attempt sees it.
+/// </summary>
+internal sealed class DecideStep
+{
+    private readonly EgressPolicy _policy;
+    private readonly AlertService _alerts;
+    private readonly ProxyTelemetry _telemetry;
+    private readonly TimeProvider _time;
+
+    public DecideStep(EgressPolicy policy, AlertService alerts, ProxyTelemetry telemetry, TimeProvider time)
+    {
+        _policy = policy;
+        _alerts = alerts;
+        _telemetry = telemetry;
+        _time = time;
+    }
+
+    /// <summary>The snapshot one exchange is decided against, from its first check to its last.</summary>
+    public PolicySnapshot Capture() => _policy.Current;
+
+    /// <summary>Decides the destination and records the decision on the exchange.</summary>
+    public async ValueTask<Decision> DecideAsync(ProxyExchange exchange, Activity? activity, PolicySnapshot snapshot, Target target, CancellationToken cancellationToken)
+    {
+        var start = _time.GetTimestamp();
+        var decision = await _policy.DecideAsync(snapshot, target, exchange.Identity, cancellationToken);
+        _telemetry.Metrics.DecisionTime(_time.GetElapsedTime(start));
+        Record(exchange, activity, decision);
+        return decision;
+    }
+
+    /// <summary>
+    /// A second name for the same connection (a TLS server name that differs from the CONNECT's
+    /// host) decided like the first; not recorded: the caller says what the exchange's decision is.
+    /// </summary>
+    public ValueTask<Decision> DecideAlsoAsync(ProxyExchange exchange, PolicySnapshot snapshot, Target target) =>
+        _policy.DecideAsync(snapshot, target, exchange.Identity, CancellationToken.None);
+
+    /// <summary>
+    /// The path rules' say on a request whose connection is allowed (plain http, or inside an
+    /// intercepted tunnel), on the widest reading of its path (<see cref="RequestPath"/>). A path
+    /// servers would read differently is a bad request. No path rule: the connection's decision.
+    /// </summary>
+    public Decision DecidePath(ProxyExchange exchange, Activity? activity, PolicySnapshot snapshot, Decision connection)
+    {
+        if (!snapshot.Rules.HasPathRules)
+        {
+            return connection;
+        }
+
+        if (!RequestPath.TryCanonicalize(exchange.Path ?? "/", out var canonical, out var pathError))
+        {
+            exchange.Decision = Decision.BadRequest($"request path refused: {pathError}", connection.Target);
+            return exchange.Decision;
+        }
+
+        var decision = UrlPolicy.Decide(snapshot, connection, connection.Approved, canonical, exchange.Identity, _time.GetUtcNow());
+        Record(exchange, activity, decision);
+        return decision;
+    }
+
+    /// <summary>Makes <paramref name="decision"/> the exchange's; a deny is observed by the alerts.</summary>
+    public void Record(ProxyExchange exchange, Activity? activity, Decision decision)
+    {
+        exchange.Decision = decision;
+        if (decision.Action == DecisionAction.Deny)
+        {
+            _alerts.Observe(exchange, activity);
+        }
+    }
+}

@@ -1,0 +1,11 @@
+namespace EgressGuard.Forwarding;
+
+/// <summary>Per-request forwarding state, carried as an HttpContext feature for the transformer.</summary>
+internal sealed class ForwardState
+{
+    public required Policy.Decision Decision { get; init; }
+
+    public required string HostHeader { get; init; }
+
+    public Uri? Destination { get; set; }
+}

@@ -1,0 +1,107 @@
+using EgressGuard.Addressing;
+using EgressGuard.Dialing;
+using EgressGuard.Exchange;
+using EgressGuard.Policy;
+using EgressGuard.Telemetry;
+
+namespace EgressGuard.Forwarding;
+
+/// <summary>
+/// An absolute-form <c>http://</c> request (the exchange pipeline of ARCHITECTURE.md, HTTP column):
+/// 1. admission (<see cref="Admission"/>); refused → 407/429;
+/// 2. target: the authority and raw path as the client wrote them; ambiguous framing refused;
+/// 3. decide against one snapshot: the destination, then the path rules (<see cref="DecideStep"/>);
+///    not allowed → the decision's response, nothing dialled;
+/// 4. forward (<see cref="UpstreamForwarder"/>) to <c>http://approved-ip:port</c> with the original Host;
+/// 5. complete (<see cref="ExchangeCompletion"/>).
+/// </summary>
+internal sealed class HttpForwardHandler
+{
+    /// <summary>Kestrel accepts Content-Length with Transfer-Encoding, reads the body as chunked and keeps the dropped length as this header.</summary>
+    public const string DroppedContentLength = "X-Content-Length";
+
+    public const string AmbiguousFraming = "Content-Length together with Transfer-Encoding is ambiguous framing; send one of them";
+
+    private readonly ExchangeFactory _exchanges;
+    private readonly Admission _admission;
+    private readonly DecideStep _decide;
+    private readonly UpstreamForwarder _upstream;
+    private readonly UpstreamHttpClient _client;
+    private readonly ProxyResponseWriter _writer;
+    private readonly ExchangeCompletion _completion;
+    private readonly ProxyTelemetry _telemetry;
+
+    public HttpForwardHandler(ExchangeFactory exchanges, Admission admission, DecideStep decide, UpstreamForwarder upstream, UpstreamHttpClient client, ProxyResponseWriter writer, ExchangeCompletion completion, ProxyTelemetry telemetry)
+    {
+        _exchanges = exchanges;
+        _admission = admission;
+        _decide = decide;
+        _upstream = upstream;
+        _client = client;
+        _writer = writer;
+        _completion = completion;
+        _telemetry = telemetry;
+    }
+
+    public async Task HandleAsync(HttpContext context, string rawTarget)
+    {
+        var traceParent = context.Request.Headers.TraceParent;
+        var (activity, traceId) = _telemetry.Start(context.Request.Method, traceParent.Count > 0 ? traceParent.ToString() : null);
+        var exchange = _exchanges.Create(context, traceId);
+        try
+        {
+            // 1. Admission (the trusted range was checked by the listener).
+            var header = context.Request.Headers.ProxyAuthorization;
+            if (_admission.Admit(exchange, header.Count > 0 ? header.ToString() : null, context.Connection.ClientCertificate) is { } refusal)
+            {
+                exchange.RawTarget = PrintableText.Of(rawTarget);
+                await _writer.RespondAsync(context, exchange, refusal);
+                return;
+            }
+
+            // 2. Target.
+            var error = "empty host";
+            if (!AbsoluteTarget.TrySplit(rawTarget, out var authority, out var pathAndQuery)
+                || !TargetParser.TryParseAuthority(authority, 80, out var target, out error))
+            {
+                exchange.RawTarget = PrintableText.Of(rawTarget);
+                exchange.Decision = Decision.BadRequest($"invalid request target '{exchange.RawTarget}': {error}");
+                await _writer.RefuseAsync(context, exchange, exchange.Decision);
+                return;
+            }
+
+            exchange.Path = RequestPath.PathOf(pathAndQuery);
+            exchange.Scheme = "http";
+            ProxyTelemetry.Name(activity, context.Request.Method, target);
+            if (context.Request.Headers.ContainsKey(DroppedContentLength))
+            {
+                // Request smuggling: ambiguous framing is refused, never forwarded.
+                exchange.Decision = Decision.BadRequest(AmbiguousFraming, target);
+                await _writer.RefuseAsync(context, exchange, exchange.Decision, closeConnection: true);
+                return;
+            }
+
+            // 3. Decide: the destination, then the path.
+            var snapshot = _decide.Capture();
+            var decision = await _decide.DecideAsync(exchange, activity, snapshot, target, context.RequestAborted);
+            if (decision.IsAllowed)
+            {
+                decision = _decide.DecidePath(exchange, activity, snapshot, decision);
+            }
+
+            if (!decision.IsAllowed)
+            {
+                await _writer.RefuseAsync(context, exchange, decision);
+                return;
+            }
+
+            // 4. Forward.
+            await _upstream.ForwardAsync(context, exchange, decision, target, pathAndQuery, "http", _client.Invoker);
+        }
+        finally
+        {
+            // 5. Complete.
+            _completion.Complete(activity, exchange);
+        }
+    }
+}

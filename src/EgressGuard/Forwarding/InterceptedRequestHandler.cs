@@ -1,0 +1,113 @@
+using EgressGuard.Addressing;
+using EgressGuard.Exchange;
+using EgressGuard.Interception;
+using EgressGuard.Policy;
+using EgressGuard.Telemetry;
+
+namespace EgressGuard.Forwarding;
+
+/// <summary>
+/// A request inside an intercepted tunnel (origin-form, decrypted by the <see cref="InterceptingPump"/>;
+/// the exchange pipeline of ARCHITECTURE.md, intercepted column):
+/// 1. target: origin-form only, and the Host must name the CONNECT's host (else 421: no hopping
+///    to another site through one tunnel);
+/// 2. decide: the path rules, against the snapshot of this request; a deny is a 403 (or the
+///    block page) inside the tunnel;
+/// 3. forward over TLS, validated strictly, to the address the CONNECT dialled, as the CONNECT's identity;
+/// 4. complete: one decision line per request, linked to the tunnel's by <c>egressguard.tunnel.trace_id</c>.
+/// </summary>
+internal sealed class InterceptedRequestHandler
+{
+    private readonly ExchangeFactory _exchanges;
+    private readonly DecideStep _decide;
+    private readonly UpstreamForwarder _upstream;
+    private readonly ProxyResponseWriter _writer;
+    private readonly ExchangeCompletion _completion;
+    private readonly ProxyTelemetry _telemetry;
+
+    public InterceptedRequestHandler(ExchangeFactory exchanges, DecideStep decide, UpstreamForwarder upstream, ProxyResponseWriter writer, ExchangeCompletion completion, ProxyTelemetry telemetry)
+    {
+        _exchanges = exchanges;
+        _decide = decide;
+        _upstream = upstream;
+        _writer = writer;
+        _completion = completion;
+        _telemetry = telemetry;
+    }
+
+    public async Task HandleAsync(HttpContext context, InterceptedTunnel tunnel, string rawTarget)
+    {
+        var (activity, traceId) = _telemetry.Start(context.Request.Method, tunnel.ParentId);
+        var exchange = _exchanges.Create(context, traceId);
+        exchange.Identity = tunnel.Connect.Identity;
+        exchange.Scheme = "https";
+        exchange.Interception = InterceptionOutcome.Inner;
+        exchange.TunnelTraceId = tunnel.Connect.TraceId;
+        exchange.TlsHello = tunnel.Connect.TlsHello;
+        var target = tunnel.Target;
+        try
+        {
+            ProxyTelemetry.Name(activity, context.Request.Method, target);
+
+            // 1. Origin-form only: what is checked is the target as written, and that is what is
+            //    forwarded. (Absolute-form would reach us decoded by Kestrel: a different string.)
+            // '#' never belongs in a request target (RFC 9112); forwarded, it would carry a path the check never saw.
+            if (!rawTarget.StartsWith('/') || rawTarget.Contains('#', StringComparison.Ordinal))
+            {
+                exchange.RawTarget = PrintableText.Of(rawTarget);
+                exchange.Decision = Decision.BadRequest($"request target '{exchange.RawTarget}': inside a tunnel only origin-form targets ('/path', no fragment) are accepted", target);
+                await _writer.RefuseAsync(context, exchange, exchange.Decision, closeConnection: true);
+                return;
+            }
+
+            exchange.Path = RequestPath.PathOf(rawTarget);
+            var host = context.Request.Host.Value ?? string.Empty;
+            if (!context.Request.Host.HasValue || !TargetParser.NamesHost(host, target))
+            {
+                exchange.Decision = tunnel.Decision with
+                {
+                    Action = DecisionAction.Error,
+                    Reason = DecisionReasons.HostMismatch,
+                    Rule = "tls:host",
+                    Entry = PrintableText.Of(host),
+                    Approved = [],
+                    Detail = $"this tunnel was opened to {target.Host}; a request for '{PrintableText.Of(host)}' needs its own CONNECT",
+                };
+                await _writer.RefuseAsync(context, exchange, exchange.Decision, closeConnection: true);
+                return;
+            }
+
+            if (HttpMethods.IsConnect(context.Request.Method) || HttpMethods.IsTrace(context.Request.Method) || context.Request.Headers.ContainsKey(HttpForwardHandler.DroppedContentLength))
+            {
+                exchange.Decision = Decision.BadRequest(
+                    HttpMethods.IsConnect(context.Request.Method) ? "no CONNECT inside an intercepted tunnel"
+                    : HttpMethods.IsTrace(context.Request.Method) ? "TRACE is not proxied (it echoes the request, credentials included)"
+                    : HttpForwardHandler.AmbiguousFraming,
+                    target);
+                await _writer.RefuseAsync(context, exchange, exchange.Decision, closeConnection: true);
+                return;
+            }
+
+            // 2. The URL: the path rules, as for plain http, against this request's snapshot.
+            exchange.Decision = tunnel.Decision;
+            var decision = _decide.DecidePath(exchange, activity, _decide.Capture(), tunnel.Decision);
+            if (!decision.IsAllowed)
+            {
+                await _writer.RefuseAsync(context, exchange, decision);
+                return;
+            }
+
+            // 3. Upstream, to the CONNECT's address only.
+            await _upstream.ForwardAsync(context, exchange, decision, target, rawTarget, "https", tunnel.Invoker);
+        }
+        finally
+        {
+            // The CONNECT's socket serves the tunnel's first upstream connection (if still fresh);
+            // either way it is not kept idle for the tunnel's lifetime.
+            tunnel.Upstream.Dispose();
+
+            // 4. Complete.
+            _completion.Complete(activity, exchange);
+        }
+    }
+}

@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using EgressGuard.Addressing;
+using EgressGuard.Exchange;
+using EgressGuard.Policy;
+using EgressGuard.Telemetry;
+using EgressGuard.Tls;
+
+namespace EgressGuard.Proxy;
+
+/// <summary>
+/// After the 200 on an inspected port: reads the tunnel's first client bytes (bounded by size and
+/// <see cref="TlsOptions.HelloTimeout"/>, not consumed) and records the ClientHello. A server name
+/// that is another host than the CONNECT's (domain fronting) is decided too, against the
+/// exchange's snapshot (<see cref="TlsOptions.SniCheck"/>, <see cref="TlsOptions.DenyMismatch"/>).
+/// </summary>
+internal sealed class ClientHelloInspection
+{
+    /// <summary>A ClientHello is read up to this size (one record of 16 KiB plus its header).</summary>
+    private const int MaxClientHello = 16 * 1024 + 5;
+
+    private readonly TlsOptions _tls;
+    private readonly DecideStep _decide;
+    private readonly TimeProvider _time;
+
+    public ClientHelloInspection(TlsOptions tls, DecideStep decide, TimeProvider time)
+    {
+        _tls = tls;
+        _decide = decide;
+        _time = time;
+    }
+
+    public bool Inspects(int port) => _tls.Inspects(port);
+
+    /// <summary>Returns the error type when the tunnel must not open (the deny is on the exchange), else null.</summary>
+    public async Task<string?> InspectAsync(IConnectClient client, ProxyExchange exchange, Activity? activity, PolicySnapshot snapshot, Target connect)
+    {
+        using var timeout = new CancellationTokenSource(_tls.HelloTimeout, _time);
+        var early = await client.ReadEarlyAsync(MaxClientHello, b => ClientHello.TryParse(b.Span, out _) != ClientHelloStatus.Incomplete, timeout.Token);
+        var status = ClientHello.TryParse(early.Span, out var hello);
+        exchange.TlsHello = hello;
+        if (status != ClientHelloStatus.Parsed)
+        {
+            return _tls.RequireTls && status == ClientHelloStatus.NotTls ? ErrorTypes.NotTls : null;
+        }
+
+        if (hello!.ServerName is not { Length: > 0 } sni || _tls.SniCheck == SniCheckMode.Off || TargetParser.NamesHost($"{sni}:{connect.Port}", connect))
+        {
+            return null;
+        }
+
+        Decision? denied;
+        if (!TargetParser.TryParseAuthority($"{sni}:{connect.Port}", connect.Port, out var sniTarget, out var error))
+        {
+            denied = Mismatch(exchange.Decision!, sni, $"TLS server name '{PrintableText.Of(sni)}' is not a valid host name ({error})");
+        }
+        else if (_tls.DenyMismatch)
+        {
+            denied = Mismatch(exchange.Decision!, sni, $"TLS server name '{sni}' differs from the CONNECT host {connect.Host} (Tls:DenyMismatch)");
+        }
+        else
+        {
+            var decision = await _decide.DecideAlsoAsync(exchange, snapshot, sniTarget);
+            denied = decision.IsAllowed ? null : decision with
+            {
+                Target = connect,
+                Detail = $"TLS server name '{sni}' (CONNECT host {connect.Host}): {decision.Detail}",
+            };
+        }
+
+        if (denied is null || _tls.SniCheck != SniCheckMode.Enforce)
+        {
+            return null;
+        }
+
+        _decide.Record(exchange, activity, denied);
+        return DecisionReasons.SniMismatch;
+    }
+
+    private static Decision Mismatch(Decision allowed, string sni, string detail) => allowed with
+    {
+        Action = DecisionAction.Deny,
+        Reason = DecisionReasons.SniMismatch,
+        Rule = "tls:sni",
+        Entry = PrintableText.Of(sni),
+        Approved = [],
+        Detail = detail,
+    };
+}

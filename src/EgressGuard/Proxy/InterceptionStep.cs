@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using EgressGuard.Addressing;
+using EgressGuard.Interception;
+using EgressGuard.Policy;
+using EgressGuard.Telemetry;
+using EgressGuard.Tunnels;
+
+namespace EgressGuard.Proxy;
+
+/// <summary>
+/// For an allowed tunnel on an inspected port with interception on: decrypt it or not
+/// (<see cref="TlsInterceptor.Choose"/>, against the exchange's snapshot), recorded on the
+/// exchange either way. A tunnel chosen for decryption that cannot be decrypted (not TLS, no
+/// certificate for its name) is closed, never passed blind.
+/// </summary>
+internal sealed class InterceptionStep
+{
+    private readonly TlsInterceptor _interceptor;
+    private readonly TlsOptions _tls;
+
+    public InterceptionStep(TlsInterceptor interceptor, TlsOptions tls)
+    {
+        _interceptor = interceptor;
+        _tls = tls;
+    }
+
+    public bool Considers(int port) => _interceptor.Enabled && _tls.Inspects(port);
+
+    /// <summary>
+    /// The decrypting pump (it owns <paramref name="upstream"/> then), or null: blind when
+    /// <paramref name="refused"/> is null, else the tunnel must close with that error type.
+    /// </summary>
+    public ITunnelPump? TryIntercept(IConnectClient client, ProxyExchange exchange, PolicySnapshot snapshot, Target target, Socket upstream, IPEndPoint dialed, long dialedAt, Activity? activity, out string? refused)
+    {
+        refused = null;
+        var decision = exchange.Decision!;
+        var serverName = exchange.TlsHello?.ServerName;
+        var choice = _interceptor.Choose(snapshot, exchange, decision, serverName, dialed);
+        exchange.Interception = choice.Intercept ? InterceptionOutcome.Intercepted : InterceptionOutcome.NotIntercepted;
+        exchange.InterceptionReason = choice.Reason;
+        if (!choice.Intercept)
+        {
+            return null;
+        }
+
+        if (exchange.TlsHello is null)
+        {
+            // Chosen for decryption but not TLS (or silent): its requests cannot be checked, so it does not pass.
+            refused = ErrorTypes.InterceptNotTls;
+            return null;
+        }
+
+        try
+        {
+            return _interceptor.CreatePump(client, exchange, decision, target, serverName, upstream, dialed, dialedAt, activity);
+        }
+        catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or ArgumentException or InvalidOperationException)
+        {
+            // No certificate for this name (an expired CA, a name no certificate can carry): closed, never passed blind.
+            refused = ErrorTypes.TlsMintFailed;
+            exchange.InterceptionReason += $" ({ex.Message})";
+            return null;
+        }
+    }
+}
