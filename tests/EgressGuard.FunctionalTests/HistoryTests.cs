@@ -100,6 +100,26 @@ public sealed class HistoryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Refusal_TargetNeverDecided_RecordedLikeEveryExchange()
+    {
+        // A refusal before any target is decided (an https:// absolute-form target, a TRACE) still
+        // has its decision line and its history row: an investigator sees every attempt.
+        foreach (var request in new[] { "GET https://c2.test/gate HTTP/1.1\r\nHost: c2.test\r\n\r\n", "TRACE http://c2.test/gate HTTP/1.1\r\nHost: c2.test\r\n\r\n" })
+        {
+            using var raw = await RawClient.ConnectAsync(_proxy.Port);
+            await raw.SendAsync(request);
+            var (head, _) = await raw.ReadHeadAsync();
+            Assert.StartsWith("HTTP/1.1 4", head, StringComparison.Ordinal);
+        }
+
+        var line = await _proxy.WaitForDecisionAsync(l => l.TryGetProperty("http.request.method", out var m) && m.GetString() == "TRACE");
+        Assert.Equal(405, line.GetProperty("http.response.status_code").GetInt32());
+        var rows = await QueryAsync("/history/connections?source=127.0.0.1&since=1h", 2);
+        Assert.Contains(rows, r => r.GetProperty("method").GetString() == "GET" && r.GetProperty("status").GetInt32() == 400 && r.GetProperty("reason").GetString() == "bad-request");
+        Assert.Contains(rows, r => r.GetProperty("method").GetString() == "TRACE" && r.GetProperty("status").GetInt32() == 405);
+    }
+
+    [Fact]
     public async Task RetroHunt_FeedLaterListsAnAddressReachedEarlier_OneAlertPerSourceNeverRepeated()
     {
         Assert.Equal(HttpStatusCode.OK, await GetAsync($"http://sleeper.test:{_later.Port}/hello"));

@@ -379,6 +379,7 @@ public sealed class InterceptionTests : IAsyncLifetime
     [InlineData("GET https://files.test:{port}/upload/a HTTP/1.1\r\nHost: files.test:{port}\r\n\r\n", "origin-form")]
     [InlineData("GET /a%0d%0aPOST%20/upload/c HTTP/1.1\r\nHost: files.test:{port}\r\n\r\n", "control characters")]
     [InlineData("GET /x#/../upload/file HTTP/1.1\r\nHost: files.test:{port}\r\n\r\n", "no fragment")]
+    [InlineData("TRACE /hello HTTP/1.1\r\nHost: files.test:{port}\r\nCookie: secret\r\n\r\n", "TRACE is not proxied")]
     public async Task Inner_AbsoluteFormOrControlCharacters_400NeverForwarded(string request, string reason)
     {
         await using var proxy = await StartAsync("rules");

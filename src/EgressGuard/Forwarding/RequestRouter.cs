@@ -101,6 +101,7 @@ internal sealed class RequestRouter
         var exchange = _exchanges.Create(context, traceId);
         exchange.RawTarget = PrintableText.Of(rawTarget);
         exchange.Status = status;
+        exchange.ErrorType = Policy.DecisionReasons.BadRequest;
         try
         {
             await ProxyResponseWriter.WriteAsync(context, ProxyResponse.ForProtocolError(status, message, exchange.TraceId));
