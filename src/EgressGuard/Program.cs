@@ -1,3 +1,4 @@
+using EgressGuard.Configuration;
 using EgressGuard.Hosting;
 
 // EgressGuard: an egress proxy that only ever dials an address it has checked.

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using EgressGuard.Configuration;
 using EgressGuard.FunctionalTests.Infrastructure;
 using EgressGuard.Hosting;
 

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using EgressGuard.Configuration;
 using EgressGuard.FunctionalTests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -263,7 +264,7 @@ public sealed class AlertDeliveryTests
     public async Task Start_BadAlertSettings_EveryErrorNamed()
     {
         using var dns = new TestDnsServer();
-        var ex = await Assert.ThrowsAsync<EgressGuard.Hosting.ConfigurationErrorsException>(() => TestProxy.StartAsync(dns.Endpoint, "", "",
+        var ex = await Assert.ThrowsAsync<EgressGuard.Configuration.ConfigurationErrorsException>(() => TestProxy.StartAsync(dns.Endpoint, "", "",
             "--Alerts:Webhooks:0:Url=ftp://x/", "--Alerts:Syslog:Address=syslog.example:514", "--Alerts:DedupWindow=00:00:00", "--Alerts:Syslog:Facility=24"));
 
         Assert.Contains(ex.Errors, e => e.StartsWith("Alerts:Webhooks:0:Url = 'ftp://x/'", StringComparison.Ordinal));

@@ -1,4 +1,5 @@
 using System.Net;
+using EgressGuard.Configuration;
 using EgressGuard.FunctionalTests.Infrastructure;
 
 namespace EgressGuard.FunctionalTests;
@@ -154,7 +155,7 @@ public sealed class BlockPageAndPacSettingsTests
     public async Task Start_BadPacEntries_EveryErrorNamedWithItsKey()
     {
         using var dns = new TestDnsServer();
-        var ex = await Assert.ThrowsAsync<EgressGuard.Hosting.ConfigurationErrorsException>(() =>
+        var ex = await Assert.ThrowsAsync<EgressGuard.Configuration.ConfigurationErrorsException>(() =>
             TestProxy.StartAsync(dns.Endpoint, "", "", "--Pac:Direct:0=10.0.0.0/33", "--Pac:Direct:1=fd00::/8", "--Pac:ProxyAddress=no-port"));
 
         Assert.Contains(ex.Errors, e => e.StartsWith("Pac:Direct:0 = '10.0.0.0/33'", StringComparison.Ordinal));

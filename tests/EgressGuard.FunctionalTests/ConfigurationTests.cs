@@ -1,3 +1,4 @@
+using EgressGuard.Configuration;
 using EgressGuard.Hosting;
 
 namespace EgressGuard.FunctionalTests;

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using EgressGuard.Cli;
+using EgressGuard.Configuration;
 using EgressGuard.FunctionalTests.Infrastructure;
 using EgressGuard.Hosting;
 using EgressGuard.Interception;

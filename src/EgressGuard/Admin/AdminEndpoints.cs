@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using EgressGuard.Addressing;
+using EgressGuard.Audit;
 using EgressGuard.Identity;
 using EgressGuard.Policy;
 using EgressGuard.Rules;

@@ -1,5 +1,4 @@
 using System.Net;
-using EgressGuard.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace EgressGuard.Admin;
@@ -16,10 +15,11 @@ internal sealed partial class AdminHost : IHostedService, IAsyncDisposable
     private readonly ILogger<AdminHost> _logger;
     private WebApplication? _app;
 
-    public AdminHost(IServiceProvider services, EgressGuardSettings settings, ILogger<AdminHost> logger)
+    /// <param name="endpoint">The validated <c>Admin:Listen</c>; null: no admin listener.</param>
+    public AdminHost(IServiceProvider services, IPEndPoint? endpoint, ILogger<AdminHost> logger)
     {
         _services = services;
-        _endpoint = settings.AdminEndpoint;
+        _endpoint = endpoint;
         _logger = logger;
     }
 

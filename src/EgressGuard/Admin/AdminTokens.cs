@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using EgressGuard.Hosting;
+using EgressGuard.Configuration;
 
 namespace EgressGuard.Admin;
 

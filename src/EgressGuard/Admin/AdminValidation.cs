@@ -1,5 +1,5 @@
 using System.Net;
-using EgressGuard.Hosting;
+using EgressGuard.Configuration;
 
 namespace EgressGuard.Admin;
 

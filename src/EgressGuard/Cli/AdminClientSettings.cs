@@ -1,4 +1,4 @@
-using EgressGuard.Hosting;
+using EgressGuard.Configuration;
 
 namespace EgressGuard.Cli;
 

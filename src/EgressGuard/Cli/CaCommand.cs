@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using EgressGuard.Configuration;
 
 namespace EgressGuard.Cli;
 
@@ -126,7 +127,7 @@ internal static class CaCommand
 
     private static string DefaultDirectory()
     {
-        var config = Hosting.CommandLine.FindDefaultConfig();
+        var config = CommandLine.FindDefaultConfig();
         var root = File.Exists(config) ? Path.GetDirectoryName(Path.GetDirectoryName(config)!)! : Directory.GetCurrentDirectory();
         return Path.Combine(root, "certs");
     }

@@ -1,5 +1,5 @@
 using System.Globalization;
-using EgressGuard.Hosting;
+using EgressGuard.Configuration;
 using EgressGuard.Identity;
 
 namespace EgressGuard.Cli;

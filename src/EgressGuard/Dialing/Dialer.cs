@@ -1,10 +1,8 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using EgressGuard.Policy;
-using EgressGuard.Proxy;
 using EgressGuard.Telemetry;
-using System.Diagnostics;
-using Microsoft.Extensions.Options;
 
 namespace EgressGuard.Dialing;
 
@@ -21,10 +19,10 @@ internal sealed class Dialer
 
     private readonly EgressGuardMetrics _metrics;
 
-    public Dialer(IOptions<ProxyOptions> options, TimeProvider timeProvider, EgressGuardMetrics metrics)
+    public Dialer(DialerOptions options, TimeProvider timeProvider, EgressGuardMetrics metrics)
     {
         _metrics = metrics;
-        _connectTimeout = options.Value.ConnectTimeout;
+        _connectTimeout = options.ConnectTimeout;
         _timeProvider = timeProvider;
     }
 

@@ -2,8 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using EgressGuard.Policy;
-using EgressGuard.Proxy;
-using Microsoft.Extensions.Options;
 
 namespace EgressGuard.Dialing;
 
@@ -25,21 +23,21 @@ internal sealed class UpstreamHttpClient : IDisposable
     public static readonly HttpRequestOptionsKey<Decision> DecisionKey = new("EgressGuard.Decision");
 
     private readonly Dialer _dialer;
-    private readonly ProxyOptions _options;
+    private readonly DialerOptions _options;
     private readonly X509ChainPolicy? _chainPolicy;
 
-    public UpstreamHttpClient(Dialer dialer, IOptions<ProxyOptions> options, TlsOptions tls, Hosting.ConfigPaths paths)
+    public UpstreamHttpClient(Dialer dialer, DialerOptions options)
     {
         _dialer = dialer;
-        _options = options.Value;
-        if (tls.Intercept.UpstreamCaFile is { Length: > 0 } extra)
+        _options = options;
+        if (options.UpstreamCaFile is { Length: > 0 } extra)
         {
             _chainPolicy = new X509ChainPolicy
             {
                 TrustMode = X509ChainTrustMode.CustomRootTrust,
                 RevocationMode = X509RevocationMode.NoCheck,
             };
-            _chainPolicy.CustomTrustStore.AddRange(UpstreamTrust.Load(paths.Resolve(extra)));
+            _chainPolicy.CustomTrustStore.AddRange(UpstreamTrust.Load(extra));
         }
 
         Invoker = new HttpMessageInvoker(CreateHandler(null, PooledConnectionIdle), disposeHandler: true);

@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-using EgressGuard.Hosting;
+using EgressGuard.Configuration;
 using EgressGuard.Telemetry;
 
 namespace EgressGuard.History;
@@ -14,7 +14,7 @@ internal sealed partial class HistoryService : BackgroundService
     private readonly HistoryOptions _options;
     private readonly HistoryWriter? _writer;
 
-    public HistoryService(HistoryOptions options, EgressGuardSettings settings, ConfigPaths paths, TimeProvider time, IMeterFactory meters, ILogger<HistoryService> logger)
+    public HistoryService(HistoryOptions options, DataOptions data, ConfigPaths paths, TimeProvider time, IMeterFactory meters, ILogger<HistoryService> logger)
     {
         _options = options;
         if (!options.Enabled)
@@ -22,7 +22,7 @@ internal sealed partial class HistoryService : BackgroundService
             return;
         }
 
-        Store = new HistoryStore(Path.GetFullPath(options.File, paths.Resolve(settings.Data.Directory)));
+        Store = new HistoryStore(Path.GetFullPath(options.File, paths.Resolve(data.Directory)));
         Queries = new HistoryQueries(Store);
         _writer = new HistoryWriter(Store, options, time, logger);
         var meter = meters.Create(EgressGuardTelemetry.Name);

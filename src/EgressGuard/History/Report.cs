@@ -1,6 +1,7 @@
 using System.Text.Json;
 using EgressGuard.Admin;
 using EgressGuard.Alerts;
+using EgressGuard.Audit;
 using EgressGuard.Quarantine;
 
 namespace EgressGuard.History;

@@ -1,7 +1,9 @@
 using EgressGuard.Addressing;
 using EgressGuard.Admin;
 using EgressGuard.Alerts;
+using EgressGuard.Audit;
 using EgressGuard.Clients;
+using EgressGuard.Configuration;
 using EgressGuard.Dialing;
 using EgressGuard.Identity;
 using EgressGuard.Lists;
@@ -124,6 +126,13 @@ internal static class EgressGuardHost
         services.AddSingleton(Options.Create(settings.Dns));
         services.AddEgressGuardPolicy(settings);
         services.AddEgressGuardTelemetry(settings);
+        services.AddSingleton(new DialerOptions
+        {
+            ConnectTimeout = settings.Proxy.ConnectTimeout,
+            IdleTimeout = settings.Proxy.IdleTimeout,
+            PooledConnectionLifetime = settings.Proxy.PooledConnectionLifetime,
+            UpstreamCaFile = settings.Tls.Intercept.UpstreamCaFile is { Length: > 0 } ca ? paths.Resolve(ca) : null,
+        });
         services.AddSingleton<Dialer>();
         services.AddSingleton<UpstreamHttpClient>();
         services.AddHttpForwarder();
@@ -204,6 +213,7 @@ internal static class EgressGuardHost
         });
         services.AddSingleton<EgressGuard.Quarantine.QuarantineService>();
         services.AddSingleton(settings.History);
+        services.AddSingleton(settings.Data);
         services.AddSingleton<EgressGuard.History.HistoryService>();
         services.AddHostedService(sp => sp.GetRequiredService<EgressGuard.History.HistoryService>());
         services.AddSingleton<EgressGuard.History.RetroHunt>();
@@ -305,7 +315,7 @@ internal static class EgressGuardHost
         services.AddHostedService<RuleExpiryReporter>();
         services.AddSingleton<SignalHandlers>();
         services.AddHostedService(sp => sp.GetRequiredService<SignalHandlers>());
-        services.AddSingleton<AdminHost>();
+        services.AddSingleton(sp => new AdminHost(sp, settings.AdminEndpoint, sp.GetRequiredService<ILogger<AdminHost>>()));
         services.AddHostedService(sp => sp.GetRequiredService<AdminHost>());
         return services;
     }
@@ -347,6 +357,8 @@ internal static class EgressGuardHost
             store.Changed += rules => recomposer.SetRules(rules);
             return recomposer;
         });
+        // Before the feeds' first composition: its "policy in force" line counts live tunnels too.
+        services.AddHostedService<Tunnels.TunnelEnforcer>();
         services.AddHostedService<FeedRefreshService>();
         return services;
     }

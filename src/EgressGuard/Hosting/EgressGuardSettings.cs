@@ -3,6 +3,7 @@ using EgressGuard.Addressing;
 using EgressGuard.Admin;
 using EgressGuard.Alerts;
 using EgressGuard.Clients;
+using EgressGuard.Configuration;
 using EgressGuard.Identity;
 using EgressGuard.Lists;
 using EgressGuard.Policy;

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using EgressGuard.Configuration;
 using EgressGuard.Policy;
 using EgressGuard.Rules;
 using EgressGuard.Telemetry;

@@ -1,3 +1,4 @@
+using EgressGuard.Configuration;
 using EgressGuard.Policy;
 using EgressGuard.Resolution;
 using EgressGuard.ThreatFeeds;

@@ -1,5 +1,6 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using EgressGuard.Configuration;
 using EgressGuard.Proxy;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 
@@ -51,7 +52,7 @@ internal static class ClientCertificates
         return new ClientIdentity(address, string.IsNullOrEmpty(name) ? certificate.Subject : name, ["cert:" + certificate.Subject]);
     }
 
-    public static void Validate(ProxyTlsOptions tls, Hosting.ConfigPaths paths, List<string> errors)
+    public static void Validate(ProxyTlsOptions tls, ConfigPaths paths, List<string> errors)
     {
         if (!tls.Enabled)
         {

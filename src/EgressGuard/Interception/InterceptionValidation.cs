@@ -1,4 +1,4 @@
-using EgressGuard.Hosting;
+using EgressGuard.Configuration;
 using EgressGuard.Tls;
 
 namespace EgressGuard.Interception;

@@ -2,12 +2,12 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using EgressGuard.Addressing;
+using EgressGuard.Configuration;
 using EgressGuard.Dialing;
-using EgressGuard.Hosting;
 using EgressGuard.Policy;
-using EgressGuard.Tunnels;
 using EgressGuard.Telemetry;
 using EgressGuard.Tls;
+using EgressGuard.Tunnels;
 
 namespace EgressGuard.Interception;
 

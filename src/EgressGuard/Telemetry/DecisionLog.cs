@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using System.Threading.Channels;
-using EgressGuard.Hosting;
+using EgressGuard.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 

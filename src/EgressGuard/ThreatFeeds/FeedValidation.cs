@@ -1,5 +1,5 @@
 using EgressGuard.Addressing;
-using EgressGuard.Hosting;
+using EgressGuard.Configuration;
 
 namespace EgressGuard.ThreatFeeds;
 

@@ -1,4 +1,4 @@
-namespace EgressGuard.Hosting;
+namespace EgressGuard.Configuration;
 
 /// <summary>
 /// The configuration's sources, in order of precedence: the JSON file, then <c>EGRESSGUARD__</c>

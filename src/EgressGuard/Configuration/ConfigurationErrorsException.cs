@@ -1,4 +1,4 @@
-namespace EgressGuard.Hosting;
+namespace EgressGuard.Configuration;
 
 /// <summary>The configuration is invalid; <see cref="Errors"/> lists every problem found.</summary>
 internal sealed class ConfigurationErrorsException : Exception

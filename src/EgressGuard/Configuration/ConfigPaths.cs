@@ -1,4 +1,4 @@
-namespace EgressGuard.Hosting;
+namespace EgressGuard.Configuration;
 
 /// <summary>Resolves relative paths in configuration against the config file's folder.</summary>
 internal sealed class ConfigPaths

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using EgressGuard.Telemetry;
 
-namespace EgressGuard.Admin;
+namespace EgressGuard.Audit;
 
 /// <summary>
 /// Every change to the rules — who (the token's name), when, what, before and after — as JSON

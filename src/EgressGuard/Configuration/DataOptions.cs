@@ -1,4 +1,4 @@
-namespace EgressGuard.Hosting;
+namespace EgressGuard.Configuration;
 
 /// <summary>Configuration section <c>Data</c>.</summary>
 internal sealed class DataOptions

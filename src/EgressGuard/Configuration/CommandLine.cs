@@ -1,4 +1,4 @@
-namespace EgressGuard.Hosting;
+namespace EgressGuard.Configuration;
 
 /// <summary>
 /// Splits off <c>--config PATH</c> (or <c>--config=PATH</c>); every other argument is a
