@@ -125,18 +125,19 @@ public sealed class AdminApiTests : IAsyncLifetime
         Assert.StartsWith("HTTP/1.1 200", (await raw.ReadHeadAsync()).Head);
 
         File.WriteAllText(RulesFile, """{"rules":[{"id":"block-app","action":"deny","destinations":["app.test"]}]}""");
-        await WaitForAsync(async () => (await ConnectAsync("app.test", _target.Port)).StartsWith("HTTP/1.1 403", StringComparison.Ordinal));
+        await Eventually.UntilAsync(async () => (await ConnectAsync("app.test", _target.Port)).StartsWith("HTTP/1.1 403", StringComparison.Ordinal), "the edited rules file enforced");
 
         // The unrelated tunnel is still up.
         await raw.SendAsync("still here");
         Assert.Equal("still here", Encoding.ASCII.GetString(await raw.ReadExactlyAsync(10)));
 
+        // The watcher's reload says what it did: wait for that, then check the rule still holds.
         File.WriteAllText(RulesFile, """{"rules":[{"id":"broken","action":"maybe"}]}""");
-        await Task.Delay(800);
+        await Eventually.UntilAsync(() => _proxy.Logs.Lines.Any(l => l.Contains("keeping the last good rules", StringComparison.Ordinal) && l.Contains("rule 'broken'", StringComparison.Ordinal)), "the broken rules file refused");
         Assert.StartsWith("HTTP/1.1 403", await ConnectAsync("app.test", _target.Port));
 
         File.Delete(RulesFile);
-        await Task.Delay(800);
+        await Eventually.UntilAsync(() => _proxy.Logs.Lines.Any(l => l.Contains("deleted: keeping the last good rules", StringComparison.Ordinal)), "the deleted rules file noticed");
         Assert.StartsWith("HTTP/1.1 403", await ConnectAsync("app.test", _target.Port));
     }
 
@@ -241,20 +242,5 @@ public sealed class AdminApiTests : IAsyncLifetime
         Assert.True(status.GetProperty("rssBytes").GetInt64() > 0);
         Assert.True(status.GetProperty("openFiles").GetInt32() > 0);
         Assert.Equal(0, status.GetProperty("decisionLinesDropped").GetInt64());
-    }
-
-    private static async Task WaitForAsync(Func<Task<bool>> condition)
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            if (await condition())
-            {
-                return;
-            }
-
-            await Task.Delay(50);
-        }
-
-        Assert.Fail("condition not met in time");
     }
 }

@@ -77,22 +77,6 @@ public sealed class AlertTests : IAsyncLifetime
         return (await client.GetAsync(url)).StatusCode;
     }
 
-    private static async Task<T> EventuallyAsync<T>(Func<T?> probe, string what)
-        where T : class
-    {
-        for (var i = 0; i < 300; i++)
-        {
-            if (probe() is { } value)
-            {
-                return value;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException("never happened: " + what);
-    }
-
     private async Task<JsonElement[]> AlertsAsync(string query = "")
     {
         using var admin = _proxy.CreateAdminClient();
@@ -124,19 +108,22 @@ public sealed class AlertTests : IAsyncLifetime
         Assert.Equal("127.0.0.1", logged.Str("client.address"));
 
         // Posted once (repeats within the window are not re-posted), signed over timestamp.body.
-        var post = await EventuallyAsync(() => _received.FirstOrDefault(r => r.Delivery == id) is { Body: not null } r ? Tuple.Create(r) : null, "webhook post");
+        var post = await Eventually.ValueAsync(() => _received.FirstOrDefault(r => r.Delivery == id) is { Body: not null } r ? Tuple.Create(r) : null, "webhook post");
         var (body, signature, timestamp, _) = post.Item1;
         var expected = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), Encoding.UTF8.GetBytes($"{timestamp}.{body}")));
         Assert.Equal(expected, signature);
         using var json = JsonDocument.Parse(body);
         Assert.Equal("egressguard.alert", json.RootElement.GetProperty("type").GetString());
         Assert.Equal("c2.test", json.RootElement.GetProperty("destination").GetProperty("name").GetString());
-        await Task.Delay(300);
+        // One worker delivers a sink's alerts in order: once a later alert has arrived, any repeat
+        // post of this one (all three denies came before it) would have arrived too.
+        Assert.Equal(HttpStatusCode.Forbidden, await GetAsync("http://paste.test/after"));
+        await Eventually.UntilAsync(() => _received.Any(r => r.Body.Contains("\"paste.test\"", StringComparison.Ordinal)), "the later alert's webhook post");
         Assert.Single(_received, r => r.Delivery == id);
 
         // The span of the first attempt carries the alert event.
         var trace = first.Str("trace_id");
-        var span = await EventuallyAsync(() => _spans.Snapshot().FirstOrDefault(s => s.TraceId.ToHexString() == trace && s.Kind == ActivityKind.Server), "server span");
+        var span = await Eventually.ValueAsync(() => _spans.Snapshot().FirstOrDefault(s => s.TraceId.ToHexString() == trace && s.Kind == ActivityKind.Server), "server span");
         Assert.Contains(span.Events, e => e.Name == "egressguard.alert" && (string?)e.Tags.First(t => t.Key == "egressguard.alert.id").Value == id);
     }
 
@@ -180,6 +167,7 @@ public sealed class AlertDeliveryTests
     public async Task Webhook_DownThenUp_DeliveredAfterRetry_RequestNotDelayed()
     {
         var attempts = 0;
+        var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var delivered = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -191,7 +179,16 @@ public sealed class AlertDeliveryTests
             var body = await reader.ReadToEndAsync();
             if (Interlocked.Increment(ref attempts) <= 2)
             {
-                await Task.Delay(TimeSpan.FromSeconds(2));  // a slow, failing receiver: the proxy must not wait for it
+                // A slow, failing receiver: it answers only once the denies have been answered, so
+                // a proxy that waited for it would hold them for the whole bound below.
+                try
+                {
+                    await answered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+                }
+                catch (TimeoutException)
+                {
+                }
+
                 return Results.StatusCode(503);
             }
 
@@ -212,11 +209,12 @@ public sealed class AlertDeliveryTests
         var started = Stopwatch.StartNew();
         Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("http://c2.test/")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("http://c2.test/again")).StatusCode);
-        var answered = started.Elapsed;
+        var answeredAfter = started.Elapsed;
+        answered.TrySetResult();
 
         var body = await delivered.Task.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Contains("\"name\":\"c2.test\"", body);
-        Assert.True(answered < TimeSpan.FromSeconds(2), $"the denies waited for the webhook: {answered}");
+        Assert.True(answeredAfter < TimeSpan.FromSeconds(2), $"the denies waited for the webhook: {answeredAfter}");
         Assert.Equal(3, Volatile.Read(ref attempts));
 
         using var admin = proxy.CreateAdminClient();

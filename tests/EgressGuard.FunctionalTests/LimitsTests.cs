@@ -26,7 +26,8 @@ public sealed class LimitsTests : IAsyncLifetime
     {
         using var first = await RawClient.ConnectAsync(_proxy.Port);
         using var second = await RawClient.ConnectAsync(_proxy.Port);
-        await Task.Delay(100);
+        // A client's connect completes in the kernel before the proxy accepts and counts it.
+        await WaitForOpenConnectionsAsync(2);
         using (var third = await RawClient.ConnectAsync(_proxy.Port))
         {
             var (head, _) = await third.ReadHeadAsync();
@@ -35,11 +36,14 @@ public sealed class LimitsTests : IAsyncLifetime
         }
 
         first.Dispose();
-        await Task.Delay(200);
+        await WaitForOpenConnectionsAsync(1);
         using var fourth = await RawClient.ConnectAsync(_proxy.Port);
         await fourth.SendAsync($"CONNECT 127.0.0.1:{_echo.Port} HTTP/1.1\r\n\r\n");
         Assert.StartsWith("HTTP/1.1 200", (await fourth.ReadHeadAsync()).Head);
     }
+
+    private Task WaitForOpenConnectionsAsync(int count) =>
+        Eventually.UntilAsync(async () => (await _proxy.StatusAsync()).GetProperty("openConnections").GetInt32() == count, $"{count} open connection(s) counted by the proxy");
 
     [Fact]
     public async Task MaxTunnelLifetime_TunnelClosedAndLogged()

@@ -8,11 +8,25 @@ namespace EgressGuard.FunctionalTests;
 /// <summary>Log files that fail, rotate and are reopened; signals handled by the real program.</summary>
 public sealed class OperationsTests
 {
-    private static async Task DenyOnceAsync(int port, string host = "127.0.0.66")
+    private static async Task DenyOnceAsync(int port, string host = "127.0.0.66", int targetPort = 443)
     {
         using var raw = await RawClient.ConnectAsync(port);
-        await raw.SendAsync($"CONNECT {host}:443 HTTP/1.1\r\n\r\n");
+        await raw.SendAsync($"CONNECT {host}:{targetPort} HTTP/1.1\r\n\r\n");
         Assert.StartsWith("HTTP/1.1 403", (await raw.ReadHeadAsync()).Head);
+    }
+
+    private static async Task<bool> AcceptsConnectionsAsync(int port)
+    {
+        using var probe = new System.Net.Sockets.TcpClient();
+        try
+        {
+            await probe.ConnectAsync(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
     }
 
     [Fact]
@@ -22,13 +36,13 @@ public sealed class OperationsTests
         var dir = Path.Combine(Path.GetTempPath(), "egressguard-tests", "unwritable-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Path.Combine(dir, "decisions.jsonl")); // a folder where the file should be
         await using var proxy = await TestProxy.StartAsync(dns.Endpoint, "127.0.0.66\n", "", $"--Log:DecisionFile={Path.Combine(dir, "decisions.jsonl")}");
-        for (var i = 0; i < 5; i++)
+        for (var i = 1; i <= 5; i++)
         {
             await DenyOnceAsync(proxy.Port);
-            await Task.Delay(50);
+            // Each line fails in its own write (not all five in one batch): "once" is then once for five failures.
+            await Eventually.UntilAsync(async () => (await proxy.StatusAsync()).GetProperty("decisionLinesDropped").GetInt64() >= i, $"decision line {i} dropped");
         }
 
-        await Task.Delay(300);
         Assert.Single(proxy.Logs.Lines, l => l.Contains("Cannot write", StringComparison.Ordinal));
     }
 
@@ -39,11 +53,13 @@ public sealed class OperationsTests
         await using var proxy = await TestProxy.StartAsync(dns.Endpoint, "127.0.0.66\n", "", "--Log:MaxFileBytes=1500", "--Log:KeepFiles=3");
         for (var i = 0; i < 12; i++)
         {
-            await DenyOnceAsync(proxy.Port);
-            await Task.Delay(30);
+            // A port per deny names its line; each is written (in its own batch, so rotation can
+            // happen between them) before the next: the newest line is always in the current file.
+            var port = 1000 + i;
+            await DenyOnceAsync(proxy.Port, targetPort: port);
+            await proxy.WaitForDecisionAsync(l => l.Str("server.port") == port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
-        await Task.Delay(300);
         Assert.True(File.Exists(proxy.DecisionLogPath + ".1"));
         Assert.False(File.Exists(proxy.DecisionLogPath + ".4"));
         foreach (var file in new[] { proxy.DecisionLogPath, proxy.DecisionLogPath + ".1" })
@@ -72,47 +88,41 @@ public sealed class OperationsTests
         }
 
         File.WriteAllText(Path.Combine(dir, "none.json"), "{}");
-        using var process = Process.Start(start)!;
+        var programLog = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var process = new Process { StartInfo = start };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                programLog.Enqueue(e.Data);
+            }
+        };
+        process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         try
         {
-            for (var i = 0; i < 100; i++)
-            {
-                try
-                {
-                    await DenyOnceAsync(port, "127.0.0.66");
-                    break;
-                }
-                catch (Exception) when (i < 99)
-                {
-                    await Task.Delay(100);
-                }
-            }
+            // The program is up once it answers (a cold start on a loaded machine takes a while).
+            await Eventually.SucceedsAsync(() => DenyOnceAsync(port, "127.0.0.66"), "the program answers on its port", TimeSpan.FromSeconds(30));
+            await Eventually.UntilAsync(() => File.Exists(log) && new FileInfo(log).Length > 0, "the first decision line written");
 
-            for (var i = 0; i < 50 && (!File.Exists(log) || new FileInfo(log).Length == 0); i++)
-            {
-                await Task.Delay(50);
-            }
-
-            // logrotate moves the file, then sends SIGHUP: the next line goes to a new file.
+            // logrotate moves the file, then sends SIGHUP: the next line goes to a new file. The
+            // configuration is re-read (and logged) only after the reopen is requested.
             File.Move(log, log + ".old");
             Process.Start("kill", ["-HUP", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
-            await Task.Delay(500);
+            await Eventually.UntilAsync(
+                () => programLog.Any(l => l.Contains("Configuration re-read", StringComparison.Ordinal) || l.Contains("NOT applied", StringComparison.Ordinal) || l.Contains("SIGHUP reload failed", StringComparison.Ordinal)),
+                "the SIGHUP handled");
             await DenyOnceAsync(port, "127.0.0.66");
-            for (var i = 0; i < 50 && !File.Exists(log); i++)
-            {
-                await Task.Delay(50);
-            }
-
-            Assert.True(File.Exists(log), "no new decision log after SIGHUP");
+            await Eventually.UntilAsync(() => File.Exists(log), "a new decision log after SIGHUP");
 
             // A live tunnel keeps working after SIGTERM until the drain deadline, then the program exits.
             using var raw = await RawClient.ConnectAsync(port);
             await raw.SendAsync($"CONNECT 127.0.0.1:{echo.Port} HTTP/1.1\r\n\r\n");
             Assert.StartsWith("HTTP/1.1 200", (await raw.ReadHeadAsync()).Head);
             Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
-            await Task.Delay(300);
+            // Draining begins by closing the listener: new connections are refused, the tunnel is not.
+            await Eventually.UntilAsync(async () => !await AcceptsConnectionsAsync(port), "the listener closed after SIGTERM");
             await raw.SendAsync("still up");
             Assert.Equal("still up", Encoding.ASCII.GetString(await raw.ReadExactlyAsync(8)));
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));

@@ -9,7 +9,8 @@ namespace EgressGuard.FunctionalTests.Infrastructure;
 /// <summary>
 /// A real DNS server on 127.0.0.1 (ARSoft.Tools.Net, UDP) serving the test zone: A, AAAA and
 /// CNAME records with TTLs, NXDOMAIN for unknown names, SERVFAIL on request, and answers that
-/// change between queries (for DNS rebinding). Counts queries per name and type.
+/// change between queries (for DNS rebinding). Counts queries per name and type. Also linked into
+/// the Core tests, where the resolver is tested against it directly.
 /// </summary>
 public sealed class TestDnsServer : IDisposable
 {
@@ -18,6 +19,7 @@ public sealed class TestDnsServer : IDisposable
     private readonly ConcurrentDictionary<string, Func<int, IPAddress>> _dynamic = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, int> _queries = new(StringComparer.OrdinalIgnoreCase);
     private readonly HashSet<string> _servFail = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, List<DnsRecordBase>> _strays = new(StringComparer.OrdinalIgnoreCase);
 
     public TestDnsServer()
     {
@@ -42,6 +44,26 @@ public sealed class TestDnsServer : IDisposable
     public int Port { get; private set; }
 
     public string Endpoint => $"127.0.0.1:{Port}";
+
+    /// <summary>
+    /// True (default): a CNAME is followed within the zone and the whole chain answered, as a
+    /// recursive resolver does. False: the CNAME alone is answered, and the client follows it.
+    /// </summary>
+    public bool FollowCnames { get; set; } = true;
+
+    /// <summary>A name that exists with no records at all: NOERROR with an empty answer.</summary>
+    public TestDnsServer NoData(string name)
+    {
+        _records.TryAdd(name, []);
+        return this;
+    }
+
+    /// <summary>Adds to every A answer for <paramref name="name"/> a record owned by another name (a stray, or a poisoning try).</summary>
+    public TestDnsServer Stray(string name, string owner, string address)
+    {
+        _strays.AddOrUpdate(name, _ => [new ARecord(DomainName.Parse(owner), 60, IPAddress.Parse(address))], (_, list) => { lock (list) { list.Add(new ARecord(DomainName.Parse(owner), 60, IPAddress.Parse(address))); } return list; });
+        return this;
+    }
 
     public TestDnsServer A(string name, string address, int ttl = 60) => Add(name, new ARecord(DomainName.Parse(name), ttl, IPAddress.Parse(address)));
 
@@ -125,6 +147,11 @@ public sealed class TestDnsServer : IDisposable
             if (cname is not null)
             {
                 response.AnswerRecords.Add(cname);
+                if (!FollowCnames)
+                {
+                    break;
+                }
+
                 current = cname.CanonicalName.ToString(false).TrimEnd('.');
                 continue;
             }
@@ -136,6 +163,13 @@ public sealed class TestDnsServer : IDisposable
         if (!known)
         {
             response.ReturnCode = ReturnCode.NxDomain;
+        }
+        else if (question.RecordType == RecordType.A && _strays.TryGetValue(name, out var strays))
+        {
+            lock (strays)
+            {
+                response.AnswerRecords.AddRange(strays);
+            }
         }
 
         e.Response = response;

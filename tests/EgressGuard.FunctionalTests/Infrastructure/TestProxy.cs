@@ -52,6 +52,17 @@ public sealed class TestProxy : IAsyncDisposable
         return client;
     }
 
+    /// <summary>
+    /// The admin API's <c>/status</c> document: what the program itself counts (open connections,
+    /// dropped decision lines...), for tests to wait on instead of sleeping.
+    /// </summary>
+    public async Task<JsonElement> StatusAsync()
+    {
+        using var admin = CreateAdminClient();
+        using var document = JsonDocument.Parse(await admin.GetStringAsync("/status"));
+        return document.RootElement.Clone();
+    }
+
     public static Task<TestProxy> StartAsync(string dnsServer, string badIps, string badDomains, params string[] overrides) =>
         StartAsync(dnsServer, badIps, badDomains, null, overrides);
 
