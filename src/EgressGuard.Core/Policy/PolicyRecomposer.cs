@@ -42,6 +42,15 @@ internal sealed class PolicyRecomposer
         }
     }
 
+    /// <summary>The rules the next composition uses, without composing now (at start, before the first composition).</summary>
+    public void UseRules(RuleSet rules)
+    {
+        lock (_gate)
+        {
+            _rules = rules;
+        }
+    }
+
     /// <summary>Swaps in a new rule set (reload or API edit) and recomposes.</summary>
     public PolicySnapshot SetRules(RuleSet rules)
     {

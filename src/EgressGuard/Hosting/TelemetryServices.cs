@@ -1,0 +1,97 @@
+using EgressGuard.Addressing;
+using EgressGuard.Admin;
+using EgressGuard.Alerts;
+using EgressGuard.Audit;
+using EgressGuard.Clients;
+using EgressGuard.Configuration;
+using EgressGuard.Dialing;
+using EgressGuard.Exchange;
+using EgressGuard.Forwarding;
+using EgressGuard.History;
+using EgressGuard.Identity;
+using EgressGuard.Interception;
+using EgressGuard.Lists;
+using EgressGuard.Policy;
+using EgressGuard.Proxy;
+using EgressGuard.Quarantine;
+using EgressGuard.Resolution;
+using EgressGuard.Rules;
+using EgressGuard.Telemetry;
+using EgressGuard.ThreatFeeds;
+using EgressGuard.Tunnels;
+using Microsoft.Extensions.Options;
+using OpenTelemetry;
+using OpenTelemetry.Logs;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace EgressGuard.Hosting;
+
+/// <summary>Telemetry: metrics, spans, OpenTelemetry exporters and the decision log.</summary>
+internal static class TelemetryServices
+{
+    public static IServiceCollection AddEgressGuardTelemetry(this IServiceCollection services, EgressGuardSettings settings)
+    {
+        services.AddSingleton(settings.Telemetry);
+        services.AddSingleton<EgressGuardMetrics>();
+        services.AddSingleton<ProxyTelemetry>();
+        services.AddSingleton<DecisionLog>();
+        services.AddHostedService(sp => sp.GetRequiredService<DecisionLog>());
+        var telemetry = settings.Telemetry;
+        if (!telemetry.IsEnabled)
+        {
+            // No listener on the ActivitySource: no span is even created on the request path.
+            return services;
+        }
+
+        var serviceName = Environment.GetEnvironmentVariable("OTEL_SERVICE_NAME") is { Length: > 0 } fromEnv ? fromEnv : telemetry.ServiceName;
+        var otel = services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(serviceName, serviceVersion: typeof(EgressGuardHost).Assembly.GetName().Version?.ToString()))
+            .WithTracing(tracing =>
+            {
+                tracing.AddSource(EgressGuardTelemetry.Name);
+                if (telemetry.Console)
+                {
+                    tracing.AddConsoleExporter();
+                }
+            })
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(EgressGuardTelemetry.Name);
+                if (telemetry.Console)
+                {
+                    metrics.AddConsoleExporter();
+                }
+
+                if (telemetry.Prometheus)
+                {
+                    // Scraped at /metrics on the admin listener (AdminEndpoints), never on the proxy port.
+                    metrics.AddPrometheusExporter();
+                }
+            })
+            .WithLogging(logging =>
+            {
+                if (telemetry.Console)
+                {
+                    logging.AddConsoleExporter();
+                }
+            });
+        if (telemetry.OtlpConfigured)
+        {
+            // The SDK reads OTEL_EXPORTER_OTLP_* itself and appends /v1/traces, /v1/metrics, /v1/logs for http/protobuf.
+            if (telemetry.OtlpEndpoint is { Length: > 0 } endpoint)
+            {
+                var protocolName = telemetry.OtlpProtocol ?? Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_PROTOCOL");
+                var protocol = protocolName == "http/protobuf" ? OpenTelemetry.Exporter.OtlpExportProtocol.HttpProtobuf : OpenTelemetry.Exporter.OtlpExportProtocol.Grpc;
+                otel.UseOtlpExporter(protocol, new Uri(endpoint));
+            }
+            else
+            {
+                otel.UseOtlpExporter();
+            }
+        }
+
+        return services;
+    }
+}
