@@ -2,8 +2,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using EgressGuard.Admin;
 using EgressGuard.Cli;
 using EgressGuard.FunctionalTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EgressGuard.FunctionalTests;
 
@@ -29,6 +31,7 @@ public sealed class AdminWireFormatTests : IAsyncLifetime
             "--Feeds:0:Interval=01:00:00", "--Feeds:0:Hygiene=false", "--Feeds:0:Category=c2",
             $"--Data:Directory={Path.Combine(_dir, "data")}",
             "--Alerts:Webhooks:0:Url=http://127.0.0.1:9/hook", "--Alerts:Webhooks:0:Secret=0123456789abcdef0123",
+            "--History:FlushInterval=00:00:00.100",
             "--Tls:Intercept:Mode=rules",
             $"--Tls:Intercept:CaCertificate={Path.Combine(_dir, CaCommand.CertificateFile)}",
             $"--Tls:Intercept:CaKey={Path.Combine(_dir, CaCommand.KeyFile)}",
@@ -115,11 +118,25 @@ public sealed class AdminWireFormatTests : IAsyncLifetime
         const string Entry = "{address:s,reason:s,since:s,until:s,by:s,alertId:null}";
         Assert.Equal(Entry, Shape(JsonDocument.Parse(await added.Content.ReadAsStringAsync()).RootElement));
         Assert.Equal("[" + Entry + "]", await ShapeOfAsync(admin, "/quarantine"));
+        var audited = JsonDocument.Parse(_proxy.Services.GetRequiredService<AuditLog>().ReadAll()[^1]).RootElement;
+        Assert.Equal("quarantine.add", audited.GetProperty("action").GetString());
+        Assert.Equal(Entry, Shape(audited.GetProperty("after")));
 
-        var report = await ShapeOfAsync(admin, "/report?since=1d");
-        Assert.StartsWith("{from:s,to:s,history:b,blocked:{bySource:", report);
-        Assert.Contains(",topTalkers:", report);
-        Assert.Contains(",alerts:[{type:s,id:s,kind:s,", report);
-        Assert.Contains(",quarantined:[" + Entry + "],changes:[{time:s,actor:s,action:s,subject:s}]}", report);
+        // The report counts what the history holds: wait until the denied request is written.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (await ShapeOfAsync(admin, "/history/connections?destination=c2.test") == "[]")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the denied request never reached the history");
+            await Task.Delay(50);
+        }
+
+        const string Counts = "[{key:s,count:n}]";
+        Assert.Equal(
+            $"{{from:s,to:s,history:b,blocked:{{bySource:{Counts},byUser:{Counts},byDestination:{Counts},byFeed:{Counts},byRule:{Counts}}},"
+            + "topTalkers:[{client:s,user:null,denies:n,destinations:n,rules:s,first:s,last:s}],"
+            + "alerts:[{type:s,id:s,kind:s,source:{address:s,user:null,groups:[]},destination:{name:s,port:n,addresses:[s]},method:s,rule:s,entry:s,"
+            + "feed:s,category:s,firstSeen:s,lastSeen:s,count:n,traceId:s,summary:s}],"
+            + "quarantined:[" + Entry + "],changes:[{time:s,actor:s,action:s,subject:s}]}",
+            await ShapeOfAsync(admin, "/report?since=1d"));
     }
 }

@@ -59,8 +59,8 @@ internal sealed class Report
                 byRule = Counts("rule"),
             },
             topTalkers = q is null ? [] : q.TopTalkers(from, to).Select(t => new { client = t.Client, user = t.User, denies = t.Denies, destinations = t.Destinations, rules = t.Rules, first = t.First, last = t.Last }).ToArray(),
-            alerts = _alerts.Recent().Where(a => a.LastSeen >= from).Select(AlertJson.Body).ToArray(),
-            quarantined = _quarantine.Active().Select(QuarantineService.Json).ToArray(),
+            alerts = _alerts.Recent().Where(a => a.LastSeen >= from).Select(AlertDto.From).ToArray(),
+            quarantined = _quarantine.Active().Select(QuarantineEntryDto.From).ToArray(),
             changes = changes.Where(c => c.action is not null).ToArray(),
         };
     }
