@@ -5,15 +5,6 @@ using EgressGuard.Rules;
 
 namespace EgressGuard.Policy;
 
-/// <summary>How the ordered list ended for one subject.</summary>
-internal enum SubjectOutcome
-{
-    /// <summary>No entry decided: the connection-level default applies.</summary>
-    NoMatch,
-    Allow,
-    Deny,
-}
-
 /// <summary>
 /// Everything a decision reads, frozen: the ordered rules (admin rules and the built-in entries
 /// lists → feeds → guard → default, wherever the admin placed them), the one address index of
@@ -24,7 +15,7 @@ internal enum SubjectOutcome
 /// matchers (CIDRs, lists, feeds, the guard) addresses only; a rule with both matches an address
 /// when the address and the connection's name both match.
 /// </summary>
-internal sealed class PolicySnapshot
+internal sealed partial class PolicySnapshot
 {
     public PolicySnapshot(IpRangeIndex badIps, DomainSet badDomains, IpRangeIndex? guard, IpRangeIndex exempt, long version, RuleSet? rules = null)
     {
@@ -120,7 +111,7 @@ internal sealed class PolicySnapshot
                 return (SubjectOutcome.Allow, null);
             }
 
-            return (SubjectOutcome.Deny, rule.Kind == RuleKind.User ? DenyByRule(rule, context, name, null) : DenyByName(listed, record!, name, context));
+            return (SubjectOutcome.Deny, rule.Kind == RuleKind.User ? PolicyDenials.ByRule(rule, context, name, null) : PolicyDenials.ByName(listed, record!, name, context));
         }
 
         return (SubjectOutcome.NoMatch, null);
@@ -216,9 +207,9 @@ internal sealed class PolicySnapshot
 
             var denied = rule.Kind switch
             {
-                RuleKind.Guard => DenyByGuard(address, guardForm!, guardMatch, context),
-                RuleKind.Lists or RuleKind.Feeds => DenyByList(address, hit!.Value.Form, hit.Value.Match, context),
-                _ => DenyByRule(rule, context, null, address),
+                RuleKind.Guard => PolicyDenials.ByGuard(address, guardForm!, guardMatch, context),
+                RuleKind.Lists or RuleKind.Feeds => PolicyDenials.ByList(address, hit!.Value.Form, hit.Value.Match, context),
+                _ => PolicyDenials.ByRule(rule, context, null, address),
             };
             return (SubjectOutcome.Deny, denied, position);
         }
@@ -231,127 +222,4 @@ internal sealed class PolicySnapshot
 
     private static bool AppliesToAddresses(Rule rule) =>
         rule.HasFeeds || rule.HasAddresses || !rule.HasNames;
-
-    private List<(IpMatch Match, IPAddress Form)>? CollectListMatches(IPAddress address, IPAddress[] embedded, EvaluationContext context)
-    {
-        List<(IpMatch, IPAddress)>? matches = null;
-        Collect(address);
-        foreach (var form in embedded)
-        {
-            Collect(form);
-        }
-
-        return matches;
-
-        void Collect(IPAddress form)
-        {
-            if (!BadIps.TryMatchAll(form, out var set))
-            {
-                return;
-            }
-
-            for (var i = 0; i < set.Count; i++)
-            {
-                var match = set[i];
-                (matches ??= []).Add((match, form));
-                context.AddMatch(MatchRecord.From(match, form.ToString()));
-            }
-        }
-    }
-
-    private static (IpMatch Match, IPAddress Form)? FirstMatch(List<(IpMatch Match, IPAddress Form)>? matches, Func<IpMatch, bool> predicate)
-    {
-        foreach (var item in matches ?? [])
-        {
-            if (predicate(item.Match))
-            {
-                return item;
-            }
-        }
-
-        return null;
-    }
-
-    private bool MatchGuard(IPAddress address, IPAddress[] embedded, out IPAddress? form, out IpMatch match)
-    {
-        form = null;
-        match = default;
-        if (Guard is null)
-        {
-            return false;
-        }
-
-        if (!Exempt.Contains(address) && Guard.TryMatch(address, out match))
-        {
-            form = address;
-            return true;
-        }
-
-        foreach (var e in embedded)
-        {
-            if (!Exempt.Contains(e) && Guard.TryMatch(e, out match))
-            {
-                form = e;
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private static Decision DenyByName(DomainMatch listed, MatchRecord record, string name, EvaluationContext context) => new()
-    {
-        Action = DecisionAction.Deny,
-        Reason = DecisionReasons.DomainList,
-        Target = context.Target,
-        Rule = listed.Rule,
-        Entry = listed.Entry,
-        MatchedName = name,
-        Matches = context.Matches ?? [record],
-        Detail = name == context.Target.Host
-            ? $"{name} is on {listed.Rule} (entry {listed.Entry})"
-            : $"{context.Target.Host} is an alias of {name}, which is on {listed.Rule} (entry {listed.Entry})",
-    };
-
-    private static Decision DenyByList(IPAddress address, IPAddress form, IpMatch match, EvaluationContext context) => new()
-    {
-        Action = DecisionAction.Deny,
-        Reason = DecisionReasons.IpList,
-        Target = context.Target,
-        Rule = match.Rule,
-        Entry = match.Entry.ToString(),
-        MatchedAddress = form,
-        Matches = context.Matches ?? [],
-        Detail = $"{Describe(address, form)} is on {match.Rule} (entry {match.Entry})",
-    };
-
-    private static Decision DenyByGuard(IPAddress address, IPAddress form, IpMatch match, EvaluationContext context) => new()
-    {
-        Action = DecisionAction.Deny,
-        Reason = DecisionReasons.NonPublic,
-        Target = context.Target,
-        Rule = NonPublicRanges.ListName,
-        Entry = match.Entry.ToString(),
-        MatchedAddress = form,
-        Matches = context.Matches ?? [],
-        Detail = $"{Describe(address, form)} is {match.Category} ({match.Entry}), not a public address",
-    };
-
-    private static Decision DenyByRule(Rule rule, EvaluationContext context, string? name, IPAddress? address) => new()
-    {
-        Action = DecisionAction.Deny,
-        Reason = DecisionReasons.Rule,
-        Target = context.Target,
-        Rule = rule.Label,
-        Entry = name ?? address?.ToString(),
-        MatchedName = name,
-        MatchedAddress = address,
-        Matches = context.Matches ?? [],
-        Detail = $"{name ?? address?.ToString()} is denied by {rule.Label}"
-            + (rule.Definition.Comment is { Length: > 0 } comment ? $" ({comment})" : string.Empty)
-            + (rule.Definition.Ticket is { Length: > 0 } ticket ? $" [{ticket}]" : string.Empty),
-    };
-
-    private static string Describe(IPAddress address, IPAddress form) =>
-        form.Equals(address) ? form.ToString() : $"{form} (embedded in {address})";
 }

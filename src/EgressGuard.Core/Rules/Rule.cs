@@ -5,42 +5,6 @@ using EgressGuard.Lists;
 
 namespace EgressGuard.Rules;
 
-/// <summary>What kind of entry of the ordered list a rule is.</summary>
-internal enum RuleKind
-{
-    /// <summary>An admin's rule from rules.json.</summary>
-    User,
-
-    /// <summary>Deny what the admin lists (<c>Lists:*</c>) name.</summary>
-    Lists,
-
-    /// <summary>Deny what the enforcing threat feeds list.</summary>
-    Feeds,
-
-    /// <summary>Deny non-public addresses (the guard, minus <c>Guard:Exempt</c>).</summary>
-    Guard,
-
-    /// <summary>The connection-level fallback when no entry allowed or denied anything.</summary>
-    Default,
-}
-
-/// <summary>A rule's say on TLS interception of the tunnels it decides.</summary>
-internal enum InspectMode
-{
-    /// <summary>As <c>Tls:Intercept:Mode</c> says.</summary>
-    Default,
-    Always,
-    Never,
-}
-
-/// <summary>An inclusive port range.</summary>
-internal readonly record struct PortRange(int From, int To)
-{
-    public bool Contains(int port) => From <= port && port <= To;
-
-    public override string ToString() => From == To ? From.ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{From}-{To}";
-}
-
 /// <summary>
 /// A compiled, validated rule: matchers ready for the request path. Destination matchers are of
 /// two kinds: names (match the requested name and its CNAMEs) and addresses (match every resolved

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace EgressGuard.Alerts;
 
-/// <summary>The alert's two shapes: flat dotted fields for the decision log, nested JSON for webhooks and the API.</summary>
+/// <summary>The alert's flat dotted fields for the decision log; <see cref="AlertDto"/> is its nested shape for webhooks and the API.</summary>
 internal static class AlertJson
 {
     public static IReadOnlyDictionary<string, object?> LogFields(Alert a) => new Dictionary<string, object?>
@@ -23,24 +23,6 @@ internal static class AlertJson
         ["trace_id"] = a.TraceId,
     };
 
-    public static object Body(Alert a) => new
-    {
-        type = "egressguard.alert",
-        id = a.Id,
-        kind = a.Kind,
-        source = new { address = a.SourceAddress?.ToString(), user = a.User, groups = a.Groups },
-        destination = new { name = a.Destination, port = a.Port, addresses = a.ResolvedAddresses.Select(x => x.ToString()).ToArray() },
-        method = a.Method,
-        rule = a.Rule,
-        entry = a.Entry,
-        feed = a.Feed,
-        category = a.Category,
-        firstSeen = Time(a.FirstSeen),
-        lastSeen = Time(a.LastSeen),
-        count = a.Count,
-        traceId = a.TraceId,
-        summary = a.Summary,
-    };
-
-    private static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+    /// <summary>UTC with milliseconds, as every alert time is written.</summary>
+    public static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
 }

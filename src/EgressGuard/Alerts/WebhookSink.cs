@@ -36,7 +36,7 @@ internal sealed class WebhookSink : IAlertSink
 
     public async Task<DeliveryResult> SendAsync(Alert alert, CancellationToken cancellationToken)
     {
-        var body = JsonSerializer.SerializeToUtf8Bytes(AlertJson.Body(alert));
+        var body = JsonSerializer.SerializeToUtf8Bytes(AlertDto.From(alert));
         using var request = new HttpRequestMessage(HttpMethod.Post, _url) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
         request.Headers.TryAddWithoutValidation("X-EgressGuard-Event", "alert");

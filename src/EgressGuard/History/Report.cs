@@ -28,41 +28,31 @@ internal sealed class Report
         _time = time;
     }
 
-    public object Build(TimeSpan since)
+    public ReportDto Build(TimeSpan since)
     {
         var to = _time.GetUtcNow();
         var from = to - since;
         var q = _history.Queries;
-        object Counts(string column) => q is null ? Array.Empty<object>() : q.BlockedBy(column, from, to).Select(r => new { key = r.Key, count = r.Count }).ToArray();
+        CountRow[] Counts(string column) => q is null ? [] : q.BlockedBy(column, from, to).ToArray();
         var changes = _audit.ReadAll()
             .Select(line => JsonDocument.Parse(line).RootElement)
             .Where(e => e.TryGetProperty("time", out var t) && DateTimeOffset.TryParse(t.GetString(), System.Globalization.CultureInfo.InvariantCulture, out var time) && time >= from)
-            .Select(e => new
-            {
-                time = e.GetProperty("time").GetString(),
-                actor = e.TryGetProperty("actor", out var a) ? a.GetString() : null,
-                action = e.TryGetProperty("action", out var act) ? act.GetString() : null,
-                subject = e.TryGetProperty("rule", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString()
-                    : e.TryGetProperty("client.address", out var c) ? c.GetString() : null,
-            })
-            .ToList();
-        return new
-        {
+            .Select(e => new ReportChangeDto(
+                e.GetProperty("time").GetString(),
+                e.TryGetProperty("actor", out var a) ? a.GetString() : null,
+                e.TryGetProperty("action", out var act) ? act.GetString() : null,
+                e.TryGetProperty("rule", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString()
+                    : e.TryGetProperty("client.address", out var c) ? c.GetString() : null))
+            .Where(c => c.Action is not null)
+            .ToArray();
+        return new ReportDto(
             from,
             to,
-            history = q is not null,
-            blocked = new
-            {
-                bySource = Counts("client_text"),
-                byUser = Counts("user"),
-                byDestination = Counts("host"),
-                byFeed = Counts("feed"),
-                byRule = Counts("rule"),
-            },
-            topTalkers = q is null ? [] : q.TopTalkers(from, to).Select(t => new { client = t.Client, user = t.User, denies = t.Denies, destinations = t.Destinations, rules = t.Rules, first = t.First, last = t.Last }).ToArray(),
-            alerts = _alerts.Recent().Where(a => a.LastSeen >= from).Select(AlertJson.Body).ToArray(),
-            quarantined = _quarantine.Active().Select(QuarantineService.Json).ToArray(),
-            changes = changes.Where(c => c.action is not null).ToArray(),
-        };
+            q is not null,
+            new ReportBlockedDto(Counts("client_text"), Counts("user"), Counts("host"), Counts("feed"), Counts("rule")),
+            q is null ? [] : q.TopTalkers(from, to).ToArray(),
+            _alerts.Recent().Where(a => a.LastSeen >= from).Select(AlertDto.From).ToArray(),
+            _quarantine.Active().Select(QuarantineEntryDto.From).ToArray(),
+            changes);
     }
 }

@@ -51,14 +51,14 @@ internal sealed partial class QuarantineService
 
         var reason = $"{_options.Threshold} threat-feed denies within {_options.Window}: last {alert.Destination} ({alert.Rule}{(alert.Category is null ? string.Empty : ", " + alert.Category)})";
         var entry = _store.Quarantine(source, _time.GetUtcNow() + _options.Duration, reason, "auto", alert.Id);
-        _audit.RecordQuarantine("auto", "quarantine.add", source.ToString(), null, Json(entry));
+        _audit.RecordQuarantine("auto", "quarantine.add", source.ToString(), null, QuarantineEntryDto.From(entry));
     }
 
     public QuarantineEntry Add(IPAddress address, TimeSpan? duration, string? reason, string actor)
     {
         _store.TryGet(address, out var before);
         var entry = _store.Quarantine(address, _time.GetUtcNow() + (duration ?? _options.Duration), string.IsNullOrWhiteSpace(reason) ? "quarantined by an administrator" : reason, actor);
-        _audit.RecordQuarantine(actor, "quarantine.add", entry.Address.ToString(), before is null ? null : Json(before), Json(entry));
+        _audit.RecordQuarantine(actor, "quarantine.add", entry.Address.ToString(), before is null ? null : QuarantineEntryDto.From(before), QuarantineEntryDto.From(entry));
         return entry;
     }
 
@@ -68,7 +68,7 @@ internal sealed partial class QuarantineService
         var entry = _store.Extend(address, _time.GetUtcNow() + duration, actor);
         if (entry is not null)
         {
-            _audit.RecordQuarantine(actor, "quarantine.extend", entry.Address.ToString(), before is null ? null : Json(before), Json(entry));
+            _audit.RecordQuarantine(actor, "quarantine.extend", entry.Address.ToString(), before is null ? null : QuarantineEntryDto.From(before), QuarantineEntryDto.From(entry));
         }
 
         return entry;
@@ -79,22 +79,12 @@ internal sealed partial class QuarantineService
         var released = _store.Release(address);
         if (released is not null)
         {
-            _audit.RecordQuarantine(actor, "quarantine.release", released.Address.ToString(), Json(released), null);
+            _audit.RecordQuarantine(actor, "quarantine.release", released.Address.ToString(), QuarantineEntryDto.From(released), null);
             LogReleased(_logger, released.Address.ToString(), actor);
         }
 
         return released;
     }
-
-    public static object Json(QuarantineEntry e) => new
-    {
-        address = e.Address.ToString(),
-        reason = e.Reason,
-        since = e.Since,
-        until = e.Until,
-        by = e.By,
-        alertId = e.AlertId,
-    };
 
     private static Decision Denial(QuarantineEntry entry) => new()
     {

@@ -7,7 +7,7 @@ public class RuleCompilerTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 29, 12, 0, 0, TimeSpan.Zero);
 
-    private static RuleCompiler.Result Compile(string json, bool rejectExpired = false) =>
+    private static RuleCompilation Compile(string json, bool rejectExpired = false) =>
         RuleCompiler.Compile(JsonSerializer.Deserialize<RulesDocument>(json)!, f => f is "feodo" or "c2", Now, rejectExpired);
 
     [Fact]

@@ -1,0 +1,56 @@
+using System.Net;
+using EgressGuard.Addressing;
+using EgressGuard.Identity;
+using EgressGuard.Policy;
+using EgressGuard.Proxy;
+
+namespace EgressGuard.Admin.Explain;
+
+/// <summary><c>POST /explain</c>: what the policy would decide for a client and destination, step by step, without connecting.</summary>
+internal static class ExplainEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app, IServiceProvider services)
+    {
+        var policy = services.GetRequiredService<EgressPolicy>();
+        var policySource = services.GetRequiredService<IPolicySource>();
+        app.MapPost("/explain", async (ExplainRequest request, CancellationToken cancellationToken) =>
+        {
+            var errors = new List<string>();
+            IPAddress? client = null;
+            if (request.Client is not null && !IPAddress.TryParse(request.Client, out client))
+            {
+                errors.Add($"client = '{request.Client}': not an IP address");
+            }
+
+            Target? target = null;
+            if (string.IsNullOrWhiteSpace(request.Destination))
+            {
+                errors.Add("destination is required (a name or an address)");
+            }
+            else if (!TargetParser.TryParseAuthority(Authority(request.Destination, request.Port), -1, out target, out var targetError))
+            {
+                errors.Add($"destination = '{request.Destination}': {targetError}");
+            }
+
+            if (errors.Count > 0)
+            {
+                return AdminProblems.BadRequest("Invalid explain request", errors);
+            }
+
+            var identity = new ClientIdentity(client is null ? null : AddressNormalizer.Canonicalize(client), request.User, request.Groups);
+            var (decision, steps) = await policy.ExplainAsync(target!, identity, cancellationToken);
+            return Results.Json(new ExplainDto(
+                DecisionDto.From(decision),
+                ProxyResponse.StatusFor(decision),
+                steps.Select(s => new ExplainStepDto(s.Subject, s.Rule, s.Action, s.Result, s.Detail)),
+                policySource.Current.Rules.Version));
+        });
+    }
+
+    /// <summary><c>host:port</c> for the target parser, bracketing a bare IPv6 address; port 443 unless given.</summary>
+    private static string Authority(string destination, int? port)
+    {
+        var host = destination.Contains(':', StringComparison.Ordinal) && !destination.StartsWith('[') ? $"[{destination}]" : destination;
+        return $"{host}:{port ?? 443}";
+    }
+}

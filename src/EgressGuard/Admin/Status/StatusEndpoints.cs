@@ -1,0 +1,48 @@
+using System.Diagnostics;
+using EgressGuard.Alerts;
+using EgressGuard.History;
+using EgressGuard.Interception;
+using EgressGuard.Policy;
+using EgressGuard.Proxy;
+using EgressGuard.Telemetry;
+
+namespace EgressGuard.Admin.Status;
+
+/// <summary><c>GET /status</c>: versions in force, open connections and tunnels, process resources, drops and sinks down.</summary>
+internal static class StatusEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app, IServiceProvider services)
+    {
+        var policySource = services.GetRequiredService<IPolicySource>();
+        var tunnels = services.GetRequiredService<TunnelRegistry>();
+        var limiter = services.GetRequiredService<ConnectionLimiter>();
+        var decisionLog = services.GetRequiredService<DecisionLog>();
+        var time = services.GetRequiredService<TimeProvider>();
+        app.MapGet("/status", () =>
+        {
+            // Resolved per request, as before the split, so that building them stays out of the admin API's start.
+            var dispatcher = services.GetRequiredService<AlertDispatcher>();
+            var history = services.GetRequiredService<HistoryService>();
+            var interceptor = services.GetRequiredService<TlsInterceptor>();
+            using var process = Process.GetCurrentProcess();
+            return Results.Json(new StatusDto(
+                PolicyVersion: policySource.Current.Version,
+                RulesVersion: policySource.Current.Rules.Version,
+                OpenConnections: limiter.Open,
+                OpenTunnels: tunnels.Count,
+                RssBytes: Environment.WorkingSet,
+                ManagedHeapBytes: GC.GetTotalMemory(forceFullCollection: false),
+                GcCollections: [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)],
+                Threads: process.Threads.Count,
+                OpenFiles: Directory.Exists("/proc/self/fd") ? Directory.GetFiles("/proc/self/fd").Length : -1,
+                DecisionLinesDropped: decisionLog.Dropped,
+                AlertSinksDown: dispatcher.Status.Where(x => !x.Up).Select(x => x.Name).ToArray(),
+                HistoryRecordsWritten: history.Writer?.Written,
+                HistoryRecordsDropped: history.Writer?.Dropped,
+                UptimeSeconds: (long)(time.GetUtcNow() - process.StartTime.ToUniversalTime()).TotalSeconds,
+                Interception: interceptor.Authority is { } authority
+                    ? new InterceptionStatusDto(services.GetRequiredService<TlsOptions>().Intercept.Mode, authority.Certificate.Subject, authority.ExpiresAt, authority.Minted)
+                    : null));
+        });
+    }
+}
