@@ -134,7 +134,8 @@ internal static class EgressGuardHost
             sp.GetRequiredService<ConfigPaths>().Resolve(settings.Auth.UsersFile),
             settings.TrustedClients,
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger("EgressGuard.Identity")));
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("EgressGuard.Identity"),
+            NegotiateSetup.Create(settings.Auth, sp.GetRequiredService<ConfigPaths>())));
         services.AddSingleton<TunnelRegistry>();
         services.AddSingleton(settings.Tls);
         services.AddSingleton<EgressGuard.Interception.TlsInterceptor>();

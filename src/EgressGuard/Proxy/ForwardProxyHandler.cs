@@ -142,7 +142,8 @@ internal sealed partial class ForwardProxyHandler
             var (admission, identity) = _auth.Admit(
                 context.Connection.RemoteIpAddress,
                 header.Count > 0 ? header.ToString() : null,
-                ClientCertificates.Identity(context.Connection.RemoteIpAddress, context.Connection.ClientCertificate));
+                ClientCertificates.Identity(context.Connection.RemoteIpAddress, context.Connection.ClientCertificate),
+                context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionItemsFeature>()?.Items);
             exchange.Identity = identity;
             if (admission != AdmissionResult.Admitted)
             {
