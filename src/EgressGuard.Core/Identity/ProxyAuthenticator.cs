@@ -41,6 +41,7 @@ internal sealed partial class ProxyAuthenticator
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly NegotiateAcceptor? _negotiate;
+    private readonly DirectoryGroupCache? _directory;
     private readonly ConcurrentDictionary<string, (UserEntry User, long Expires)> _verified = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, FailureWindow> _failures = new(StringComparer.Ordinal);
     private readonly Lock _reload = new();
@@ -50,8 +51,9 @@ internal sealed partial class ProxyAuthenticator
     /// <summary>The key of the per-connection state in a connection's items (Kestrel's <c>IConnectionItemsFeature</c>).</summary>
     internal static readonly object ConnectionKey = new();
 
-    public ProxyAuthenticator(AuthOptions options, string? usersPath, IEnumerable<IpRange> trustedClients, TimeProvider time, ILogger logger, NegotiateAcceptor? negotiate = null)
+    public ProxyAuthenticator(AuthOptions options, string? usersPath, IEnumerable<IpRange> trustedClients, TimeProvider time, ILogger logger, NegotiateAcceptor? negotiate = null, DirectoryGroupCache? directory = null)
     {
+        _directory = directory;
         _negotiate = options.IsNegotiate ? negotiate ?? new NegotiateAcceptor() : null;
         _options = options;
         _usersPath = usersPath;
@@ -98,7 +100,7 @@ internal sealed partial class ProxyAuthenticator
         // 3. This connection already completed Negotiate.
         if (proxyAuthorization is null && connection is not null && connection.TryGetValue(ConnectionKey, out var state) && state is NegotiatedConnection established)
         {
-            return (AdmissionResult.Admitted, new ClientIdentity(canonical, established.User));
+            return (AdmissionResult.Admitted, Identify(canonical, established.User, null));
         }
 
         // 4. The header.
@@ -128,7 +130,24 @@ internal sealed partial class ProxyAuthenticator
             connection[ConnectionKey] = new NegotiatedConnection(user);
         }
 
-        return (AdmissionResult.Admitted, new ClientIdentity(canonical, user, groups));
+        return (AdmissionResult.Admitted, Identify(canonical, user, groups));
+    }
+
+    /// <summary>
+    /// The authenticated identity: the users file's groups plus the directory's (looked up per
+    /// request from the cache, so that a long keep-alive connection follows group changes and an
+    /// outage past its grace time fails closed).
+    /// </summary>
+    private ClientIdentity Identify(System.Net.IPAddress address, string user, IReadOnlyList<string>? groups)
+    {
+        if (_directory is null)
+        {
+            return new ClientIdentity(address, user, groups);
+        }
+
+        var directory = _directory.Get(user);
+        IReadOnlyList<string> merged = groups is null or { Count: 0 } ? directory.Groups : groups.Concat(directory.Groups).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        return new ClientIdentity(address, user, merged) { GroupsUnknown = directory.State == DirectoryGroupState.Unknown };
     }
 
     /// <summary>The user and groups a header proves, or a null user.</summary>

@@ -135,7 +135,8 @@ internal static class EgressGuardHost
             settings.TrustedClients,
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("EgressGuard.Identity"),
-            NegotiateSetup.Create(settings.Auth, sp.GetRequiredService<ConfigPaths>())));
+            NegotiateSetup.Create(settings.Auth, sp.GetRequiredService<ConfigPaths>()),
+            DirectorySetup.Create(settings.UserDirectory, sp.GetRequiredService<ConfigPaths>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>())));
         services.AddSingleton<TunnelRegistry>();
         services.AddSingleton(settings.Tls);
         services.AddSingleton<EgressGuard.Interception.TlsInterceptor>();

@@ -42,6 +42,8 @@ internal sealed class EgressGuardSettings
 
     public AuthOptions Auth { get; private init; } = new();
 
+    public DirectoryOptions UserDirectory { get; private init; } = new();
+
     public TelemetryOptions Telemetry { get; private init; } = new();
 
     public BlockPageOptions BlockPage { get; private init; } = new();
@@ -137,6 +139,7 @@ internal sealed class EgressGuardSettings
         }
 
         AuthValidation.Validate(auth, paths, errors);
+        var directory = Bind<DirectoryOptions>(configuration, DirectoryOptions.Section, errors); DirectorySetup.Validate(directory, auth, paths, errors);
         ClientCertificates.Validate(proxy.Tls, paths, errors);
 
         if (!IPEndPoint.TryParse(proxy.Listen, out var listen) || listen.Port == 0 && !proxy.Listen.EndsWith(":0", StringComparison.Ordinal))
@@ -229,6 +232,7 @@ internal sealed class EgressGuardSettings
             Rules = rules,
             Admin = admin,
             Auth = auth,
+            UserDirectory = directory,
             Telemetry = telemetry,
             BlockPage = blockPage,
             Pac = pac,

@@ -47,7 +47,7 @@ public sealed class KerberosTestGroup : ICollectionFixture<KerberosFixture>
 }
 
 /// <summary>
-/// A fact that needs the Kerberos programs (krb5-kdc, krb5-admin-server, krb5-user), curl and
+/// A fact that needs the Kerberos programs (krb5-kdc, krb5-admin-server, krb5-user), slapd, curl and
 /// Debian's python3-gssapi: skipped with what to install when missing, failing under
 /// <c>EGRESSGUARD_REQUIRE_CLIENTS=1</c> (.ci/run installs them).
 /// </summary>
@@ -59,13 +59,13 @@ public sealed class KerberosFactAttribute : FactAttribute
     {
         if (MissingProgram() is { } missing && Environment.GetEnvironmentVariable("EGRESSGUARD_REQUIRE_CLIENTS") != "1")
         {
-            Skip = $"SKIPPED: '{missing}' is not installed here (apt-get install krb5-kdc krb5-admin-server krb5-user python3-gssapi curl; .ci/run installs them)";
+            Skip = $"SKIPPED: '{missing}' is not installed here (apt-get install krb5-kdc krb5-admin-server krb5-user slapd ldap-utils python3-gssapi curl; .ci/run installs them)";
         }
     }
 
     public static string? MissingProgram()
     {
-        foreach (var program in TestKdc.Programs.Append("curl"))
+        foreach (var program in TestKdc.Programs.Concat(TestSlapd.Programs).Append("curl"))
         {
             if (!ClientPrograms.IsAvailable(program))
             {
