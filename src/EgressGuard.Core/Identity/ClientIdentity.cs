@@ -17,4 +17,7 @@ internal sealed record ClientIdentity(IPAddress? Address, string? User = null, I
     /// reached): group-scoped allow rules do not match, group-scoped deny rules do (fail closed).
     /// </summary>
     public bool GroupsUnknown { get; init; }
+
+    /// <summary>The device or owner name <c>Identity:Map</c> gives the address (not an authentication), or null.</summary>
+    public string? Device { get; init; }
 }

@@ -42,6 +42,7 @@ internal sealed partial class ProxyAuthenticator
     private readonly ILogger _logger;
     private readonly NegotiateAcceptor? _negotiate;
     private readonly DirectoryGroupCache? _directory;
+    private readonly IdentityMap? _map;
     private readonly ConcurrentDictionary<string, (UserEntry User, long Expires)> _verified = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, FailureWindow> _failures = new(StringComparer.Ordinal);
     private readonly Lock _reload = new();
@@ -51,8 +52,9 @@ internal sealed partial class ProxyAuthenticator
     /// <summary>The key of the per-connection state in a connection's items (Kestrel's <c>IConnectionItemsFeature</c>).</summary>
     internal static readonly object ConnectionKey = new();
 
-    public ProxyAuthenticator(AuthOptions options, string? usersPath, IEnumerable<IpRange> trustedClients, TimeProvider time, ILogger logger, NegotiateAcceptor? negotiate = null, DirectoryGroupCache? directory = null)
+    public ProxyAuthenticator(AuthOptions options, string? usersPath, IEnumerable<IpRange> trustedClients, TimeProvider time, ILogger logger, NegotiateAcceptor? negotiate = null, DirectoryGroupCache? directory = null, IdentityMap? map = null)
     {
+        _map = map;
         _directory = directory;
         _negotiate = options.IsNegotiate ? negotiate ?? new NegotiateAcceptor() : null;
         _options = options;
@@ -82,6 +84,12 @@ internal sealed partial class ProxyAuthenticator
     /// the connection's life), or null where one request is one connection (CONNECT).
     /// </summary>
     public (AdmissionResult Result, ClientIdentity Identity) Admit(System.Net.IPAddress? address, string? proxyAuthorization, ClientIdentity? certificateIdentity = null, IDictionary<object, object?>? connection = null)
+    {
+        var (result, identity) = AdmitCore(address, proxyAuthorization, certificateIdentity, connection);
+        return _map?.NameOf(identity.Address ?? address) is { } device ? (result, identity with { Device = device }) : (result, identity);
+    }
+
+    private (AdmissionResult Result, ClientIdentity Identity) AdmitCore(System.Net.IPAddress? address, string? proxyAuthorization, ClientIdentity? certificateIdentity, IDictionary<object, object?>? connection)
     {
         // 1. Trusted ranges.
         var canonical = address is null ? null : AddressNormalizer.Canonicalize(address);

@@ -28,7 +28,7 @@ internal static class AlertJson
         type = "egressguard.alert",
         id = a.Id,
         kind = a.Kind,
-        source = new { address = a.SourceAddress?.ToString(), user = a.User, groups = a.Groups },
+        source = new { address = a.SourceAddress?.ToString(), name = a.Device, user = a.User, groups = a.Groups },
         destination = new { name = a.Destination, port = a.Port, addresses = a.ResolvedAddresses.Select(x => x.ToString()).ToArray() },
         method = a.Method,
         rule = a.Rule,

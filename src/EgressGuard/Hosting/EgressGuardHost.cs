@@ -136,7 +136,8 @@ internal static class EgressGuardHost
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("EgressGuard.Identity"),
             NegotiateSetup.Create(settings.Auth, sp.GetRequiredService<ConfigPaths>()),
-            DirectorySetup.Create(settings.UserDirectory, sp.GetRequiredService<ConfigPaths>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>())));
+            DirectorySetup.Create(settings.UserDirectory, sp.GetRequiredService<ConfigPaths>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()),
+            IdentityMapSetup.Create(settings.Identity, sp.GetRequiredService<ConfigPaths>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>())));
         services.AddSingleton<TunnelRegistry>();
         services.AddSingleton(settings.Tls);
         services.AddSingleton<EgressGuard.Interception.TlsInterceptor>();
