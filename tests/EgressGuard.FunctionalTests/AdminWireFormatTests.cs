@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using EgressGuard.Admin;
+using EgressGuard.Audit;
 using EgressGuard.Cli;
 using EgressGuard.FunctionalTests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -109,7 +110,7 @@ public sealed class AdminWireFormatTests : IAsyncLifetime
 
         using var admin = _proxy.CreateAdminClient();
         Assert.Equal(
-            "[{type:s,id:s,kind:s,source:{address:s,user:null,groups:[]},destination:{name:s,port:n,addresses:[s]},method:s,rule:s,entry:s,"
+            "[{type:s,id:s,kind:s,source:{address:s,name:null,user:null,groups:[]},destination:{name:s,port:n,addresses:[s]},method:s,rule:s,entry:s,"
             + "feed:s,category:s,firstSeen:s,lastSeen:s,count:n,traceId:s,summary:s}]",
             await ShapeOfAsync(admin, "/alerts"));
 
@@ -134,7 +135,7 @@ public sealed class AdminWireFormatTests : IAsyncLifetime
         Assert.Equal(
             $"{{from:s,to:s,history:b,blocked:{{bySource:{Counts},byUser:{Counts},byDestination:{Counts},byFeed:{Counts},byRule:{Counts}}},"
             + "topTalkers:[{client:s,user:null,denies:n,destinations:n,rules:s,first:s,last:s}],"
-            + "alerts:[{type:s,id:s,kind:s,source:{address:s,user:null,groups:[]},destination:{name:s,port:n,addresses:[s]},method:s,rule:s,entry:s,"
+            + "alerts:[{type:s,id:s,kind:s,source:{address:s,name:null,user:null,groups:[]},destination:{name:s,port:n,addresses:[s]},method:s,rule:s,entry:s,"
             + "feed:s,category:s,firstSeen:s,lastSeen:s,count:n,traceId:s,summary:s}],"
             + "quarantined:[" + Entry + "],changes:[{time:s,actor:s,action:s,subject:s}]}",
             await ShapeOfAsync(admin, "/report?since=1d"));

@@ -22,6 +22,9 @@ internal sealed record Alert
 
     public IReadOnlyList<string> Groups { get; init; } = [];
 
+    /// <summary>The <c>Identity:Map</c> name of the source address, if any.</summary>
+    public string? Device { get; init; }
+
     public required string Destination { get; init; }
 
     public int Port { get; init; }
@@ -55,7 +58,10 @@ internal sealed record Alert
         ? $"{Who} reached {Destination}:{Port}{Addresses} {Count} time(s) between {FirstSeen:u} and {LastSeen:u}, before {Rule} listed it{EntryText}{CategoryText}"
         : $"{Who} tried {Destination}:{Port}{Addresses}, blocked by {Rule}{EntryText}{CategoryText}" + (Count > 1 ? $", {Count} attempts" : string.Empty);
 
-    private string Who => $"{SourceAddress}{(User is null ? string.Empty : $" ({User})")}";
+    /// <summary>The address, its <c>Identity:Map</c> name, the user and the user's groups: who to call.</summary>
+    private string Who =>
+        $"{SourceAddress}{(Device is null ? string.Empty : $" [{Device}]")}"
+        + (User is null ? string.Empty : $" ({User}{(Groups.Count > 0 ? "; groups " + string.Join(", ", Groups) : string.Empty)})");
 
     private string Addresses => ResolvedAddresses.Count > 0 ? $" [{string.Join(", ", ResolvedAddresses)}]" : string.Empty;
 

@@ -5,14 +5,19 @@ internal sealed class AuthOptions
 {
     public const string Section = "Auth";
 
-    /// <summary><c>none</c> (default) or <c>basic</c>: <c>Proxy-Authorization: Basic</c> against <see cref="UsersFile"/>.</summary>
+    /// <summary>
+    /// <c>none</c> (default); <c>basic</c>: <c>Proxy-Authorization: Basic</c> against <see cref="UsersFile"/>;
+    /// <c>negotiate</c>: Kerberos single sign-on (SPNEGO) against <see cref="Negotiate"/>'s keytab;
+    /// <c>negotiate,basic</c>: both challenges, Negotiate first (Basic for machines without a ticket).
+    /// NTLM is never accepted.
+    /// </summary>
     public string Mode { get; set; } = "none";
 
     /// <summary>The credentials file (PBKDF2 hashes), relative to the config folder. Default <c>users.json</c>.
     /// Write entries with <c>EgressGuard users add NAME</c>; the file is re-read when it changes.</summary>
     public string UsersFile { get; set; } = "users.json";
 
-    /// <summary>Realm in the 407 challenge. Default <c>EgressGuard</c>.</summary>
+    /// <summary>Realm in the Basic challenge. Default <c>EgressGuard</c>.</summary>
     public string Realm { get; set; } = "EgressGuard";
 
     /// <summary>Failures from one address within <see cref="FailureWindow"/> before it gets 429 for a window. Default 10.</summary>
@@ -24,5 +29,22 @@ internal sealed class AuthOptions
     /// <summary>How long a verified credential is remembered (PBKDF2 is slow on purpose). Default 5 min.</summary>
     public TimeSpan CacheTtl { get; set; } = TimeSpan.FromMinutes(5);
 
-    public bool IsBasic => string.Equals(Mode, "basic", StringComparison.OrdinalIgnoreCase);
+    /// <summary><c>Auth:Negotiate</c>: the keytab and service principal for <c>negotiate</c>.</summary>
+    public NegotiateOptions Negotiate { get; set; } = new();
+
+    /// <summary>The schemes <see cref="Mode"/> names, in challenge order; empty for <c>none</c>, null when unknown.</summary>
+    public IReadOnlyList<string>? Schemes() => Mode.Replace(" ", string.Empty, StringComparison.Ordinal).ToLowerInvariant() switch
+    {
+        "none" => [],
+        "basic" => ["basic"],
+        "negotiate" => ["negotiate"],
+        "negotiate,basic" => ["negotiate", "basic"],
+        _ => null,
+    };
+
+    public bool IsBasic => Schemes()?.Contains("basic") == true;
+
+    public bool IsNegotiate => Schemes()?.Contains("negotiate") == true;
+
+    public bool RequiresAuthentication => IsBasic || IsNegotiate;
 }

@@ -86,7 +86,8 @@ internal sealed class Rule
             return false;
         }
 
-        if (Groups.Count > 0 && !client.GroupList.Any(g => Groups.Contains(g, StringComparer.OrdinalIgnoreCase)))
+        // Unknown directory groups fail closed: a group deny still applies, a group allow does not.
+        if (Groups.Count > 0 && !client.GroupList.Any(g => Groups.Contains(g, StringComparer.OrdinalIgnoreCase)) && !(client.GroupsUnknown && !IsAllow))
         {
             return false;
         }

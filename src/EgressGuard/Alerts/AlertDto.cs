@@ -27,7 +27,7 @@ internal sealed record AlertDto(
         "egressguard.alert",
         a.Id,
         a.Kind,
-        new AlertSourceDto(a.SourceAddress?.ToString(), a.User, a.Groups),
+        new AlertSourceDto(a.SourceAddress?.ToString(), a.Device, a.User, a.Groups),
         new AlertDestinationDto(a.Destination, a.Port, a.ResolvedAddresses.Select(x => x.ToString()).ToArray()),
         a.Method,
         a.Rule,

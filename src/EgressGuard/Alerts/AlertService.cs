@@ -57,6 +57,7 @@ internal sealed partial class AlertService
             SourceAddress = exchange.Client?.Address,
             User = exchange.Identity.User,
             Groups = exchange.Identity.GroupList,
+            Device = exchange.Identity.Device,
             Destination = target.Host,
             Port = target.Port,
             ResolvedAddresses = decision.ResolvedAddresses,

@@ -1,3 +1,5 @@
+using EgressGuard.Configuration;
+
 namespace EgressGuard.Configuration;
 
 /// <summary>Resolves relative paths in configuration against the config file's folder.</summary>

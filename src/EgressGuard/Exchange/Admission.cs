@@ -20,10 +20,11 @@ internal sealed class Admission
     public bool IsTrusted(IPAddress? address) => _auth.IsTrusted(address);
 
     /// <summary>Sets the exchange's identity; returns null when admitted, else the 407/429 to answer.</summary>
-    public ProxyResponse? Admit(ProxyExchange exchange, string? proxyAuthorization, X509Certificate2? clientCertificate)
+    /// <param name="connection">The client connection's items: Negotiate authenticates a kept-alive connection once.</param>
+    public ProxyResponse? Admit(ProxyExchange exchange, string? proxyAuthorization, X509Certificate2? clientCertificate, IDictionary<object, object?>? connection = null)
     {
         var address = exchange.Client?.Address;
-        var (result, identity) = _auth.Admit(address, proxyAuthorization, ClientCertificates.Identity(address, clientCertificate));
+        var (result, identity) = _auth.Admit(address, proxyAuthorization, ClientCertificates.Identity(address, clientCertificate), connection);
         exchange.Identity = identity;
         if (result == AdmissionResult.Admitted)
         {

@@ -117,7 +117,9 @@ internal sealed class ProxyResponse
         {
             AdmissionResult.UntrustedClient => (403, DecisionReasons.UntrustedClient, "this client address may not use the proxy"),
             AdmissionResult.Throttled => (429, DecisionReasons.AuthThrottled, "too many failed proxy authentications from this address; try again later"),
-            _ => (407, DecisionReasons.AuthRequired, "proxy authentication required (Proxy-Authorization: Basic)"),
+            _ => (407, DecisionReasons.AuthRequired, challenge.StartsWith("Negotiate", StringComparison.Ordinal)
+                ? "proxy authentication required (Kerberos single sign-on: Proxy-Authorization: Negotiate; get a ticket with kinit or a domain logon)"
+                : "proxy authentication required (Proxy-Authorization: Basic)"),
         };
         List<KeyValuePair<string, string>> headers =
         [

@@ -52,7 +52,7 @@ internal sealed class HttpForwardHandler
         {
             // 1. Admission (the trusted range was checked by the listener).
             var header = context.Request.Headers.ProxyAuthorization;
-            if (_admission.Admit(exchange, header.Count > 0 ? header.ToString() : null, context.Connection.ClientCertificate) is { } refusal)
+            if (_admission.Admit(exchange, header.Count > 0 ? header.ToString() : null, context.Connection.ClientCertificate, context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionItemsFeature>()?.Items) is { } refusal)
             {
                 exchange.RawTarget = PrintableText.Of(rawTarget);
                 await _writer.RespondAsync(context, exchange, refusal);

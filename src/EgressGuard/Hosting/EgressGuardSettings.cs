@@ -43,6 +43,10 @@ internal sealed class EgressGuardSettings
 
     public AuthOptions Auth { get; private init; } = new();
 
+    public DirectoryOptions UserDirectory { get; private init; } = new();
+
+    public IdentityOptions Identity { get; private init; } = new();
+
     public TelemetryOptions Telemetry { get; private init; } = new();
 
     public BlockPageOptions BlockPage { get; private init; } = new();
@@ -138,6 +142,8 @@ internal sealed class EgressGuardSettings
         }
 
         AuthValidation.Validate(auth, paths, errors);
+        var directory = Bind<DirectoryOptions>(configuration, DirectoryOptions.Section, errors); DirectorySetup.Validate(directory, auth, paths, errors);
+        var identity = Bind<IdentityOptions>(configuration, IdentityOptions.Section, errors); IdentityMapSetup.Validate(identity, paths, errors);
         ClientCertificates.Validate(proxy.Tls, paths, errors);
 
         if (!IPEndPoint.TryParse(proxy.Listen, out var listen) || listen.Port == 0 && !proxy.Listen.EndsWith(":0", StringComparison.Ordinal))
@@ -230,6 +236,8 @@ internal sealed class EgressGuardSettings
             Rules = rules,
             Admin = admin,
             Auth = auth,
+            UserDirectory = directory,
+            Identity = identity,
             Telemetry = telemetry,
             BlockPage = blockPage,
             Pac = pac,

@@ -38,7 +38,10 @@ internal static class ProxyServices
             sp.GetRequiredService<ConfigPaths>().Resolve(settings.Auth.UsersFile),
             settings.TrustedClients,
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger("EgressGuard.Identity")));
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("EgressGuard.Identity"),
+            NegotiateSetup.Create(settings.Auth, sp.GetRequiredService<ConfigPaths>()),
+            DirectorySetup.Create(settings.UserDirectory, sp.GetRequiredService<ConfigPaths>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()),
+            IdentityMapSetup.Create(settings.Identity, sp.GetRequiredService<ConfigPaths>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>())));
         return services;
     }
 

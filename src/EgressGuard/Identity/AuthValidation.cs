@@ -2,15 +2,20 @@ using EgressGuard.Configuration;
 
 namespace EgressGuard.Identity;
 
-/// <summary>Checks the <c>Auth</c> section and, for Basic, the credentials file.</summary>
+/// <summary>Checks the <c>Auth</c> section: for Basic the credentials file, for Negotiate the keytab and service principal.</summary>
 internal static class AuthValidation
 {
     public static void Validate(AuthOptions auth, ConfigPaths paths, List<string> errors)
     {
-        if (auth.Mode is not ("none" or "basic"))
+        if (auth.Schemes() is null)
         {
-            errors.Add($"Auth:Mode = '{auth.Mode}': expected none or basic");
+            errors.Add($"Auth:Mode = '{auth.Mode}': expected none, basic, negotiate or negotiate,basic");
             return;
+        }
+
+        if (auth.IsNegotiate)
+        {
+            NegotiateSetup.Validate(auth, paths, errors);
         }
 
         if (auth.MaxFailures < 1)

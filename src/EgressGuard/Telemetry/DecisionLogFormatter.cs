@@ -22,6 +22,11 @@ internal static class DecisionLogFormatter
             json.WriteNumber(LogFields.ClientPort, client.Port);
         }
 
+        if (x.Identity.Device is { } device)
+        {
+            json.WriteString(LogFields.ClientName, device);
+        }
+
         if (x.Identity.User is { } user)
         {
             json.WriteString(LogFields.User, user);
@@ -175,6 +180,7 @@ internal static class DecisionLogFormatter
             new(LogFields.ClientAddress, x.Client?.Address.ToString()),
             new(LogFields.ClientPort, x.Client?.Port),
             new(LogFields.User, x.Identity.User),
+            new(LogFields.ClientName, x.Identity.Device),
             new(LogFields.Method, x.Method),
             new(LogFields.ServerAddress, d?.Target?.Host),
             new(LogFields.ServerPort, d?.Target?.Port),

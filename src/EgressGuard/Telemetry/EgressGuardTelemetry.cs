@@ -99,6 +99,7 @@ internal sealed class ProxyTelemetry
         activity.SetTag(LogFields.BytesUp, exchange.BytesUp);
         activity.SetTag(LogFields.BytesDown, exchange.BytesDown);
         activity.SetTag(LogFields.User, exchange.Identity.User);
+        activity.SetTag(LogFields.ClientName, exchange.Identity.Device);
         if (exchange.Client is { } client)
         {
             activity.SetTag(LogFields.ClientAddress, client.Address.ToString());

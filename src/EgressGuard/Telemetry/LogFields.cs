@@ -20,6 +20,7 @@ internal static class LogFields
     public const string UserAgent = "user_agent.original";
     public const string User = "enduser.id";
     public const string Groups = "egressguard.groups";
+    public const string ClientName = "egressguard.client.name";
     public const string PeerAddress = "network.peer.address";
     public const string PeerPort = "network.peer.port";
     public const string StatusCode = "http.response.status_code";

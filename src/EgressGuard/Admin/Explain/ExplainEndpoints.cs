@@ -1,5 +1,6 @@
 using System.Net;
 using EgressGuard.Addressing;
+using EgressGuard.Exchange;
 using EgressGuard.Identity;
 using EgressGuard.Policy;
 using EgressGuard.Proxy;

@@ -1,3 +1,4 @@
+using EgressGuard.Audit;
 using EgressGuard.Rules;
 
 namespace EgressGuard.Admin.Rules;

@@ -5,6 +5,7 @@ using EgressGuard.Interception;
 using EgressGuard.Policy;
 using EgressGuard.Proxy;
 using EgressGuard.Telemetry;
+using EgressGuard.Tunnels;
 
 namespace EgressGuard.Admin.Status;
 
