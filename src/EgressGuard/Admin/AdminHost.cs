@@ -43,6 +43,8 @@ internal sealed partial class AdminHost : IHostedService, IAsyncDisposable
         });
         _app = builder.Build();
         AdminEndpoints.Map(_app, _services);
+        DecisionStreamEndpoints.Map(_app, _services);
+        RulesVersionEndpoints.Map(_app, _services);
         await _app.StartAsync(cancellationToken);
         Url = _app.Urls.First();
         var bound = new Uri(Url);
