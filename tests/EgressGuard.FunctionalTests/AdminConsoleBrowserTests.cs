@@ -31,6 +31,9 @@ public sealed class AdminConsoleBrowserTests : IClassFixture<AdminConsoleBrowser
     }
 
     [ConsoleBrowserFact]
+    public void RuleForm_Edit_SavedKeepingOtherFields() => _run.AssertCase("edit-rule-keeps-fields");
+
+    [ConsoleBrowserFact]
     public void RuleForm_InvalidPort_ApiErrorNextToField() => _run.AssertCase("api-validation-error-next-to-field");
 
     [ConsoleBrowserFact]

@@ -145,6 +145,19 @@ try {
     check(body.mode === 'report' && body.ticket === 'CON-1' && body.comment === 'added from the console' && body.expires, `fields ${JSON.stringify(body)}`);
   });
 
+  await run('edit-rule-keeps-fields', async () => {
+    await page.locator('button[aria-label="Edit console-added"]').click();
+    const form = page.locator('form[name=rule]');
+    check(await form.locator('[name=id]').inputValue() === 'console-added', 'the form was not filled');
+    check(await form.locator('[name=id]').getAttribute('readonly') !== null, 'the id can be changed while editing');
+    await form.locator('[name=comment]').fill('edited from the console');
+    await form.locator('button[type=submit]', { hasText: 'Save rule' }).click();
+    await page.locator('tr[data-rule-id="console-added"]', { hasText: 'edited from the console' }).waitFor();
+    const { body } = await api('GET', '/rules/console-added');
+    check(body.comment === 'edited from the console' && body.ticket === 'CON-1' && body.mode === 'report' && body.ports?.length === 2 && body.createdBy === 'admin', `after edit: ${JSON.stringify(body)}`);
+    check(await form.locator('legend').textContent() === 'Add a rule', 'the form stayed in edit mode');
+  });
+
   await run('api-validation-error-next-to-field', async () => {
     const form = page.locator('form[name=rule]');
     await form.locator('[name=id]').fill('console-bad');
