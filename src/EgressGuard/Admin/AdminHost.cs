@@ -42,7 +42,10 @@ internal sealed partial class AdminHost : IHostedService, IAsyncDisposable
             kestrel.Listen(_endpoint, listen => listen.Protocols = HttpProtocols.Http1AndHttp2);
         });
         _app = builder.Build();
+        AdminConsole.ConsoleEndpoints.Use(_app); // the console's files at /ui/, before the token check
         AdminEndpoints.Map(_app, _services);
+        DecisionStreamEndpoints.Map(_app, _services);
+        RulesVersionEndpoints.Map(_app, _services);
         await _app.StartAsync(cancellationToken);
         Url = _app.Urls.First();
         var bound = new Uri(Url);
