@@ -291,7 +291,17 @@ internal static class AdminEndpoints
             return Apply(change, audit, Actor(context), "reorder", null, () => Results.Json(RulesJson(change.Rules!, store.Path, time.GetUtcNow())));
         });
 
-        app.MapGet("/rules/history", () => Results.Json(store.History().Select(h => new { version = h.Version, time = h.Time })));
+        app.MapGet("/rules/history", async () =>
+        {
+            try
+            {
+                return Results.Json((await store.HistoryAsync()).Select(h => new { version = h.Version, time = h.Time }));
+            }
+            catch (Exception ex) when (store.Replica is not null && ex is not OperationCanceledException)
+            {
+                return StoreUnavailable($"the shared rules history cannot be read: {ex.Message}");
+            }
+        });
 
         app.MapPost("/rules/rollback/{version:long}", async (long version, HttpContext context) =>
         {
@@ -307,6 +317,11 @@ internal static class AdminEndpoints
 
     private static IResult Apply(RulesChange change, AuditLog audit, string actor, string action, string? ruleId, Func<IResult> success)
     {
+        if (change.StoreUnavailable)
+        {
+            return StoreUnavailable(string.Join("; ", change.Errors));
+        }
+
         if (!change.Applied)
         {
             return Problem400("Rules not changed", change.Errors);
@@ -351,6 +366,10 @@ internal static class AdminEndpoints
     private static string Actor(HttpContext context) => context.Items[ActorKey] as string ?? "unknown";
 
     private static IResult NotFound(string id) => Results.Problem(statusCode: 404, title: "Not found", detail: $"no rule '{id}'");
+
+    /// <summary>503: fleet mode and the shared store did not answer; nothing was changed anywhere.</summary>
+    internal static IResult StoreUnavailable(string detail) =>
+        Results.Problem(statusCode: 503, title: "Store unavailable", detail: detail, extensions: new Dictionary<string, object?> { ["store"] = "down" });
 
     private static IResult Problem400(string title, IReadOnlyList<string> errors) =>
         Results.Problem(statusCode: 400, title: title, detail: string.Join("; ", errors), extensions: new Dictionary<string, object?> { ["errors"] = errors });

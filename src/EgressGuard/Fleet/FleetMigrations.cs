@@ -15,7 +15,7 @@ internal static class FleetMigrations
     [
         (1, "shared rules, quarantine, alerts, audit", """
             CREATE TABLE eg_versions (name text PRIMARY KEY, version bigint NOT NULL);
-            INSERT INTO eg_versions (name, version) VALUES ('rules', 0), ('quarantine', 0);
+            INSERT INTO eg_versions (name, version) VALUES ('quarantine', 0);
             CREATE TABLE eg_rules (
                 version bigint PRIMARY KEY, content text NOT NULL, node text NOT NULL, actor text, time timestamptz NOT NULL);
             CREATE TABLE eg_audit (

@@ -146,6 +146,8 @@ internal static class EgressGuardHost
         services.AddSingleton(sp => new BlockPage(settings.BlockPage, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(new PacFile(settings.Pac, settings.ListenEndpoint, settings.Proxy.Tls.Enabled));
         services.AddEgressGuardAlerts(settings);
+        // Fleet mode (Store:Postgres): last, so that its replacements win. Node:Name in any mode.
+        EgressGuard.Fleet.FleetServiceCollectionExtensions.AddEgressGuardFleet(services, settings);
         return services;
     }
 

@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using EgressGuard.FunctionalTests.Infrastructure;
+using Npgsql;
+
+namespace EgressGuard.FunctionalTests.Fleet;
+
+/// <summary>
+/// Two EgressGuard nodes in this process sharing one private PostgreSQL cluster (a fresh database
+/// per test): what is done on one node is enforced on the other.
+/// </summary>
+public sealed class FleetTests : IAsyncLifetime
+{
+    private readonly TestDnsServer _dns = new();
+    private readonly TcpTestServer _echo = new(IPAddress.Loopback);
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "egressguard-fleet", Guid.NewGuid().ToString("N"));
+    private readonly List<TestProxy> _nodes = [];
+    private PostgresServer? _postgres;
+    private TestUpstream _upstream = null!;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_dir);
+        File.WriteAllText(Path.Combine(_dir, "c2.txt"), "127.0.0.77\n");
+        _dns.A("good.test", "127.0.0.1").A("other.test", "127.0.0.1").A("c2.test", "127.0.0.77");
+        _upstream = await TestUpstream.StartAsync(IPAddress.Loopback);
+        if (PostgresServer.FindBinaries() is not null || Environment.GetEnvironmentVariable("EGRESSGUARD_REQUIRE_CLIENTS") == "1")
+        {
+            _postgres = await PostgresServer.StartAsync();
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var node in _nodes)
+        {
+            await node.DisposeAsync();
+        }
+
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
+
+        await _upstream.DisposeAsync();
+        _echo.Dispose();
+        _dns.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    /// <summary>A fresh database on the shared cluster; returns its connection string.</summary>
+    private async Task<string> NewDatabaseAsync()
+    {
+        var name = "eg_" + Guid.NewGuid().ToString("N")[..12];
+        await using var connection = new NpgsqlConnection(_postgres!.ConnectionString);
+        await connection.OpenAsync();
+        await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+        await create.ExecuteNonQueryAsync();
+        return new NpgsqlConnectionStringBuilder(_postgres.ConnectionString) { Database = name }.ConnectionString;
+    }
+
+    private async Task<TestProxy> StartNodeAsync(string connectionString, string name, params string[] extra)
+    {
+        var node = await TestProxy.StartAsync(_dns.Endpoint, "", "", [
+            $"--Store:Postgres={connectionString}", $"--Node:Name={name}",
+            "--Feeds:0:Name=feodo", "--Feeds:0:Format=plain", $"--Feeds:0:Source={Path.Combine(_dir, "c2.txt")}",
+            "--Feeds:0:Interval=01:00:00", "--Feeds:0:Hygiene=false", "--Feeds:0:Category=c2",
+            $"--Data:Directory={Path.Combine(_dir, name)}",
+            .. extra]);
+        _nodes.Add(node);
+        return node;
+    }
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    private static async Task<HttpStatusCode> GetAsync(TestProxy proxy, string url)
+    {
+        using var client = proxy.CreateClient();
+        using var response = await client.GetAsync(url);
+        return response.StatusCode;
+    }
+
+    /// <summary>Polls until <paramref name="condition"/> holds; returns how long it took (fails past <paramref name="limit"/>).</summary>
+    private static async Task<TimeSpan> WithinAsync(TimeSpan limit, Func<Task<bool>> condition)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(stopwatch.Elapsed < limit, $"not within {limit}");
+            await Task.Delay(20);
+        }
+
+        return stopwatch.Elapsed;
+    }
+
+    [PostgresFact]
+    public async Task RuleAddedOnNodeA_DeniesOnNodeBWithinOneSecond_LiveTunnelCut()
+    {
+        var db = await NewDatabaseAsync();
+        var a = await StartNodeAsync(db, "node-a");
+        var b = await StartNodeAsync(db, "node-b");
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(b, $"http://good.test:{_upstream.Port}/hello"));
+        using var tunnel = await RawClient.ConnectAsync(b.Port);
+        await tunnel.SendAsync($"CONNECT good.test:{_echo.Port} HTTP/1.1\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200", (await tunnel.ReadHeadAsync()).Head);
+
+        using var admin = a.CreateAdminClient();
+        var created = await admin.PostAsync("/rules", Json("""{"id":"block-good","action":"deny","destinations":["good.test"]}"""));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var took = await WithinAsync(TimeSpan.FromSeconds(1), async () => await GetAsync(b, $"http://good.test:{_upstream.Port}/hello") == HttpStatusCode.Forbidden);
+
+        Assert.True(took < TimeSpan.FromSeconds(1), took.ToString());
+        Assert.Empty(await tunnel.ReadToEndAsync(TimeSpan.FromSeconds(5)));
+        var line = await b.WaitForDecisionAsync(l => l.GetProperty("event").GetString() == "decision" && l.TryGetProperty("egressguard.rule", out var r) && r.GetString() == "rule:block-good");
+        Assert.Equal("node-b", line.GetProperty("egressguard.node").GetString());
+        using var adminB = b.CreateAdminClient();
+        var rulesB = JsonDocument.Parse(await adminB.GetStringAsync("/rules")).RootElement;
+        var rulesA = JsonDocument.Parse(await admin.GetStringAsync("/rules")).RootElement;
+        Assert.Equal(rulesA.GetProperty("version").GetInt64(), rulesB.GetProperty("version").GetInt64());
+        var history = JsonDocument.Parse(await adminB.GetStringAsync("/rules/history")).RootElement;
+        Assert.Equal(2, history.GetArrayLength());
+    }
+
+    [PostgresFact]
+    public async Task NodeRestartedWithEmptyDataFolder_EnforcesFleetRules()
+    {
+        var db = await NewDatabaseAsync();
+        var a = await StartNodeAsync(db, "node-a");
+        using var admin = a.CreateAdminClient();
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsync("/rules", Json("""{"id":"block-other","action":"deny","destinations":["other.test"]}"""))).StatusCode);
+
+        var b = await StartNodeAsync(db, "node-fresh");
+
+        Assert.Equal(HttpStatusCode.Forbidden, await GetAsync(b, $"http://other.test:{_upstream.Port}/"));
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(b, $"http://good.test:{_upstream.Port}/hello"));
+    }
+}
