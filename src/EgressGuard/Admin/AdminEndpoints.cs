@@ -420,7 +420,7 @@ internal static class AdminEndpoints
     {
         var quarantine = services.GetRequiredService<Quarantine.QuarantineService>();
         app.MapGet("/quarantine", () => Results.Json(quarantine.Store.Active().Select(Quarantine.QuarantineService.Json)));
-        app.MapPost("/quarantine", (QuarantineRequest request, HttpContext context) =>
+        app.MapPost("/quarantine", async (QuarantineRequest request, HttpContext context) =>
         {
             var errors = new List<string>();
             if (!IPAddress.TryParse(request.Address, out var address))
@@ -446,29 +446,54 @@ internal static class AdminEndpoints
                 return Problem400("Invalid quarantine request", errors);
             }
 
-            var entry = quarantine.Add(address!, duration, request.Reason, Actor(context));
-            return Results.Json(Quarantine.QuarantineService.Json(entry), statusCode: 201);
+            try
+            {
+                var entry = await quarantine.AddAsync(address!, duration, request.Reason, Actor(context));
+                return Results.Json(Quarantine.QuarantineService.Json(entry), statusCode: 201);
+            }
+            catch (Fleet.StoreUnavailableException ex)
+            {
+                return StoreUnavailable($"the shared quarantine store is unavailable ({ex.Message}); nothing was changed");
+            }
         });
-        app.MapPost("/quarantine/{address}/extend", (string address, QuarantineRequest request, HttpContext context) =>
+        app.MapPost("/quarantine/{address}/extend", async (string address, QuarantineRequest request, HttpContext context) =>
         {
             if (!IPAddress.TryParse(address, out var ip) || request.Duration is null || !TryDuration(request.Duration, out var duration))
             {
                 return Problem400("Invalid extend request", [$"address = '{address}' must be an IP address and duration = '{request.Duration}' a duration such as 4h"]);
             }
 
-            var entry = quarantine.Extend(ip, duration, Actor(context));
+            Quarantine.QuarantineEntry? entry;
+            try
+            {
+                entry = await quarantine.ExtendAsync(ip, duration, Actor(context));
+            }
+            catch (Fleet.StoreUnavailableException ex)
+            {
+                return StoreUnavailable($"the shared quarantine store is unavailable ({ex.Message}); nothing was changed");
+            }
+
             return entry is null
                 ? Results.Problem(statusCode: 404, title: "Not found", detail: $"{address} is not quarantined")
                 : Results.Json(Quarantine.QuarantineService.Json(entry));
         });
-        app.MapDelete("/quarantine/{address}", (string address, HttpContext context) =>
+        app.MapDelete("/quarantine/{address}", async (string address, HttpContext context) =>
         {
             if (!IPAddress.TryParse(address, out var ip))
             {
                 return Problem400("Invalid address", [$"address = '{address}': not an IP address"]);
             }
 
-            var released = quarantine.Release(ip, Actor(context));
+            Quarantine.QuarantineEntry? released;
+            try
+            {
+                released = await quarantine.ReleaseAsync(ip, Actor(context));
+            }
+            catch (Fleet.StoreUnavailableException ex)
+            {
+                return StoreUnavailable($"the shared quarantine store is unavailable ({ex.Message}); nothing was changed");
+            }
+
             return released is null
                 ? Results.Problem(statusCode: 404, title: "Not found", detail: $"{address} is not quarantined")
                 : Results.Json(Quarantine.QuarantineService.Json(released));

@@ -35,6 +35,9 @@ internal static class FleetServiceCollectionExtensions
             services.AddSingleton<IFleetParticipant>(sp => sp.GetRequiredService<FleetRulesFileImport>());
         }
 
+        services.AddSingleton<FleetQuarantine>();
+        services.AddSingleton<EgressGuard.Quarantine.IQuarantineReplica>(sp => sp.GetRequiredService<FleetQuarantine>());
+        services.AddSingleton<IFleetParticipant>(sp => sp.GetRequiredService<FleetQuarantine>());
         services.AddSingleton<FleetSync>();
         services.AddHostedService(sp => sp.GetRequiredService<FleetSync>());
         return services;

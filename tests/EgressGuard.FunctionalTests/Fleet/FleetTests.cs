@@ -136,4 +136,28 @@ public sealed class FleetTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Forbidden, await GetAsync(b, $"http://other.test:{_upstream.Port}/"));
         Assert.Equal(HttpStatusCode.OK, await GetAsync(b, $"http://good.test:{_upstream.Port}/hello"));
     }
+
+    [PostgresFact]
+    public async Task QuarantineSetOnNodeB_RefusesClientOnNodeA_LiveTunnelCut_ReleaseOnA()
+    {
+        var db = await NewDatabaseAsync();
+        var a = await StartNodeAsync(db, "node-a");
+        var b = await StartNodeAsync(db, "node-b");
+        using var tunnel = await RawClient.ConnectAsync(a.Port);
+        await tunnel.SendAsync($"CONNECT good.test:{_echo.Port} HTTP/1.1\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200", (await tunnel.ReadHeadAsync()).Head);
+
+        using var adminB = b.CreateAdminClient();
+        var added = await adminB.PostAsync("/quarantine", Json("""{"address":"127.0.0.1","duration":"2h","reason":"incident IR-7"}"""));
+        Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+
+        await WithinAsync(TimeSpan.FromSeconds(1), async () => await GetAsync(a, $"http://good.test:{_upstream.Port}/hello") == HttpStatusCode.Forbidden);
+        Assert.Empty(await tunnel.ReadToEndAsync(TimeSpan.FromSeconds(5)));
+        using var adminA = a.CreateAdminClient();
+        var listed = JsonDocument.Parse(await adminA.GetStringAsync("/quarantine")).RootElement;
+        Assert.Equal("incident IR-7", listed.EnumerateArray().Single().GetProperty("reason").GetString());
+
+        Assert.Equal(HttpStatusCode.OK, (await adminA.DeleteAsync("/quarantine/127.0.0.1")).StatusCode);
+        await WithinAsync(TimeSpan.FromSeconds(1), async () => await GetAsync(b, $"http://good.test:{_upstream.Port}/hello") == HttpStatusCode.OK);
+    }
 }
