@@ -21,6 +21,7 @@ internal static class AlertJson
         ["egressguard.alert.count"] = a.Count,
         ["egressguard.alert.first_seen"] = Time(a.FirstSeen),
         ["trace_id"] = a.TraceId,
+        [Telemetry.LogFields.Node] = a.Node,
     };
 
     public static object Body(Alert a) => new
@@ -40,6 +41,7 @@ internal static class AlertJson
         count = a.Count,
         traceId = a.TraceId,
         summary = a.Summary,
+        node = a.Node,
     };
 
     private static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);

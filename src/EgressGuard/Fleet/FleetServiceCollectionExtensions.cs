@@ -38,6 +38,10 @@ internal static class FleetServiceCollectionExtensions
         services.AddSingleton<FleetQuarantine>();
         services.AddSingleton<EgressGuard.Quarantine.IQuarantineReplica>(sp => sp.GetRequiredService<FleetQuarantine>());
         services.AddSingleton<IFleetParticipant>(sp => sp.GetRequiredService<FleetQuarantine>());
+        services.AddSingleton<FleetAlerts>();
+        services.AddSingleton<EgressGuard.Alerts.IAlertReplica>(sp => sp.GetRequiredService<FleetAlerts>());
+        services.AddHostedService(sp => sp.GetRequiredService<FleetAlerts>());
+        services.AddSingleton<IFleetParticipant>(sp => sp.GetRequiredService<FleetAlerts>());
         services.AddSingleton<FleetSync>();
         services.AddHostedService(sp => sp.GetRequiredService<FleetSync>());
         return services;

@@ -14,12 +14,14 @@ internal sealed class Report
 {
     private readonly HistoryService _history;
     private readonly AlertTracker _alerts;
+    private readonly IAlertReplica? _shared;
     private readonly QuarantineStore _quarantine;
     private readonly AuditLog _audit;
     private readonly TimeProvider _time;
 
-    public Report(HistoryService history, AlertTracker alerts, QuarantineStore quarantine, AuditLog audit, TimeProvider time)
+    public Report(HistoryService history, AlertTracker alerts, QuarantineStore quarantine, AuditLog audit, TimeProvider time, IAlertReplica? shared = null)
     {
+        _shared = shared;
         _history = history;
         _alerts = alerts;
         _quarantine = quarantine;
@@ -27,7 +29,7 @@ internal sealed class Report
         _time = time;
     }
 
-    public object Build(TimeSpan since)
+    public async Task<object> BuildAsync(TimeSpan since)
     {
         var to = _time.GetUtcNow();
         var from = to - since;
@@ -59,9 +61,26 @@ internal sealed class Report
                 byRule = Counts("rule"),
             },
             topTalkers = q is null ? [] : q.TopTalkers(from, to).Select(t => new { client = t.Client, user = t.User, denies = t.Denies, destinations = t.Destinations, rules = t.Rules, first = t.First, last = t.Last }).ToArray(),
-            alerts = _alerts.Recent().Where(a => a.LastSeen >= from).Select(AlertJson.Body).ToArray(),
+            alerts = await AlertsAsync(from),
             quarantined = _quarantine.Active().Select(QuarantineService.Json).ToArray(),
             changes = changes.Where(c => c.action is not null).ToArray(),
         };
+    }
+
+    /// <summary>The fleet's alerts in fleet mode (this node's when the store is away), else this node's.</summary>
+    private async Task<object[]> AlertsAsync(DateTimeOffset from)
+    {
+        if (_shared is not null)
+        {
+            try
+            {
+                return [.. await _shared.RecentAsync(from, 10_000).ConfigureAwait(false)];
+            }
+            catch (Fleet.StoreUnavailableException)
+            {
+            }
+        }
+
+        return _alerts.Recent().Where(a => a.LastSeen >= from).Select(AlertJson.Body).ToArray();
     }
 }

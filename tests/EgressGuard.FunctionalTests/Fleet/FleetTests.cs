@@ -160,4 +160,33 @@ public sealed class FleetTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await adminA.DeleteAsync("/quarantine/127.0.0.1")).StatusCode);
         await WithinAsync(TimeSpan.FromSeconds(1), async () => await GetAsync(b, $"http://good.test:{_upstream.Port}/hello") == HttpStatusCode.OK);
     }
+
+    [PostgresFact]
+    public async Task SameSourceAndDestinationOnTwoNodes_OneAlertForTheFleet_ListedOnBoth()
+    {
+        var db = await NewDatabaseAsync();
+        var a = await StartNodeAsync(db, "node-a");
+        var b = await StartNodeAsync(db, "node-b");
+
+        Assert.Equal(HttpStatusCode.Forbidden, await GetAsync(a, "http://c2.test/1"));
+        using var adminA = a.CreateAdminClient();
+        await WithinAsync(TimeSpan.FromSeconds(5), async () => JsonDocument.Parse(await adminA.GetStringAsync("/alerts")).RootElement.GetArrayLength() == 1);
+        Assert.Equal(HttpStatusCode.Forbidden, await GetAsync(b, "http://c2.test/2"));
+        Assert.Equal(HttpStatusCode.Forbidden, await GetAsync(b, "http://c2.test/3"));
+
+        using var adminB = b.CreateAdminClient();
+        JsonElement alert = default;
+        await WithinAsync(TimeSpan.FromSeconds(5), async () =>
+        {
+            var alerts = JsonDocument.Parse(await adminB.GetStringAsync("/alerts")).RootElement;
+            alert = alerts.EnumerateArray().SingleOrDefault();
+            return alerts.GetArrayLength() == 1 && alert.GetProperty("count").GetInt64() == 3;
+        });
+        Assert.Equal("node-a", alert.GetProperty("node").GetString());
+        Assert.Equal("c2.test", alert.GetProperty("destination").GetProperty("name").GetString());
+        var onA = JsonDocument.Parse(await adminA.GetStringAsync("/alerts")).RootElement.EnumerateArray().Single();
+        Assert.Equal(alert.GetProperty("id").GetString(), onA.GetProperty("id").GetString());
+        await a.WaitForDecisionAsync(l => l.GetProperty("event").GetString() == "alert");
+        Assert.DoesNotContain(b.ReadDecisions(), l => l.GetProperty("event").GetString() == "alert");
+    }
 }
