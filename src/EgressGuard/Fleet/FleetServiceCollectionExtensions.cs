@@ -42,6 +42,7 @@ internal static class FleetServiceCollectionExtensions
         services.AddSingleton<EgressGuard.Alerts.IAlertReplica>(sp => sp.GetRequiredService<FleetAlerts>());
         services.AddHostedService(sp => sp.GetRequiredService<FleetAlerts>());
         services.AddSingleton<IFleetParticipant>(sp => sp.GetRequiredService<FleetAlerts>());
+        services.AddSingleton<FleetHistory>();
         services.AddSingleton<FleetSync>();
         services.AddHostedService(sp => sp.GetRequiredService<FleetSync>());
         return services;

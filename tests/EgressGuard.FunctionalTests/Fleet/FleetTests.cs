@@ -189,4 +189,36 @@ public sealed class FleetTests : IAsyncLifetime
         await a.WaitForDecisionAsync(l => l.GetProperty("event").GetString() == "alert");
         Assert.DoesNotContain(b.ReadDecisions(), l => l.GetProperty("event").GetString() == "alert");
     }
+
+    [PostgresFact]
+    public async Task RequestsThroughNodeA_HistoryOnNodeB_ShowsThemWithTheirNode()
+    {
+        var db = await NewDatabaseAsync();
+        var a = await StartNodeAsync(db, "node-a", "--History:FlushInterval=00:00:00.100");
+        var b = await StartNodeAsync(db, "node-b", "--History:FlushInterval=00:00:00.100");
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(a, $"http://good.test:{_upstream.Port}/hello"));
+        Assert.Equal(HttpStatusCode.Forbidden, await GetAsync(a, "http://c2.test/x"));
+
+        using var adminB = b.CreateAdminClient();
+        JsonElement rows = default;
+        await WithinAsync(TimeSpan.FromSeconds(10), async () =>
+        {
+            rows = JsonDocument.Parse(await adminB.GetStringAsync("/history/connections?since=1h")).RootElement;
+            return rows.GetArrayLength() >= 2;
+        });
+        Assert.Contains(rows.EnumerateArray(), r => r.GetProperty("host").GetString() == "good.test" && r.GetProperty("decision").GetString() == "allow" && r.GetProperty("addresses").GetString() == "127.0.0.1");
+        Assert.Contains(rows.EnumerateArray(), r => r.GetProperty("host").GetString() == "c2.test" && r.GetProperty("rule").GetString() == "feed:feodo");
+        var byRange = JsonDocument.Parse(await adminB.GetStringAsync("/history/connections?destination=127.0.0.0/24&decision=allow")).RootElement;
+        Assert.Equal("good.test", byRange.EnumerateArray().Single().GetProperty("host").GetString());
+        var dns = JsonDocument.Parse(await adminB.GetStringAsync("/history/dns?name=good.test")).RootElement;
+        Assert.Equal("127.0.0.1", dns.EnumerateArray().Single().GetProperty("address").GetString());
+        var top = JsonDocument.Parse(await adminB.GetStringAsync("/history/top?since=1h")).RootElement;
+        Assert.Equal("127.0.0.1", top.EnumerateArray().Single().GetProperty("client").GetString());
+        var report = JsonDocument.Parse(await adminB.GetStringAsync("/report?since=1h")).RootElement;
+        Assert.Contains(report.GetProperty("blocked").GetProperty("byFeed").EnumerateArray(), f => f.GetProperty("key").GetString() == "feodo");
+        await using var connection = new NpgsqlConnection(db);
+        await connection.OpenAsync();
+        await using var nodes = new NpgsqlCommand("SELECT DISTINCT node FROM eg_connections", connection);
+        Assert.Equal("node-a", (string?)await nodes.ExecuteScalarAsync());
+    }
 }
