@@ -84,13 +84,20 @@ internal static class AdminEndpoints
         }
 
         app.MapGet("/healthz", () => Results.Text("ok\n"));
+        var fleetStatus = new Fleet.FleetStatus(services);
         app.MapGet("/readyz", () =>
         {
             var missing = policySource.Current.MissingRequiredFeeds;
+            // A store that is away does not make the node unready: it decides on the last good
+            // rules and quarantine, which is what a load balancer needs to know. It is reported.
             return missing.Count == 0
-                ? Results.Text("ready\n")
-                : Results.Problem(statusCode: 503, title: "Not ready", detail: $"required feed(s) not loaded: {string.Join(", ", missing)}");
+                ? Results.Text("ready\n" + fleetStatus.ReadyLine())
+                : Results.Problem(statusCode: 503, title: "Not ready", detail: $"required feed(s) not loaded: {string.Join(", ", missing)}", extensions: new Dictionary<string, object?> { ["store"] = fleetStatus.State });
         });
+        app.MapGet("/fleet/feeds", async (CancellationToken cancellationToken) =>
+            services.GetService<Fleet.FleetFeedStatus>() is { } shared
+                ? Results.Json(await shared.AllAsync(cancellationToken))
+                : Results.Problem(statusCode: 404, title: "Not in fleet mode", detail: "set Store:Postgres to share state between nodes"));
 
         MapRules(app, store, audit, time);
 
@@ -147,6 +154,8 @@ internal static class AdminEndpoints
             alertSinksDown = services.GetRequiredService<Alerts.AlertDispatcher>().Status.Where(x => !x.Up).Select(x => x.Name).ToArray(),
             historyRecordsWritten = services.GetRequiredService<History.HistoryService>().Writer?.Written,
             historyRecordsDropped = services.GetRequiredService<History.HistoryService>().Writer?.Dropped,
+            node = fleetStatus.Node,
+            store = fleetStatus.Json(),
             uptimeSeconds = (long)(time.GetUtcNow() - System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime()).TotalSeconds,
             interception = services.GetRequiredService<Interception.TlsInterceptor>().Authority is { } authority
                 ? new { mode = services.GetRequiredService<Proxy.TlsOptions>().Intercept.Mode, ca = authority.Certificate.Subject, caExpires = authority.ExpiresAt, certificatesMinted = authority.Minted }

@@ -43,6 +43,8 @@ internal static class FleetServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<FleetAlerts>());
         services.AddSingleton<IFleetParticipant>(sp => sp.GetRequiredService<FleetAlerts>());
         services.AddSingleton<FleetHistory>();
+        services.AddSingleton<FleetFeedStatus>();
+        services.AddSingleton<IFleetParticipant>(sp => sp.GetRequiredService<FleetFeedStatus>());
         services.AddSingleton<FleetSync>();
         services.AddHostedService(sp => sp.GetRequiredService<FleetSync>());
         return services;
