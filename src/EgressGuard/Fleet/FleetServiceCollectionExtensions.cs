@@ -42,6 +42,8 @@ internal static class FleetServiceCollectionExtensions
         services.AddSingleton<EgressGuard.Alerts.IAlertReplica>(sp => sp.GetRequiredService<FleetAlerts>());
         services.AddHostedService(sp => sp.GetRequiredService<FleetAlerts>());
         services.AddSingleton<IFleetParticipant>(sp => sp.GetRequiredService<FleetAlerts>());
+        services.AddSingleton<FleetAudit>();
+        services.AddSingleton<IFleetParticipant>(sp => sp.GetRequiredService<FleetAudit>());
         services.AddSingleton<FleetHistory>();
         services.AddSingleton<FleetFeedStatus>();
         services.AddSingleton<IFleetParticipant>(sp => sp.GetRequiredService<FleetFeedStatus>());

@@ -35,7 +35,7 @@ internal sealed class Report
         var from = to - since;
         var q = _history.Queries;
         object Counts(string column) => q is null ? Array.Empty<object>() : q.BlockedBy(column, from, to).Select(r => new { key = r.Key, count = r.Count }).ToArray();
-        var changes = _audit.ReadAll()
+        var changes = (await _audit.ReadAllAsync(from))
             .Select(line => JsonDocument.Parse(line).RootElement)
             .Where(e => e.TryGetProperty("time", out var t) && DateTimeOffset.TryParse(t.GetString(), System.Globalization.CultureInfo.InvariantCulture, out var time) && time >= from)
             .Select(e => new

@@ -121,6 +121,10 @@ public sealed class FleetTests : IAsyncLifetime
         Assert.Equal(rulesA.GetProperty("version").GetInt64(), rulesB.GetProperty("version").GetInt64());
         var history = JsonDocument.Parse(await adminB.GetStringAsync("/rules/history")).RootElement;
         Assert.Equal(2, history.GetArrayLength());
+        // The audit trail is the fleet's: B's report lists the change made on A.
+        await WithinAsync(TimeSpan.FromSeconds(5), async () =>
+            JsonDocument.Parse(await adminB.GetStringAsync("/report?since=1h")).RootElement.GetProperty("changes").EnumerateArray()
+                .Any(c => c.GetProperty("action").GetString() == "create" && c.GetProperty("subject").GetString() == "block-good"));
     }
 
     [PostgresFact]
