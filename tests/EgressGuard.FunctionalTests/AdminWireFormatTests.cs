@@ -66,7 +66,7 @@ public sealed class AdminWireFormatTests : IAsyncLifetime
         using var admin = _proxy.CreateAdminClient();
         Assert.Equal(
             "{policyVersion:n,rulesVersion:n,openConnections:n,openTunnels:n,rssBytes:n,managedHeapBytes:n,gcCollections:[n],threads:n,openFiles:n,"
-            + "decisionLinesDropped:n,alertSinksDown:[],historyRecordsWritten:n,historyRecordsDropped:n,uptimeSeconds:n,"
+            + "decisionLinesDropped:n,alertSinksDown:[],historyRecordsWritten:n,historyRecordsDropped:n,node:s,store:{kind:s,node:s,state:s},uptimeSeconds:n,"
             + "interception:{mode:s,ca:s,caExpires:s,certificatesMinted:n}}",
             await ShapeOfAsync(admin, "/status"));
         Assert.Equal(
@@ -111,7 +111,7 @@ public sealed class AdminWireFormatTests : IAsyncLifetime
         using var admin = _proxy.CreateAdminClient();
         Assert.Equal(
             "[{type:s,id:s,kind:s,source:{address:s,name:null,user:null,groups:[]},destination:{name:s,port:n,addresses:[s]},method:s,rule:s,entry:s,"
-            + "feed:s,category:s,firstSeen:s,lastSeen:s,count:n,traceId:s,summary:s}]",
+            + "feed:s,category:s,firstSeen:s,lastSeen:s,count:n,traceId:s,summary:s,node:s}]",
             await ShapeOfAsync(admin, "/alerts"));
 
         var added = await admin.PostAsJsonAsync("/quarantine", new { address = "127.0.0.5", duration = "30m", reason = "IR-1" });
@@ -136,7 +136,7 @@ public sealed class AdminWireFormatTests : IAsyncLifetime
             $"{{from:s,to:s,history:b,blocked:{{bySource:{Counts},byUser:{Counts},byDestination:{Counts},byFeed:{Counts},byRule:{Counts}}},"
             + "topTalkers:[{client:s,user:null,denies:n,destinations:n,rules:s,first:s,last:s}],"
             + "alerts:[{type:s,id:s,kind:s,source:{address:s,name:null,user:null,groups:[]},destination:{name:s,port:n,addresses:[s]},method:s,rule:s,entry:s,"
-            + "feed:s,category:s,firstSeen:s,lastSeen:s,count:n,traceId:s,summary:s}],"
+            + "feed:s,category:s,firstSeen:s,lastSeen:s,count:n,traceId:s,summary:s,node:s}],"
             + "quarantined:[" + Entry + "],changes:[{time:s,actor:s,action:s,subject:s}]}",
             await ShapeOfAsync(admin, "/report?since=1d"));
     }

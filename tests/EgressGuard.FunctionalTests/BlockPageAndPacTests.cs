@@ -180,4 +180,17 @@ public sealed class BlockPageAndPacSettingsTests
         using var http = new HttpClient();
         Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync($"{proxy.Url}/proxy.pac")).StatusCode);
     }
+
+    [Fact]
+    public async Task PacFile_SeveralProxyAddresses_FailoverListWithoutDirect()
+    {
+        using var dns = new TestDnsServer();
+        await using var proxy = await TestProxy.StartAsync(dns.Endpoint, "", "", "--Pac:ProxyAddress=proxy-a.corp.example:3128, proxy-b.corp.example:3128");
+        using var http = new HttpClient();
+
+        var script = await http.GetStringAsync($"{proxy.Url}/proxy.pac");
+
+        Assert.Contains("return \"PROXY proxy-a.corp.example:3128; PROXY proxy-b.corp.example:3128\";", script);
+        Assert.DoesNotContain("DIRECT\";\n}", script);
+    }
 }

@@ -33,6 +33,20 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public void Build_InvalidStoreAndNode_EveryErrorListedWithoutThePassword()
+    {
+        var ex = Assert.Throws<ConfigurationErrorsException>(() => EgressGuardHost.Build(["--config", WriteEmptyConfig(),
+            "--Store:PostgresFile=missing-secret", "--Store:PollInterval=00:00:00", "--Node:Name=bad name!"]));
+        Assert.Contains(ex.Errors, e => e.StartsWith("Store:PostgresFile = 'missing-secret': file not found", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.StartsWith("Store:PollInterval = '00:00:00'", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.StartsWith("Node:Name = 'bad name!'", StringComparison.Ordinal));
+
+        var invalid = Assert.Throws<ConfigurationErrorsException>(() => EgressGuardHost.Build(["--config", WriteEmptyConfig(), "--Store:Postgres=Host=db;Password=secret-pw;NoSuchKey=1"]));
+        var error = Assert.Single(invalid.Errors, e => e.StartsWith("Store:Postgres: not a valid connection string", StringComparison.Ordinal));
+        Assert.DoesNotContain("secret-pw", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Build_UnconvertibleValue_ErrorNamesKey()
     {
         var ex = Assert.Throws<ConfigurationErrorsException>(() => EgressGuardHost.Build(["--config", WriteEmptyConfig(), "--Proxy:HeadTimeout=soon"]));

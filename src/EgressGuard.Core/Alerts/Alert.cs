@@ -53,6 +53,9 @@ internal sealed record Alert
 
     public long Count { get; init; } = 1;
 
+    /// <summary>The node that raised it (<c>Node:Name</c>).</summary>
+    public string? Node { get; init; }
+
     /// <summary>A sentence for people (syslog MSG, logs).</summary>
     public string Summary => Kind == "retro-hunt"
         ? $"{Who} reached {Destination}:{Port}{Addresses} {Count} time(s) between {FirstSeen:u} and {LastSeen:u}, before {Rule} listed it{EntryText}{CategoryText}"

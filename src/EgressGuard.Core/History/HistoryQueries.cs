@@ -48,7 +48,7 @@ internal sealed record TalkerRow(string? Client, string? User, long Denies, long
 internal sealed record CountRow(string Key, long Count);
 
 /// <summary>The investigation queries, each one indexed SQL statement over <see cref="HistoryStore"/>.</summary>
-internal sealed class HistoryQueries
+internal sealed class HistoryQueries : IHistoryQueries
 {
     /// <summary>Denies by a list, a feed or an admin rule: what "listed destinations" means in reports.</summary>
     public const string ListedDeny = "decision = 'deny' AND (rule LIKE 'feed:%' OR rule LIKE 'list:%' OR rule LIKE 'rule:%' OR rule = 'quarantine')";

@@ -10,7 +10,7 @@ namespace EgressGuard.History;
 /// <see cref="HistoryWriter"/>'s loop); readers open their own connections (WAL lets them read
 /// while it writes).
 /// </summary>
-internal sealed class HistoryStore : IDisposable
+internal sealed class HistoryStore : IHistorySink, IDisposable
 {
     private const string Schema = """
         PRAGMA journal_mode = WAL;
@@ -54,6 +54,9 @@ internal sealed class HistoryStore : IDisposable
     }
 
     public string Path { get; }
+
+    /// <summary>A local file: a failure is a full or broken disk, not an outage to wait out.</summary>
+    public bool RetryFailedBatches => false;
 
     /// <summary>A new connection for reading (queries, retro-hunt, reports).</summary>
     public SqliteConnection Open()

@@ -13,7 +13,9 @@ internal sealed partial class HistoryWriter
     private const int MaxBatch = 2000;
     private static readonly TimeSpan PruneEvery = TimeSpan.FromMinutes(10);
 
-    private readonly HistoryStore _store;
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+
+    private readonly IHistorySink _store;
     private readonly HistoryOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -25,7 +27,10 @@ internal sealed partial class HistoryWriter
     private long _dropped;
     private long _written;
 
-    public HistoryWriter(HistoryStore store, HistoryOptions options, TimeProvider time, ILogger logger)
+    // A batch the sink refused, kept for a retry (only for sinks that come back).
+    private List<HistoryRecord>? _failed;
+
+    public HistoryWriter(IHistorySink store, HistoryOptions options, TimeProvider time, ILogger logger)
     {
         _store = store;
         _options = options;
@@ -40,6 +45,9 @@ internal sealed partial class HistoryWriter
 
     public long Written => Interlocked.Read(ref _written);
 
+    /// <summary>Records waiting in the queue (and in a batch kept for a retry).</summary>
+    public long Queued => _queue.Reader.Count + (Volatile.Read(ref _failed)?.Sum(r => r.Count) ?? 0);
+
     public void Enqueue(HistoryRecord record) => _queue.Writer.TryWrite(record);
 
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -47,10 +55,29 @@ internal sealed partial class HistoryWriter
         var batch = new List<HistoryRecord>(MaxBatch);
         var nextPrune = _time.GetUtcNow();
         var reader = _queue.Reader;
+        var backoff = TimeSpan.FromSeconds(1);
         try
         {
-            while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            while (true)
             {
+                if (_failed is not null)
+                {
+                    // The sink is away: wait, retry the kept batch, and only then take more from the queue.
+                    await Task.Delay(backoff, _time, cancellationToken).ConfigureAwait(false);
+                    if (!TryWriteFailed())
+                    {
+                        backoff = backoff * 2 > MaxBackoff ? MaxBackoff : backoff * 2;
+                        continue;
+                    }
+
+                    backoff = TimeSpan.FromSeconds(1);
+                }
+
+                if (!await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    break;
+                }
+
                 // Let a batch gather for up to FlushInterval: one transaction for many records.
                 await Task.Delay(_options.FlushInterval, _time, cancellationToken).ConfigureAwait(false);
                 Drain(reader, batch);
@@ -65,13 +92,40 @@ internal sealed partial class HistoryWriter
         {
         }
 
-        // Stopping: what is queued is still written.
+        // Stopping: what is queued is still written (once more for a kept batch; then it counts as dropped).
+        if (_failed is not null && !TryWriteFailed())
+        {
+            Interlocked.Add(ref _dropped, _failed.Sum(r => r.Count));
+            _failed = null;
+        }
+
         Drain(reader, batch);
+        if (_failed is not null)
+        {
+            Interlocked.Add(ref _dropped, _failed.Sum(r => r.Count));
+            _failed = null;
+        }
+    }
+
+    private bool TryWriteFailed()
+    {
+        try
+        {
+            _store.Write(_failed!);
+            Interlocked.Add(ref _written, _failed!.Sum(r => r.Count));
+            Volatile.Write(ref _failed, null);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogRetryFailed(_logger, _failed!.Count, ex.Message);
+            return false;
+        }
     }
 
     private void Drain(ChannelReader<HistoryRecord> reader, List<HistoryRecord> batch)
     {
-        while (true)
+        while (_failed is null)
         {
             batch.Clear();
             while (batch.Count < MaxBatch && reader.TryRead(out var record))
@@ -84,10 +138,17 @@ internal sealed partial class HistoryWriter
                 return;
             }
 
+            var folded = Fold(batch, _fold, _folded);
             try
             {
-                _store.Write(Fold(batch, _fold, _folded));
+                _store.Write(folded);
                 Interlocked.Add(ref _written, batch.Count);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException && _store.RetryFailedBatches)
+            {
+                // Kept (a copy: the fold buffers are reused) and retried with backoff by the loop.
+                Volatile.Write(ref _failed, folded.ToList());
+                LogRetryFailed(_logger, folded.Count, ex.Message);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -164,6 +225,9 @@ internal sealed partial class HistoryWriter
 
     [LoggerMessage(EventId = 960, Level = LogLevel.Error, Message = "History: could not write {Count} record(s), dropped: {Error}")]
     private static partial void LogWriteFailed(ILogger logger, int count, string error);
+
+    [LoggerMessage(EventId = 962, Level = LogLevel.Warning, Message = "History: {Count} record(s) not written yet, retrying with backoff: {Error}")]
+    private static partial void LogRetryFailed(ILogger logger, int count, string error);
 
     [LoggerMessage(EventId = 961, Level = LogLevel.Information, Message = "History: {Deleted} old row(s) pruned (retention and size limit)")]
     private static partial void LogPruned(ILogger logger, long deleted);

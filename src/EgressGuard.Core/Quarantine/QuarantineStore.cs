@@ -117,6 +117,39 @@ internal sealed class QuarantineStore
         return current;
     }
 
+    /// <summary>
+    /// Replaces every entry with the fleet's (the shared store's active quarantines). Sources new to
+    /// this node raise <see cref="Quarantined"/>, so their live tunnels here are cut too.
+    /// </summary>
+    public void ReplaceAll(IEnumerable<QuarantineEntry> entries)
+    {
+        var now = _time.GetUtcNow();
+        var next = entries.Where(e => e.IsActive(now))
+            .Select(e => e with { Address = AddressNormalizer.Canonicalize(e.Address) })
+            .GroupBy(e => e.Address)
+            .ToDictionary(g => g.Key, g => g.MaxBy(e => e.Until)!);
+        List<QuarantineEntry> added;
+        lock (_gate)
+        {
+            var before = _entries;
+            added = next.Values.Where(e => !before.TryGetValue(e.Address, out var old) || !old.IsActive(now)).ToList();
+            _entries = next;
+            try
+            {
+                Save(next.Values);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                SaveFailed?.Invoke($"{_path}: {ex.Message}");
+            }
+        }
+
+        foreach (var entry in added)
+        {
+            Quarantined?.Invoke(entry);
+        }
+    }
+
     private void Change(Action<Dictionary<IPAddress, QuarantineEntry>> edit)
     {
         lock (_gate)

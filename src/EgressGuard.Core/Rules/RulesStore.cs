@@ -7,7 +7,11 @@ using Microsoft.Extensions.Logging;
 namespace EgressGuard.Rules;
 
 /// <summary>The outcome of an edit or reload.</summary>
-internal sealed record RulesChange(bool Applied, RuleSet? Rules, IReadOnlyList<string> Errors, IReadOnlyList<string> Warnings, RulesDocument? Before = null);
+internal sealed record RulesChange(bool Applied, RuleSet? Rules, IReadOnlyList<string> Errors, IReadOnlyList<string> Warnings, RulesDocument? Before = null)
+{
+    /// <summary>The shared store could not be reached: nothing changed anywhere (the API answers 503).</summary>
+    public bool StoreUnavailable { get; init; }
+}
 
 /// <summary>
 /// The rules file and its history. Loads and validates <c>Rules:File</c>; reloads it when it changes
@@ -47,10 +51,16 @@ internal sealed partial class RulesStore : IDisposable
 
     public RuleSet Current => Volatile.Read(ref _current);
 
+    /// <summary>
+    /// The fleet's shared rules (null on a single node). When set, an edit is committed there first
+    /// and refused when it cannot be; versions are the fleet's, the same on every node.
+    /// </summary>
+    public IRulesReplica? Replica { get; set; }
+
     public string Path => _path;
 
     /// <summary>The first load at start: a missing file means no admin rules; an invalid one is returned with every error.</summary>
-    public RulesChange LoadInitial()
+    public RulesChange LoadInitial(long version = 1)
     {
         if (!File.Exists(_path))
         {
@@ -58,7 +68,7 @@ internal sealed partial class RulesStore : IDisposable
             return new RulesChange(true, Current, [], []);
         }
 
-        var change = ReadAndCompile(version: 1);
+        var change = ReadAndCompile(version);
         if (change.Rules is not null)
         {
             Volatile.Write(ref _current, change.Rules);
@@ -132,9 +142,13 @@ internal sealed partial class RulesStore : IDisposable
     /// Applies an edit to the latest rules. <paramref name="edit"/> gets a copy of the current
     /// document and returns the new one (or errors). Validated, written, swapped; or nothing changes.
     /// </summary>
-    public async Task<RulesChange> EditAsync(Func<RulesDocument, (RulesDocument? Document, string? Error)> edit, ISet<string>? rejectExpiredIds = null)
+    public Task<RulesChange> EditAsync(Func<RulesDocument, (RulesDocument? Document, string? Error)> edit, ISet<string>? rejectExpiredIds = null) =>
+        EditAsync(edit, rejectExpiredIds, attempt: 0);
+
+    private async Task<RulesChange> EditAsync(Func<RulesDocument, (RulesDocument? Document, string? Error)> edit, ISet<string>? rejectExpiredIds, int attempt)
     {
         await _edits.WaitAsync().ConfigureAwait(false);
+        var released = false;
         try
         {
             var before = Current.ToDocument();
@@ -152,6 +166,23 @@ internal sealed partial class RulesStore : IDisposable
                 return new RulesChange(false, null, [.. change.Errors, .. expired.Select(w => w.Replace("; the rule no longer matches", string.Empty, StringComparison.Ordinal))], change.Warnings);
             }
 
+            if (Replica is { } replica)
+            {
+                // Shared first: an edit that is not in the store would be undone by the next sync.
+                if (await CommitSharedAsync(replica, change.Rules.Version, content).ConfigureAwait(false) is { } refused)
+                {
+                    if (refused.Errors.Count == 0 && attempt < 5)
+                    {
+                        // Another node committed this version first: take its rules and edit those.
+                        _edits.Release();
+                        released = true;
+                        return await EditAsync(edit, rejectExpiredIds, attempt + 1).ConfigureAwait(false);
+                    }
+
+                    return refused.Errors.Count == 0 ? refused with { Errors = ["the rules kept changing on other nodes; try again"] } : refused;
+                }
+            }
+
             await WriteAsync(content).ConfigureAwait(false);
             Volatile.Write(ref _current, change.Rules);
             Changed?.Invoke(change.Rules);
@@ -159,9 +190,102 @@ internal sealed partial class RulesStore : IDisposable
         }
         finally
         {
+            if (!released)
+            {
+                _edits.Release();
+            }
+        }
+    }
+
+    /// <summary>Commits to the shared store; null when committed, else why not (no errors: lost a race, the newest rules adopted).</summary>
+    private async Task<RulesChange?> CommitSharedAsync(IRulesReplica replica, long version, string content)
+    {
+        try
+        {
+            if (await replica.TryCommitAsync(version, content).ConfigureAwait(false))
+            {
+                return null;
+            }
+
+            if (await replica.LatestAsync().ConfigureAwait(false) is { } latest)
+            {
+                AdoptLocked(latest.Content, latest.Version, force: false);
+            }
+
+            return new RulesChange(false, null, [], []);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return new RulesChange(false, null, [$"the shared rules store is unavailable ({ex.Message}); nothing was changed, try again when it is back"], []) { StoreUnavailable = true };
+        }
+    }
+
+    /// <summary>
+    /// Takes rules committed elsewhere (another node, through the shared store): validated, written
+    /// to the local copy, swapped, <see cref="Changed"/> raised. Versions not newer than the current
+    /// one are ignored unless <paramref name="force"/> (at start, the fleet's rules win). An invalid
+    /// version (say, a feed this node lacks) keeps the last good rules and is logged.
+    /// </summary>
+    public async Task<bool> AdoptAsync(string content, long version, bool force = false)
+    {
+        await _edits.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            return AdoptLocked(content, version, force);
+        }
+        finally
+        {
             _edits.Release();
         }
     }
+
+    private bool AdoptLocked(string content, long version, bool force)
+    {
+        if (version < Current.Version || (version == Current.Version && (!force || Hash(content) == _lastContentHash)))
+        {
+            return false;
+        }
+
+        var change = Compile(content, version);
+        if (change.Rules is null)
+        {
+            LogReloadRefused(_logger, $"shared rules v{version}", change.Errors.Count, string.Join("; ", change.Errors));
+            return false;
+        }
+
+        try
+        {
+            WriteLocalCopy(content);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // In force regardless: the local copy only serves a start while the store is down.
+            LogLocalCopyFailed(_logger, _path, ex.Message);
+        }
+
+        Volatile.Write(ref _current, change.Rules);
+        LogReloaded(_logger, $"shared rules", change.Rules.Version, change.Rules.Rules.Count);
+        Changed?.Invoke(change.Rules);
+        return true;
+    }
+
+    private void WriteLocalCopy(string content)
+    {
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(_path)!);
+        var temp = _path + ".tmp";
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            stream.Write(Encoding.UTF8.GetBytes(content));
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temp, _path, overwrite: true);
+        _lastContentHash = Hash(content);
+    }
+
+    /// <summary>The stored versions, newest first: the fleet's when shared, else the local history folder.</summary>
+    public async Task<IReadOnlyList<(long Version, DateTimeOffset Time)>> HistoryAsync() =>
+        Replica is { } replica ? await replica.HistoryAsync(_historyLimit).ConfigureAwait(false) : History();
 
     /// <summary>The stored versions, newest first.</summary>
     public IReadOnlyList<(long Version, DateTimeOffset Time)> History()
@@ -181,13 +305,29 @@ internal sealed partial class RulesStore : IDisposable
     /// <summary>Makes a stored version current again (as a new version).</summary>
     public async Task<RulesChange> RollbackAsync(long version)
     {
-        var file = System.IO.Path.Combine(_historyDirectory, $"rules-{version:D6}.json");
-        if (!File.Exists(file))
+        string? content;
+        if (Replica is { } replica)
+        {
+            try
+            {
+                content = await replica.ContentAsync(version).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                return new RulesChange(false, null, [$"the shared rules store is unavailable ({ex.Message}); nothing was changed"], []) { StoreUnavailable = true };
+            }
+        }
+        else
+        {
+            var file = System.IO.Path.Combine(_historyDirectory, $"rules-{version:D6}.json");
+            content = File.Exists(file) ? await ReadAllTextAsync(file).ConfigureAwait(false) : null;
+        }
+
+        if (content is null)
         {
             return new RulesChange(false, null, [$"version {version} is not in the history"], []);
         }
 
-        var content = await ReadAllTextAsync(file).ConfigureAwait(false);
         var document = JsonSerializer.Deserialize<RulesDocument>(content, Lenient) ?? new RulesDocument();
         return await EditAsync(_ => (document, null)).ConfigureAwait(false);
     }
@@ -293,6 +433,9 @@ internal sealed partial class RulesStore : IDisposable
 
     [LoggerMessage(EventId = 402, Level = LogLevel.Error, Message = "Rules file {Path} refused ({Count} error(s)), keeping the last good rules: {Errors}")]
     private static partial void LogReloadRefused(ILogger logger, string path, int count, string errors);
+
+    [LoggerMessage(EventId = 404, Level = LogLevel.Warning, Message = "Local copy of the shared rules ({Path}) not written: {Error}")]
+    private static partial void LogLocalCopyFailed(ILogger logger, string path, string error);
 
     [LoggerMessage(EventId = 403, Level = LogLevel.Warning, Message = "Rules file {Path} deleted: keeping the last good rules")]
     private static partial void LogFileDeleted(ILogger logger, string path);

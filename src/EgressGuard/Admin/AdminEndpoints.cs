@@ -29,6 +29,18 @@ internal static class AdminEndpoints
         }
 
         AdminAuthentication.Use(app, services);
+        app.Use(async (context, next) =>
+        {
+            try
+            {
+                await next(context);
+            }
+            catch (Fleet.StoreUnavailableException ex) when (!context.Response.HasStarted)
+            {
+                // Fleet mode: a query of the shared history (or any store read) while the store is away.
+                await AdminProblems.StoreUnavailable($"the shared store is unavailable: {ex.Message}").ExecuteAsync(context);
+            }
+        });
         if (telemetry.Prometheus && !telemetry.PrometheusAnonymous)
         {
             MapPrometheus(app, services);

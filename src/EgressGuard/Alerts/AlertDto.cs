@@ -21,7 +21,8 @@ internal sealed record AlertDto(
     [property: JsonPropertyName("lastSeen")] string LastSeen,
     [property: JsonPropertyName("count")] long Count,
     [property: JsonPropertyName("traceId")] string? TraceId,
-    [property: JsonPropertyName("summary")] string Summary)
+    [property: JsonPropertyName("summary")] string Summary,
+    [property: JsonPropertyName("node")] string? Node)
 {
     public static AlertDto From(Alert a) => new(
         "egressguard.alert",
@@ -38,5 +39,6 @@ internal sealed record AlertDto(
         AlertJson.Time(a.LastSeen),
         a.Count,
         a.TraceId,
-        a.Summary);
+        a.Summary,
+        a.Node);
 }

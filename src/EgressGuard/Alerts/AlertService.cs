@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using EgressGuard.Configuration;
 using EgressGuard.Policy;
 using EgressGuard.Rules;
 using EgressGuard.Telemetry;
@@ -26,9 +27,13 @@ internal sealed partial class AlertService
     private readonly ILogger<AlertService> _logger;
     private readonly Counter<long> _alerts;
     private readonly Lazy<Quarantine.QuarantineService> _quarantine;
+    private readonly string _node;
+    private readonly IAlertReplica? _replica;
 
-    public AlertService(AlertOptions options, AlertTracker tracker, RulesStore rules, DecisionLog log, AlertDispatcher dispatcher, IMeterFactory meters, IServiceProvider services, ILogger<AlertService> logger)
+    public AlertService(AlertOptions options, AlertTracker tracker, RulesStore rules, DecisionLog log, AlertDispatcher dispatcher, IMeterFactory meters, IServiceProvider services, NodeOptions node, ILogger<AlertService> logger)
     {
+        _node = node.Name;
+        _replica = services.GetService<IAlertReplica>();
         // Lazy: the quarantine service needs the tunnel registry, which the proxy path (and so this) feeds.
         _quarantine = new Lazy<Quarantine.QuarantineService>(services.GetRequiredService<Quarantine.QuarantineService>);
         _options = options;
@@ -41,6 +46,9 @@ internal sealed partial class AlertService
     }
 
     public AlertTracker Tracker => _tracker;
+
+    /// <summary>The fleet's shared alerts (null on a single node).</summary>
+    public IAlertReplica? Replica => _replica;
 
     public void Observe(ProxyExchange exchange, Activity? activity)
     {
@@ -67,6 +75,7 @@ internal sealed partial class AlertService
             Category = decision.Matches.FirstOrDefault(m => m.Rule == decision.Rule || (feed is not null && m.Rule == "feed:" + feed))?.Category,
             Method = exchange.Method,
             TraceId = exchange.TraceId.ToHexString(),
+            Node = _node,
             FirstSeen = default,
             LastSeen = default,
         };
@@ -79,7 +88,14 @@ internal sealed partial class AlertService
             ["egressguard.alert.count"] = alert.Count,
             ["egressguard.alert.category"] = alert.Category,
         }));
-        if (isNew)
+        if (_replica is not null)
+        {
+            // Fleet mode: one alert per source + destination per window for the whole fleet. The
+            // store decides off the request path whether this node's alert is the first; only then
+            // is it delivered (Deliver), else it counts as a repeat of another node's.
+            _replica.Observe(alert, isNew);
+        }
+        else if (isNew)
         {
             Raise(alert);
         }
@@ -87,8 +103,20 @@ internal sealed partial class AlertService
         _quarantine.Value.OnThreatDeny(alert);
     }
 
-    /// <summary>Delivers an alert raised outside the proxy path (retro-hunt) everywhere a new alert goes.</summary>
+    /// <summary>Delivers an alert raised outside the proxy path (retro-hunt) everywhere a new alert goes (and, in fleet mode, stores it).</summary>
     public void Raise(Alert alert)
+    {
+        alert = alert.Node is null ? alert with { Node = _node } : alert;
+        if (_replica is not null && alert.Kind == "retro-hunt")
+        {
+            _replica.Store(alert);
+        }
+
+        Deliver(alert);
+    }
+
+    /// <summary>The log line, program log and sink queues of a new alert.</summary>
+    public void Deliver(Alert alert)
     {
         _log.WriteEvent(new LogEvent("alert", alert.LastSeen, AlertJson.LogFields(alert)));
         LogAlert(_logger, alert.Id, alert.Kind, alert.SourceAddress?.ToString(), alert.User, alert.Destination, alert.Rule, alert.Category, alert.Summary);

@@ -24,6 +24,12 @@ internal sealed class AuditLog
 
     public string Path => _path;
 
+    /// <summary>
+    /// Fleet mode: every entry is also sent to the shared audit trail (in the background, kept while
+    /// the store is away), and the report reads the fleet's entries. Null on a single node.
+    /// </summary>
+    public Fleet.FleetAudit? Shared { get; set; }
+
     public void Record(string actor, string action, string? ruleId, object? before, object? after, long? version) =>
         Write(new Dictionary<string, object?>
         {
@@ -65,6 +71,24 @@ internal sealed class AuditLog
         }
 
         _decisionLog.WriteEvent(entry);
+        Shared?.Append(entry.Time, Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length - 1));
+    }
+
+    /// <summary>The fleet's audit lines since <paramref name="from"/> in fleet mode (this node's file while the store is away), else this node's.</summary>
+    public async Task<IReadOnlyList<string>> ReadAllAsync(DateTimeOffset from)
+    {
+        if (Shared is { } shared)
+        {
+            try
+            {
+                return await shared.ReadAsync(from).ConfigureAwait(false);
+            }
+            catch (Fleet.StoreUnavailableException)
+            {
+            }
+        }
+
+        return ReadAll();
     }
 
     /// <summary>The audit lines, newest last (for tests and the API).</summary>

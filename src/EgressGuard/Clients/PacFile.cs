@@ -54,9 +54,12 @@ internal sealed class PacFile
             }
         }
 
-        if (options.ProxyAddress is { Length: > 0 } address && !TrySplitHostPort(address, out _, out _))
+        foreach (var address in Addresses(options.ProxyAddress))
         {
-            errors.Add($"Pac:ProxyAddress = '{address}': expected host:port, e.g. proxy.corp.example:3128");
+            if (!TrySplitHostPort(address, out _, out _))
+            {
+                errors.Add($"Pac:ProxyAddress = '{address}': expected host:port, e.g. proxy.corp.example:3128 (several: a:3128, b:3128)");
+            }
         }
     }
 
@@ -101,7 +104,9 @@ internal sealed class PacFile
             js.Append("  }\n");
         }
 
-        js.Append("  return \"").Append(_tls ? "HTTPS " : "PROXY ").Append(proxy).Append("\";\n}\n");
+        // Several addresses: the browser tries them in order (failover between fleet nodes), never DIRECT.
+        var scheme = _tls ? "HTTPS " : "PROXY ";
+        js.Append("  return \"").Append(string.Join("; ", Addresses(proxy).Select(a => scheme + a))).Append("\";\n}\n");
         return js.ToString();
     }
 
@@ -120,6 +125,10 @@ internal sealed class PacFile
         context.Response.Headers.CacheControl = "max-age=300";
         return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : context.Response.Body.WriteAsync(body).AsTask();
     }
+
+    /// <summary><c>Pac:ProxyAddress</c> split into its addresses (comma, semicolon or space separated), in order.</summary>
+    private static string[] Addresses(string? configured) =>
+        (configured ?? string.Empty).Split([',', ';', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private string ProxyAddress(string? requestHost)
     {

@@ -14,7 +14,10 @@ internal sealed class PacOptions
     /// <summary>
     /// The proxy as clients reach it, <c>host:port</c> (e.g. <c>proxy.corp.example:3128</c>). Default:
     /// <c>Proxy:Listen</c>, or, when that is a wildcard address (0.0.0.0, [::]), the host name the
-    /// client used to fetch the PAC file with the listen port.
+    /// client used to fetch the PAC file with the listen port. Several addresses, comma-separated
+    /// (<c>proxy-a.corp.example:3128, proxy-b.corp.example:3128</c>), become
+    /// <c>PROXY a; PROXY b</c>: browsers fail over between a fleet's nodes in that order (still
+    /// never <c>DIRECT</c>).
     /// </summary>
     public string? ProxyAddress { get; set; }
 

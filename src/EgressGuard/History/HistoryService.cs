@@ -14,7 +14,7 @@ internal sealed partial class HistoryService : BackgroundService
     private readonly HistoryOptions _options;
     private readonly HistoryWriter? _writer;
 
-    public HistoryService(HistoryOptions options, DataOptions data, ConfigPaths paths, TimeProvider time, IMeterFactory meters, ILogger<HistoryService> logger)
+    public HistoryService(HistoryOptions options, DataOptions data, ConfigPaths paths, TimeProvider time, IMeterFactory meters, ILogger<HistoryService> logger, Fleet.FleetHistory? fleet = null)
     {
         _options = options;
         if (!options.Enabled)
@@ -22,9 +22,19 @@ internal sealed partial class HistoryService : BackgroundService
             return;
         }
 
-        Store = new HistoryStore(Path.GetFullPath(options.File, paths.Resolve(data.Directory)));
-        Queries = new HistoryQueries(Store);
-        _writer = new HistoryWriter(Store, options, time, logger);
+        if (fleet is not null)
+        {
+            // Fleet mode: every node writes to and queries the shared history.
+            Queries = fleet;
+            _writer = new HistoryWriter(fleet, options, time, logger);
+        }
+        else
+        {
+            Store = new HistoryStore(Path.GetFullPath(options.File, paths.Resolve(data.Directory)));
+            Queries = new HistoryQueries(Store);
+            _writer = new HistoryWriter(Store, options, time, logger);
+        }
+
         var meter = meters.Create(EgressGuardTelemetry.Name);
         meter.CreateObservableCounter("egressguard.history.records", () => new[]
         {
@@ -33,10 +43,11 @@ internal sealed partial class HistoryService : BackgroundService
         }, "{record}", "History records written, and dropped because the writer fell behind");
     }
 
+    /// <summary>The node's SQLite database (null in fleet mode or with the history off).</summary>
     public HistoryStore? Store { get; }
 
     /// <summary>Null when <c>History:Enabled</c> is false.</summary>
-    public HistoryQueries? Queries { get; }
+    public IHistoryQueries? Queries { get; }
 
     public HistoryWriter? Writer => _writer;
 

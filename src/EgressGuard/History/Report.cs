@@ -15,12 +15,14 @@ internal sealed class Report
 {
     private readonly HistoryService _history;
     private readonly AlertTracker _alerts;
+    private readonly IAlertReplica? _shared;
     private readonly QuarantineStore _quarantine;
     private readonly AuditLog _audit;
     private readonly TimeProvider _time;
 
-    public Report(HistoryService history, AlertTracker alerts, QuarantineStore quarantine, AuditLog audit, TimeProvider time)
+    public Report(HistoryService history, AlertTracker alerts, QuarantineStore quarantine, AuditLog audit, TimeProvider time, IAlertReplica? shared = null)
     {
+        _shared = shared;
         _history = history;
         _alerts = alerts;
         _quarantine = quarantine;
@@ -28,13 +30,13 @@ internal sealed class Report
         _time = time;
     }
 
-    public ReportDto Build(TimeSpan since)
+    public async Task<ReportDto> BuildAsync(TimeSpan since)
     {
         var to = _time.GetUtcNow();
         var from = to - since;
         var q = _history.Queries;
         CountRow[] Counts(string column) => q is null ? [] : q.BlockedBy(column, from, to).ToArray();
-        var changes = _audit.ReadAll()
+        var changes = (await _audit.ReadAllAsync(from))
             .Select(line => JsonDocument.Parse(line).RootElement)
             .Where(e => e.TryGetProperty("time", out var t) && DateTimeOffset.TryParse(t.GetString(), System.Globalization.CultureInfo.InvariantCulture, out var time) && time >= from)
             .Select(e => new ReportChangeDto(
@@ -51,8 +53,26 @@ internal sealed class Report
             q is not null,
             new ReportBlockedDto(Counts("client_text"), Counts("user"), Counts("host"), Counts("feed"), Counts("rule")),
             q is null ? [] : q.TopTalkers(from, to).ToArray(),
-            _alerts.Recent().Where(a => a.LastSeen >= from).Select(AlertDto.From).ToArray(),
+            await AlertsAsync(from),
             _quarantine.Active().Select(QuarantineEntryDto.From).ToArray(),
             changes);
+    }
+
+    /// <summary>The fleet's alerts in fleet mode (this node's when the store is away), else this node's.</summary>
+    private async Task<AlertDto[]> AlertsAsync(DateTimeOffset from)
+    {
+        if (_shared is not null)
+        {
+            try
+            {
+                var rows = await _shared.RecentAsync(from, 10_000).ConfigureAwait(false);
+                return rows.Select(r => r.Deserialize<AlertDto>()!).ToArray();
+            }
+            catch (Fleet.StoreUnavailableException)
+            {
+            }
+        }
+
+        return _alerts.Recent().Where(a => a.LastSeen >= from).Select(AlertDto.From).ToArray();
     }
 }

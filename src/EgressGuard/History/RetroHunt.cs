@@ -86,7 +86,7 @@ internal sealed partial class RetroHunt : BackgroundService
     }
 
     /// <summary>One hunt; returns the number of new findings raised.</summary>
-    internal int Hunt(HistoryQueries queries, PolicySnapshot snapshot)
+    internal int Hunt(IHistoryQueries queries, PolicySnapshot snapshot)
     {
         var now = _time.GetUtcNow();
         var findings = new Dictionary<(string Client, string Destination, string Rule), Alert>();

@@ -61,6 +61,10 @@ internal sealed class EgressGuardSettings
 
     public TlsOptions Tls { get; private init; } = new();
 
+    public NodeOptions Node { get; private init; } = new();
+
+    public EgressGuard.Fleet.StoreOptions Store { get; private init; } = new();
+
     /// <summary>Parsed <c>Proxy:TrustedClients</c> (or the default ranges).</summary>
     public IReadOnlyList<IpRange> TrustedClients { get; private init; } = [];
 
@@ -103,6 +107,8 @@ internal sealed class EgressGuardSettings
 
         EgressGuard.Quarantine.Remediation.Validate(quarantine.Remediation, errors);
         var tls = Bind<TlsOptions>(configuration, TlsOptions.Section, errors);
+        var node = Bind<NodeOptions>(configuration, NodeOptions.Section, errors); NodeOptions.Validate(node, errors);
+        var store = Bind<EgressGuard.Fleet.StoreOptions>(configuration, EgressGuard.Fleet.StoreOptions.Section, errors); EgressGuard.Fleet.StoreOptions.Validate(store, paths, errors);
         if (!Enum.IsDefined(tls.SniCheck) || tls.HelloTimeout <= TimeSpan.Zero || tls.InspectPorts.Any(p => p is < 1 or > 65535))
         {
             errors.Add($"Tls: SniCheck = '{tls.SniCheck}' must be enforce, log or off; HelloTimeout ('{tls.HelloTimeout}') positive; InspectPorts between 1 and 65535");
@@ -245,6 +251,8 @@ internal sealed class EgressGuardSettings
             Quarantine = quarantine,
             History = history,
             Tls = tls,
+            Node = node,
+            Store = store,
             TrustedClients = trusted,
             AdminEndpoint = adminEndpoint,
             ListenEndpoint = listen,

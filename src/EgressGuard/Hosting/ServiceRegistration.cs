@@ -1,4 +1,5 @@
 using EgressGuard.Configuration;
+using EgressGuard.Fleet;
 using Microsoft.Extensions.Options;
 
 namespace EgressGuard.Hosting;
@@ -33,6 +34,9 @@ internal static class ServiceRegistration
             .AddEgressGuardForwarding(settings)
             .AddEgressGuardClients(settings)
             .AddEgressGuardAlerts(settings)
-            .AddEgressGuardHistory(settings);
+            .AddEgressGuardHistory(settings)
+
+            // Fleet mode (Store:Postgres): last, so that its replacements win. Node:Name in any mode.
+            .AddEgressGuardFleet(settings);
     }
 }

@@ -22,8 +22,11 @@ internal sealed partial class QuarantineService
     private readonly TimeProvider _time;
     private readonly ILogger<QuarantineService> _logger;
 
-    public QuarantineService(QuarantineOptions options, QuarantineStore store, TunnelRegistry tunnels, AuditLog audit, TimeProvider time, ILogger<QuarantineService> logger)
+    private readonly IQuarantineReplica? _replica;
+
+    public QuarantineService(QuarantineOptions options, QuarantineStore store, TunnelRegistry tunnels, AuditLog audit, TimeProvider time, ILogger<QuarantineService> logger, IQuarantineReplica? replica = null)
     {
+        _replica = replica;
         _options = options;
         _store = store;
         _trigger = new QuarantineTrigger(options, time);
@@ -51,7 +54,40 @@ internal sealed partial class QuarantineService
 
         var reason = $"{_options.Threshold} threat-feed denies within {_options.Window}: last {alert.Destination} ({alert.Rule}{(alert.Category is null ? string.Empty : ", " + alert.Category)})";
         var entry = _store.Quarantine(source, _time.GetUtcNow() + _options.Duration, reason, "auto", alert.Id);
+        _replica?.PutLater(entry);
         _audit.RecordQuarantine("auto", "quarantine.add", source.ToString(), null, QuarantineEntryDto.From(entry));
+    }
+
+    /// <summary>Quarantines by hand; in fleet mode stored for the fleet first (throws when the store is down: nothing changed).</summary>
+    public async Task<QuarantineEntry> AddAsync(IPAddress address, TimeSpan? duration, string? reason, string actor)
+    {
+        if (_replica is not null)
+        {
+            var until = _time.GetUtcNow() + (duration ?? _options.Duration);
+            await _replica.PutAsync(new QuarantineEntry(Addressing.AddressNormalizer.Canonicalize(address), string.IsNullOrWhiteSpace(reason) ? "quarantined by an administrator" : reason, _time.GetUtcNow(), until, actor)).ConfigureAwait(false);
+        }
+
+        return Add(address, duration, reason, actor);
+    }
+
+    public async Task<QuarantineEntry?> ExtendAsync(IPAddress address, TimeSpan duration, string actor)
+    {
+        if (_replica is not null && _store.TryGet(address, out var current))
+        {
+            await _replica.PutAsync(current with { Until = _time.GetUtcNow() + duration, By = $"{current.By}, extended by {actor}" }).ConfigureAwait(false);
+        }
+
+        return Extend(address, duration, actor);
+    }
+
+    public async Task<QuarantineEntry?> ReleaseAsync(IPAddress address, string actor)
+    {
+        if (_replica is not null && _store.TryGet(address, out _))
+        {
+            await _replica.RemoveAsync(address).ConfigureAwait(false);
+        }
+
+        return Release(address, actor);
     }
 
     public QuarantineEntry Add(IPAddress address, TimeSpan? duration, string? reason, string actor)

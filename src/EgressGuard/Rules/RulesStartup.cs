@@ -20,10 +20,21 @@ internal sealed class RulesStartup : IHostedService
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _store.LoadInitial();
+        // Fleet mode: the store is the local copy of the fleet's rules, loaded at its version by the
+        // fleet and kept current by its sync; the rules file is imported by its owner, not watched here.
+        var fleet = _store.Replica is not null;
+        if (!fleet)
+        {
+            _store.LoadInitial();
+        }
+
         _recomposer.UseRules(_store.Current);
         _store.Changed += OnChanged;
-        _store.Watch();
+        if (!fleet)
+        {
+            _store.Watch();
+        }
+
         return Task.CompletedTask;
     }
 

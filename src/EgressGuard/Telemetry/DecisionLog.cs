@@ -34,8 +34,11 @@ internal sealed partial class DecisionLog : BackgroundService
     private LogFileSink? _decisions;
     private LogFileSink? _access;
 
-    public DecisionLog(IOptions<LogOptions> options, ConfigPaths paths, RecentDecisions recent, TelemetryOptions telemetry, TimeProvider time, ILoggerFactory loggerFactory, ILogger<DecisionLog> logger)
+    private readonly string _node;
+
+    public DecisionLog(IOptions<LogOptions> options, ConfigPaths paths, RecentDecisions recent, TelemetryOptions telemetry, NodeOptions node, TimeProvider time, ILoggerFactory loggerFactory, ILogger<DecisionLog> logger)
     {
+        _node = node.Name;
         _maxBytes = options.Value.MaxFileBytes;
         _keep = options.Value.KeepFiles;
         _time = time;
@@ -91,7 +94,7 @@ internal sealed partial class DecisionLog : BackgroundService
                 json.Reset();
                 if (item is ProxyExchange exchange)
                 {
-                    DecisionLogFormatter.Write(json, exchange);
+                    DecisionLogFormatter.Write(json, exchange, _node);
                     if (access is not null)
                     {
                         accessBatch.Append(SquidAccessLog.Format(exchange)).Append('\n');

@@ -9,12 +9,17 @@ namespace EgressGuard.Telemetry;
 /// <summary>Turns a <see cref="ProxyExchange"/> into one JSON object with the <see cref="LogFields"/> names.</summary>
 internal static class DecisionLogFormatter
 {
-    public static void Write(Utf8JsonWriter json, ProxyExchange x)
+    public static void Write(Utf8JsonWriter json, ProxyExchange x, string? node = null)
     {
         var d = x.Decision;
         json.WriteStartObject();
         json.WriteString(LogFields.Time, x.Time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture));
         json.WriteString(LogFields.Event, "decision");
+        if (node is not null)
+        {
+            json.WriteString(LogFields.Node, node);
+        }
+
         json.WriteString(LogFields.TraceId, x.TraceId.ToHexString());
         if (x.Client is { } client)
         {

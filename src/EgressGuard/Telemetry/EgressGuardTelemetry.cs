@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using EgressGuard.Configuration;
 
 namespace EgressGuard.Telemetry;
 
@@ -20,10 +21,12 @@ internal sealed class ProxyTelemetry
 {
     private readonly EgressGuardMetrics _metrics;
     private readonly bool _trustClientContext;
+    private readonly string _node;
 
-    public ProxyTelemetry(EgressGuardMetrics metrics, TelemetryOptions options)
+    public ProxyTelemetry(EgressGuardMetrics metrics, TelemetryOptions options, NodeOptions node)
     {
         _metrics = metrics;
+        _node = node.Name;
         _trustClientContext = options.TrustClientTraceContext;
     }
 
@@ -73,6 +76,7 @@ internal sealed class ProxyTelemetry
         }
 
         var d = exchange.Decision;
+        activity.SetTag(LogFields.Node, _node);
         activity.SetTag(LogFields.Decision, d is null ? "error" : DecisionLogFormatter.ActionName(d.Action));
         activity.SetTag(LogFields.Reason, d?.Reason ?? exchange.ErrorType);
         activity.SetTag(LogFields.Rule, d?.Rule);

@@ -9,6 +9,9 @@ internal static class LogFields
 {
     public const string Time = "time";
     public const string Event = "event";
+
+    /// <summary>The node that decided (<c>Node:Name</c>): a fleet's nodes write to the same places.</summary>
+    public const string Node = "egressguard.node";
     public const string TraceId = "trace_id";
     public const string ClientAddress = "client.address";
     public const string ClientPort = "client.port";

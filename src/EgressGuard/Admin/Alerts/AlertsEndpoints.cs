@@ -9,8 +9,27 @@ internal static class AlertsEndpoints
     {
         var tracker = services.GetRequiredService<AlertTracker>();
         var dispatcher = services.GetRequiredService<AlertDispatcher>();
-        app.MapGet("/alerts", (string? source, string? destination, string? kind, int? limit) =>
+        var alertService = services.GetRequiredService<AlertService>();
+        app.MapGet("/alerts", async (string? source, string? destination, string? kind, int? limit, CancellationToken cancellationToken) =>
         {
+            if (alertService.Replica is { } shared)
+            {
+                try
+                {
+                    // The fleet's alerts; filtered here on the API's JSON shape.
+                    var rows = await shared.RecentAsync(DateTimeOffset.MinValue, 10_000, cancellationToken);
+                    var found = rows.Where(a =>
+                        (source is null || (string?)a["source"]?["address"] == source || string.Equals((string?)a["source"]?["user"], source, StringComparison.OrdinalIgnoreCase))
+                        && (destination is null || string.Equals((string?)a["destination"]?["name"], destination, StringComparison.OrdinalIgnoreCase) || a["destination"]?["addresses"]?.AsArray().Any(x => (string?)x == destination) == true)
+                        && (kind is null || (string?)a["kind"] == kind));
+                    return Results.Json(found.Take(Math.Clamp(limit ?? 100, 1, 10_000)));
+                }
+                catch (Fleet.StoreUnavailableException)
+                {
+                    // Store away: this node's own recent alerts are better than none.
+                }
+            }
+
             IEnumerable<Alert> alerts = tracker.Recent();
             if (source is not null)
             {

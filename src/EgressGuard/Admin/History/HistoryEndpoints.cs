@@ -58,9 +58,9 @@ internal static class HistoryEndpoints
             var now = time.GetUtcNow();
             return Results.Json(history.Queries.TopTalkers(now - span, now, limit ?? 20));
         });
-        app.MapGet("/report", (string? since) =>
+        app.MapGet("/report", async (string? since) =>
             AdminDuration.TryParse(since ?? "7d", out var span)
-                ? Results.Json(report.Build(span))
+                ? Results.Json(await report.BuildAsync(span))
                 : AdminProblems.BadRequest("Invalid report request", [$"since = '{since}': expected e.g. 24h, 7d"]));
         app.MapPost("/history/retro-hunt", () =>
         {

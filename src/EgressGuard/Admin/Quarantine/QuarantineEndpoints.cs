@@ -10,7 +10,7 @@ internal static class QuarantineEndpoints
     {
         var quarantine = services.GetRequiredService<QuarantineService>();
         app.MapGet("/quarantine", () => Results.Json(quarantine.Store.Active().Select(QuarantineEntryDto.From)));
-        app.MapPost("/quarantine", (QuarantineRequest request, HttpContext context) =>
+        app.MapPost("/quarantine", async (QuarantineRequest request, HttpContext context) =>
         {
             var errors = new List<string>();
             if (!IPAddress.TryParse(request.Address, out var address))
@@ -36,28 +36,53 @@ internal static class QuarantineEndpoints
                 return AdminProblems.BadRequest("Invalid quarantine request", errors);
             }
 
-            var entry = quarantine.Add(address!, duration, request.Reason, AdminAuthentication.Actor(context));
-            return Results.Json(QuarantineEntryDto.From(entry), statusCode: 201);
+            try
+            {
+                var entry = await quarantine.AddAsync(address!, duration, request.Reason, AdminAuthentication.Actor(context));
+                return Results.Json(QuarantineEntryDto.From(entry), statusCode: 201);
+            }
+            catch (Fleet.StoreUnavailableException ex)
+            {
+                return Unavailable(ex);
+            }
         });
-        app.MapPost("/quarantine/{address}/extend", (string address, QuarantineRequest request, HttpContext context) =>
+        app.MapPost("/quarantine/{address}/extend", async (string address, QuarantineRequest request, HttpContext context) =>
         {
             if (!IPAddress.TryParse(address, out var ip) || request.Duration is null || !AdminDuration.TryParse(request.Duration, out var duration))
             {
                 return AdminProblems.BadRequest("Invalid extend request", [$"address = '{address}' must be an IP address and duration = '{request.Duration}' a duration such as 4h"]);
             }
 
-            return Answer(address, quarantine.Extend(ip, duration, AdminAuthentication.Actor(context)));
+            try
+            {
+                return Answer(address, await quarantine.ExtendAsync(ip, duration, AdminAuthentication.Actor(context)));
+            }
+            catch (Fleet.StoreUnavailableException ex)
+            {
+                return Unavailable(ex);
+            }
         });
-        app.MapDelete("/quarantine/{address}", (string address, HttpContext context) =>
+        app.MapDelete("/quarantine/{address}", async (string address, HttpContext context) =>
         {
             if (!IPAddress.TryParse(address, out var ip))
             {
                 return AdminProblems.BadRequest("Invalid address", [$"address = '{address}': not an IP address"]);
             }
 
-            return Answer(address, quarantine.Release(ip, AdminAuthentication.Actor(context)));
+            try
+            {
+                return Answer(address, await quarantine.ReleaseAsync(ip, AdminAuthentication.Actor(context)));
+            }
+            catch (Fleet.StoreUnavailableException ex)
+            {
+                return Unavailable(ex);
+            }
         });
     }
+
+    /// <summary>Fleet mode with the shared store away: refused, never half-applied.</summary>
+    private static IResult Unavailable(Fleet.StoreUnavailableException ex) =>
+        AdminProblems.StoreUnavailable($"the shared quarantine store is unavailable ({ex.Message}); nothing was changed");
 
     /// <summary>The entry as changed, or 404 when the address was not quarantined.</summary>
     private static IResult Answer(string address, QuarantineEntry? entry) =>

@@ -115,7 +115,17 @@ internal static class RulesEndpoints
             return Apply(change, audit, AdminAuthentication.Actor(context), "reorder", null, () => List(change.Rules!));
         });
 
-        app.MapGet("/rules/history", () => Results.Json(store.History().Select(h => new RuleVersionDto(h.Version, h.Time))));
+        app.MapGet("/rules/history", async () =>
+        {
+            try
+            {
+                return Results.Json((await store.HistoryAsync()).Select(h => new RuleVersionDto(h.Version, h.Time)));
+            }
+            catch (Exception ex) when (store.Replica is not null && ex is not OperationCanceledException)
+            {
+                return AdminProblems.StoreUnavailable($"the shared rules history cannot be read: {ex.Message}");
+            }
+        });
 
         app.MapPost("/rules/rollback/{version:long}", async (long version, HttpContext context) =>
         {
@@ -140,6 +150,11 @@ internal static class RulesEndpoints
     /// <summary>The answer to an edit: 400 with every error, or the success result after the change is audited.</summary>
     private static IResult Apply(RulesChange change, AuditLog audit, string actor, string action, string? ruleId, Func<IResult> success)
     {
+        if (change.StoreUnavailable)
+        {
+            return AdminProblems.StoreUnavailable(string.Join("; ", change.Errors));
+        }
+
         if (!change.Applied)
         {
             return AdminProblems.BadRequest("Rules not changed", change.Errors);

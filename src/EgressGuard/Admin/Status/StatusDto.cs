@@ -15,5 +15,7 @@ internal sealed record StatusDto(
     string[] AlertSinksDown,
     long? HistoryRecordsWritten,
     long? HistoryRecordsDropped,
+    string? Node,
+    object? Store,
     long UptimeSeconds,
     InterceptionStatusDto? Interception);

@@ -17,6 +17,7 @@ internal static class StatusEndpoints
         var policySource = services.GetRequiredService<IPolicySource>();
         var tunnels = services.GetRequiredService<TunnelRegistry>();
         var limiter = services.GetRequiredService<ConnectionLimiter>();
+        var fleetStatus = new Fleet.FleetStatus(services);
         var decisionLog = services.GetRequiredService<DecisionLog>();
         var time = services.GetRequiredService<TimeProvider>();
         app.MapGet("/status", () =>
@@ -40,6 +41,8 @@ internal static class StatusEndpoints
                 AlertSinksDown: dispatcher.Status.Where(x => !x.Up).Select(x => x.Name).ToArray(),
                 HistoryRecordsWritten: history.Writer?.Written,
                 HistoryRecordsDropped: history.Writer?.Dropped,
+                Node: fleetStatus.Node,
+                Store: fleetStatus.Json(),
                 UptimeSeconds: (long)(time.GetUtcNow() - process.StartTime.ToUniversalTime()).TotalSeconds,
                 Interception: interceptor.Authority is { } authority
                     ? new InterceptionStatusDto(services.GetRequiredService<TlsOptions>().Intercept.Mode, authority.Certificate.Subject, authority.ExpiresAt, authority.Minted)

@@ -1,0 +1,83 @@
+using EgressGuard.Configuration;
+using EgressGuard.Hosting;
+using EgressGuard.Rules;
+
+namespace EgressGuard.Fleet;
+
+/// <summary>
+/// Fleet mode's services. Registered after the single-node ones: where the fleet replaces a
+/// component (the rules store on the shared rules' local copy), its registration comes last and wins.
+/// Without <c>Store:Postgres</c> only the node's name is registered.
+/// </summary>
+internal static class FleetServiceCollectionExtensions
+{
+    public static IServiceCollection AddEgressGuardFleet(this IServiceCollection services, EgressGuardSettings settings)
+    {
+        services.AddSingleton(settings.Node);
+        var options = settings.Store;
+        services.AddSingleton(options);
+        if (!options.Enabled)
+        {
+            return services;
+        }
+
+        services.AddSingleton(sp => new FleetDatabase(
+            options.ConnectionString(sp.GetRequiredService<ConfigPaths>()),
+            settings.Node.Name,
+            options.Timeout,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<FleetDatabase>>()));
+        services.AddSingleton<FleetRules>();
+        services.AddSingleton(sp => SharedRulesStore(sp, settings));
+        services.AddSingleton<IFleetParticipant, FleetRulesSync>();
+        if (options.RulesFileOwner)
+        {
+            services.AddSingleton<FleetRulesFileImport>();
+            services.AddSingleton<IFleetParticipant>(sp => sp.GetRequiredService<FleetRulesFileImport>());
+        }
+
+        services.AddSingleton<FleetQuarantine>();
+        services.AddSingleton<EgressGuard.Quarantine.IQuarantineReplica>(sp => sp.GetRequiredService<FleetQuarantine>());
+        services.AddSingleton<IFleetParticipant>(sp => sp.GetRequiredService<FleetQuarantine>());
+        services.AddSingleton<FleetAlerts>();
+        services.AddSingleton<EgressGuard.Alerts.IAlertReplica>(sp => sp.GetRequiredService<FleetAlerts>());
+        services.AddHostedService(sp => sp.GetRequiredService<FleetAlerts>());
+        services.AddSingleton<IFleetParticipant>(sp => sp.GetRequiredService<FleetAlerts>());
+        services.AddSingleton<FleetAudit>();
+        services.AddSingleton<IFleetParticipant>(sp => sp.GetRequiredService<FleetAudit>());
+        services.AddSingleton<FleetHistory>();
+        services.AddSingleton<FleetFeedStatus>();
+        services.AddSingleton<IFleetParticipant>(sp => sp.GetRequiredService<FleetFeedStatus>());
+        services.AddSingleton<FleetSync>();
+        services.AddHostedService(sp => sp.GetRequiredService<FleetSync>());
+        return services;
+    }
+
+    /// <summary>
+    /// The rules store on the local copy of the fleet's rules (<c>Data:Directory/fleet/rules.json</c>):
+    /// what this node enforces while the store is away. Its first content is this node's rules file.
+    /// </summary>
+    private static RulesStore SharedRulesStore(IServiceProvider sp, EgressGuardSettings settings)
+    {
+        var paths = sp.GetRequiredService<ConfigPaths>();
+        var data = paths.Resolve(settings.Data.Directory);
+        var copy = Path.Combine(data, "fleet", "rules.json");
+        var file = paths.Resolve(settings.Rules.File);
+        if (!File.Exists(copy) && File.Exists(file))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+            File.Copy(file, copy);
+        }
+
+        var store = new RulesStore(
+            copy,
+            Path.Combine(data, "rules-history"),
+            settings.Rules.HistoryLimit,
+            settings.IsKnownFeed,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("EgressGuard.Rules"));
+        store.LoadInitial(FleetRulesSync.LoadVersion(copy));
+        store.Replica = sp.GetRequiredService<FleetRules>();
+        return store;
+    }
+}

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using EgressGuard.FunctionalTests.Infrastructure;
+
+namespace EgressGuard.FunctionalTests.Fleet;
+
+/// <summary>The shared store stopped mid-run and started again: the proxy never waits on it.</summary>
+public sealed class FleetFaultTests : IAsyncLifetime
+{
+    private readonly TestDnsServer _dns = new();
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "egressguard-fleet-faults", Guid.NewGuid().ToString("N"));
+    private readonly List<TestProxy> _nodes = [];
+    private PostgresServer? _postgres;
+    private TestUpstream _upstream = null!;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_dir);
+        _dns.A("good.test", "127.0.0.1").A("other.test", "127.0.0.1").A("late.test", "127.0.0.1").A("after.test", "127.0.0.1");
+        _upstream = await TestUpstream.StartAsync(IPAddress.Loopback);
+        if (PostgresServer.FindBinaries() is not null || Environment.GetEnvironmentVariable("EGRESSGUARD_REQUIRE_CLIENTS") == "1")
+        {
+            _postgres = await PostgresServer.StartAsync();
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var node in _nodes)
+        {
+            await node.DisposeAsync();
+        }
+
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
+
+        await _upstream.DisposeAsync();
+        _dns.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private async Task<TestProxy> StartNodeAsync(string name)
+    {
+        var node = await TestProxy.StartAsync(_dns.Endpoint, "", "", [
+            $"--Store:Postgres={_postgres!.ConnectionString}", $"--Node:Name={name}", "--Store:Timeout=00:00:01",
+            "--History:FlushInterval=00:00:00.100", $"--Data:Directory={Path.Combine(_dir, name)}"]);
+        _nodes.Add(node);
+        return node;
+    }
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    /// <summary>A request through the proxy, which must be decided quickly whatever the store does.</summary>
+    private async Task<HttpStatusCode> GetAsync(TestProxy proxy, string host)
+    {
+        using var client = proxy.CreateClient();
+        var stopwatch = Stopwatch.StartNew();
+        using var response = await client.GetAsync($"http://{host}:{_upstream.Port}/hello");
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(2), $"{host} took {stopwatch.Elapsed}");
+        return response.StatusCode;
+    }
+
+    private static async Task WithinAsync(TimeSpan limit, Func<Task<bool>> condition)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(stopwatch.Elapsed < limit, $"not within {limit}");
+            await Task.Delay(50);
+        }
+    }
+
+    [PostgresFact]
+    public async Task StoreStopped_RequestsStillDecided_EditsRefused503_ReadyzShowsStore_RecoversAfterRestart()
+    {
+        var a = await StartNodeAsync("node-a");
+        var b = await StartNodeAsync("node-b");
+        using var adminA = a.CreateAdminClient();
+        using var adminB = b.CreateAdminClient();
+        Assert.Equal(HttpStatusCode.Created, (await adminA.PostAsync("/rules", Json("""{"id":"block-other","action":"deny","destinations":["other.test"]}"""))).StatusCode);
+        await WithinAsync(TimeSpan.FromSeconds(2), async () => await GetAsync(b, "other.test") == HttpStatusCode.Forbidden);
+        Assert.Equal("ready\nstore: up\n", await adminA.GetStringAsync("/readyz"));
+
+        await _postgres!.StopAsync();
+
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(a, "good.test"));
+        Assert.Equal(HttpStatusCode.Forbidden, await GetAsync(b, "other.test"));
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(a, "late.test"));
+        var refused = await adminA.PostAsync("/rules", Json("""{"id":"block-good","action":"deny","destinations":["good.test"]}"""));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.Contains("nothing was changed", await refused.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await adminB.PostAsync("/quarantine", Json("""{"address":"127.0.0.1"}"""))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(a, "good.test"));
+        await WithinAsync(TimeSpan.FromSeconds(10), async () => (await adminA.GetStringAsync("/readyz")).Contains("store: down", StringComparison.Ordinal));
+        var readyz = await adminA.GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.OK, readyz.StatusCode);
+        var status = JsonDocument.Parse(await adminA.GetStringAsync("/status")).RootElement.GetProperty("store");
+        Assert.Equal("down", status.GetProperty("state").GetString());
+        Assert.Equal("node-a", status.GetProperty("node").GetString());
+
+        // A node restarted while the store is away starts on its local copy of the fleet's rules.
+        _nodes.Remove(b);
+        await b.DisposeAsync();
+        var b2 = await StartNodeAsync("node-b");
+        Assert.Equal(HttpStatusCode.Forbidden, await GetAsync(b2, "other.test"));
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(b2, "good.test"));
+
+        await _postgres.StartAgainAsync();
+
+        await WithinAsync(TimeSpan.FromSeconds(60), async () => await adminA.GetStringAsync("/readyz") == "ready\nstore: up\n");
+        using var adminB2 = b2.CreateAdminClient();
+        HttpResponseMessage? created = null;
+        await WithinAsync(TimeSpan.FromSeconds(30), async () =>
+            (created = await adminB2.PostAsync("/rules", Json("""{"id":"block-after","action":"deny","destinations":["after.test"]}"""))).StatusCode == HttpStatusCode.Created);
+        await WithinAsync(TimeSpan.FromSeconds(2), async () => await GetAsync(a, "after.test") == HttpStatusCode.Forbidden);
+        // History written while the store was away was queued and written once it was back.
+        await WithinAsync(TimeSpan.FromSeconds(60), async () =>
+            JsonDocument.Parse(await adminB2.GetStringAsync("/history/connections?destination=late.test")).RootElement.GetArrayLength() == 1);
+    }
+}
