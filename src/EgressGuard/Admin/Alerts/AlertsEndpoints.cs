@@ -5,10 +5,8 @@ namespace EgressGuard.Admin.Alerts;
 /// <summary><c>GET /alerts</c> (recent alerts, filtered by source, destination and kind) and <c>GET /alerts/sinks</c> (delivery status).</summary>
 internal static class AlertsEndpoints
 {
-    public static void Map(IEndpointRouteBuilder app, IServiceProvider services)
+    public static void Map(IEndpointRouteBuilder app, AlertTracker tracker, AlertDispatcher dispatcher)
     {
-        var tracker = services.GetRequiredService<AlertTracker>();
-        var dispatcher = services.GetRequiredService<AlertDispatcher>();
         app.MapGet("/alerts", (string? source, string? destination, string? kind, int? limit) =>
         {
             IEnumerable<Alert> alerts = tracker.Recent();

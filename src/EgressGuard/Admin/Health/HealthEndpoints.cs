@@ -5,9 +5,8 @@ namespace EgressGuard.Admin.Health;
 /// <summary><c>/healthz</c> (the process answers) and <c>/readyz</c> (every required feed is loaded); plain text, no token.</summary>
 internal static class HealthEndpoints
 {
-    public static void Map(IEndpointRouteBuilder app, IServiceProvider services)
+    public static void Map(IEndpointRouteBuilder app, IPolicySource policySource)
     {
-        var policySource = services.GetRequiredService<IPolicySource>();
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", () =>
         {
