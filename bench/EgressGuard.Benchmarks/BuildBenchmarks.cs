@@ -19,7 +19,7 @@ public class BuildBenchmarks
     public int ParseAndBuild()
     {
         var (entries, _, _) = IpListParser.Parse(new StringReader(_text), "bench");
-        var builder = new IpRangeIndex.Builder();
+        var builder = new IpRangeIndexBuilder();
         builder.AddRange(builder.AddSource("feed:bench"), entries);
         return builder.Build().SegmentCount;
     }

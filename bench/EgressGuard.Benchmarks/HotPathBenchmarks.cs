@@ -44,7 +44,7 @@ public class HotPathBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var builder = new IpRangeIndex.Builder();
+        var builder = new IpRangeIndexBuilder();
         Synthetic.AddRandomRanges(builder, 1_000_000, seed: 5);
         var snapshot = new PolicySnapshot(builder.Build(), DomainSet.Empty, PolicyLoader.BuildGuard(), IpRangeIndex.Empty, 1);
         _policy = new EgressPolicy(new PolicyHolder(snapshot), new CachingResolver(new FixedResolver(), new DnsOptions(), TimeProvider.System), AddressPreference.IPv4);

@@ -25,7 +25,7 @@ public class LookupBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var builder = new IpRangeIndex.Builder();
+        var builder = new IpRangeIndexBuilder();
         Synthetic.AddRandomRanges(builder, Ranges, seed: 2026);
         var feodo = builder.AddSource("feed:feodo");
         builder.Add(feodo, IpNetworkParser.Parse("203.0.113.66"));

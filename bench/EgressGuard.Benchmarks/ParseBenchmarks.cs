@@ -13,7 +13,7 @@ public class ParseBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var builder = new DomainSet.Builder();
+        var builder = new DomainSetBuilder();
         for (var i = 0; i < 100_000; i++)
         {
             DomainPattern.TryParse(i % 2 == 0 ? $"host{i}.example{i % 977}.com" : $"*.bad{i}.example", out var pattern, out _);

@@ -26,7 +26,7 @@ internal static class Synthetic
         }
     }
 
-    public static void AddRandomRanges(IpRangeIndex.Builder builder, int count, int seed)
+    public static void AddRandomRanges(IpRangeIndexBuilder builder, int count, int seed)
     {
         var source = builder.AddSource("feed:synthetic");
         foreach (var range in Ranges(count, seed))

@@ -29,33 +29,3 @@ internal sealed class AlertOptions
 
     public SyslogOptions Syslog { get; set; } = new();
 }
-
-/// <summary>One webhook: <c>Alerts:Webhooks:N:Url</c> and an optional <c>Secret</c> for the HMAC signature.</summary>
-internal sealed class WebhookOptions
-{
-    /// <summary>http(s) URL the alert JSON is POSTed to.</summary>
-    public string Url { get; set; } = string.Empty;
-
-    /// <summary>
-    /// When set, each POST carries <c>X-EgressGuard-Signature: sha256=HEX</c>, the HMAC-SHA256 of
-    /// <c>TIMESTAMP.BODY</c> with this secret (timestamp in <c>X-EgressGuard-Timestamp</c>), so the
-    /// receiver can check origin and freshness. Never logged.
-    /// </summary>
-    public string? Secret { get; set; }
-
-    /// <summary>Per-attempt timeout. Default 10 s.</summary>
-    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
-}
-
-/// <summary><c>Alerts:Syslog</c>: RFC 5424 messages to a SIEM.</summary>
-internal sealed class SyslogOptions
-{
-    /// <summary><c>udp://host:port</c> or <c>tcp://host:port</c> (RFC 6587 octet counting). Default: off.</summary>
-    public string? Address { get; set; }
-
-    /// <summary>Syslog facility number (0–23). Default 16 (local0).</summary>
-    public int Facility { get; set; } = 16;
-
-    /// <summary>APP-NAME of the messages. Default <c>egressguard</c>.</summary>
-    public string AppName { get; set; } = "egressguard";
-}

@@ -6,21 +6,6 @@ using Microsoft.Extensions.Logging;
 
 namespace EgressGuard.Identity;
 
-/// <summary>How a client's admission ended.</summary>
-internal enum AdmissionResult
-{
-    Admitted,
-
-    /// <summary>The client address is not in the trusted ranges (403): never an open relay.</summary>
-    UntrustedClient,
-
-    /// <summary>Credentials missing or wrong (407).</summary>
-    AuthenticationRequired,
-
-    /// <summary>Too many failures from this address (429).</summary>
-    Throttled,
-}
-
 /// <summary>
 /// Admits a client before anything else:
 /// 1. its address must be in the trusted ranges (never an open relay);

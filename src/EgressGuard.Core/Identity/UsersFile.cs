@@ -1,27 +1,6 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace EgressGuard.Identity;
-
-/// <summary>One proxy user: name, groups, and a PBKDF2 hash (never the password).</summary>
-internal sealed class UserEntry
-{
-    [JsonPropertyName("name")]
-    public string Name { get; set; } = string.Empty;
-
-    [JsonPropertyName("groups")]
-    public List<string> Groups { get; set; } = [];
-
-    [JsonPropertyName("password")]
-    public string Password { get; set; } = string.Empty;
-}
-
-/// <summary>The credentials file: <c>{ "users": [ { "name", "groups", "password": "pbkdf2-sha256$…" } ] }</c>.</summary>
-internal sealed class UsersDocument
-{
-    [JsonPropertyName("users")]
-    public List<UserEntry> Users { get; set; } = [];
-}
 
 /// <summary>Reads, validates and writes the credentials file (atomically, mode 0600).</summary>
 internal static class UsersFile

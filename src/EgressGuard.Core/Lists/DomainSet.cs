@@ -1,11 +1,5 @@
 namespace EgressGuard.Lists;
 
-/// <summary>Which list and which entry of it matched a name.</summary>
-internal readonly record struct DomainMatch(ListSource Source, string Entry)
-{
-    public string Rule => Source.Name;
-}
-
 /// <summary>
 /// Immutable set of listed domain names. Entry forms: <c>example.com</c> matches that name only;
 /// <c>*.example.com</c> matches names under it but not the name itself; <c>.example.com</c>
@@ -19,7 +13,7 @@ internal sealed class DomainSet
     private readonly Dictionary<string, DomainMatch>.AlternateLookup<ReadOnlySpan<char>> _exactLookup;
     private readonly Dictionary<string, DomainMatch>.AlternateLookup<ReadOnlySpan<char>> _subLookup;
 
-    private DomainSet(Dictionary<string, DomainMatch> exact, Dictionary<string, DomainMatch> subdomains)
+    internal DomainSet(Dictionary<string, DomainMatch> exact, Dictionary<string, DomainMatch> subdomains)
     {
         _exact = exact;
         _subdomains = subdomains;
@@ -27,7 +21,7 @@ internal sealed class DomainSet
         _subLookup = subdomains.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
-    public static DomainSet Empty { get; } = new Builder().Build();
+    public static DomainSet Empty { get; } = new DomainSetBuilder().Build();
 
     public int Count => _exact.Count + _subdomains.Count;
 
@@ -55,41 +49,5 @@ internal sealed class DomainSet
         }
 
         return false;
-    }
-
-    internal sealed class Builder
-    {
-        private readonly Dictionary<string, DomainMatch> _exact = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, DomainMatch> _subdomains = new(StringComparer.Ordinal);
-
-        public void Add(DomainPattern pattern, string source) => Add(pattern, new ListSource(source));
-
-        /// <summary>
-        /// Adds a validated entry. The first source to name an entry keeps it, except that an
-        /// enforcing source replaces a report-only one: reporting must never weaken a deny.
-        /// </summary>
-        public void Add(DomainPattern pattern, ListSource source)
-        {
-            var match = new DomainMatch(source, pattern.ToString());
-            if (pattern.MatchesApex)
-            {
-                AddOrPromote(_exact, pattern.Name, match);
-            }
-
-            if (pattern.MatchesSubdomains)
-            {
-                AddOrPromote(_subdomains, pattern.Name, match);
-            }
-        }
-
-        private static void AddOrPromote(Dictionary<string, DomainMatch> map, string key, DomainMatch match)
-        {
-            if (!map.TryAdd(key, match) && map[key].Source.Mode == EnforcementMode.Report && match.Source.Mode == EnforcementMode.Enforce)
-            {
-                map[key] = match;
-            }
-        }
-
-        public DomainSet Build() => new(new(_exact, StringComparer.Ordinal), new(_subdomains, StringComparer.Ordinal));
     }
 }

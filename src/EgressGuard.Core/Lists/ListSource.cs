@@ -1,12 +1,5 @@
 namespace EgressGuard.Lists;
 
-/// <summary>Whether a source's matches deny or are only reported ("would deny").</summary>
-internal enum EnforcementMode
-{
-    Enforce,
-    Report,
-}
-
 /// <summary>
 /// Where entries of an index come from: an admin list, a threat feed or the built-in guard, with
 /// the provenance a decision reports (label, category, feed version and load time).

@@ -13,13 +13,13 @@ internal static class PolicyComposer
 {
     public static PolicySnapshot Compose(AdminLists admin, IReadOnlyList<FeedState> feeds, long version, RuleSet? rules = null)
     {
-        var ips = new IpRangeIndex.Builder();
+        var ips = new IpRangeIndexBuilder();
         foreach (var (source, ranges) in admin.Ip)
         {
             ips.AddRange(ips.AddSource(source), ranges);
         }
 
-        var domains = new DomainSet.Builder();
+        var domains = new DomainSetBuilder();
         foreach (var (source, patterns) in admin.Domain)
         {
             foreach (var pattern in patterns)
@@ -42,7 +42,7 @@ internal static class PolicyComposer
             }
         }
 
-        var exempt = new IpRangeIndex.Builder();
+        var exempt = new IpRangeIndexBuilder();
         exempt.AddRange(exempt.AddSource("guard:exempt"), admin.Exempt);
         var missing = feeds.Where(f => f.Options.Required && !f.Loaded).Select(f => f.Name).ToList();
         return new PolicySnapshot(ips.Build(), domains.Build(), admin.GuardEnabled ? PolicyLoader.BuildGuard() : null, exempt.Build(), version, rules)

@@ -3,16 +3,6 @@ using EgressGuard.Lists;
 
 namespace EgressGuard.Policy;
 
-/// <summary>What a load produced: the snapshot (null when anything was wrong), every error and warning, and counts.</summary>
-internal sealed record PolicyLoadResult(
-    AdminLists? Admin,
-    PolicySnapshot? Snapshot,
-    IReadOnlyList<string> Errors,
-    IReadOnlyList<string> Warnings,
-    int IpEntries,
-    int DomainEntries,
-    IReadOnlyList<string> ListSummaries);
-
 /// <summary>
 /// Loads the admin lists and the guard into a snapshot. Validates everything and reports every
 /// problem with file, line and value; a load with any error produces no snapshot, so a typo can
@@ -97,7 +87,7 @@ internal static class PolicyLoader
     private static IpRangeIndex BuildGuardIndex()
     {
         // One source per category, all named guard:non-public: the category says why (loopback, private…).
-        var builder = new IpRangeIndex.Builder();
+        var builder = new IpRangeIndexBuilder();
         var sources = new Dictionary<string, int>();
         foreach (var (cidr, category) in NonPublicRanges.All)
         {

@@ -2,13 +2,6 @@ using System.Text.Json.Serialization;
 
 namespace EgressGuard.Rules;
 
-/// <summary>The rules file: <c>{ "rules": [ … ] }</c>, in evaluation order.</summary>
-internal sealed class RulesDocument
-{
-    [JsonPropertyName("rules")]
-    public List<RuleDto> Rules { get; set; } = [];
-}
-
 /// <summary>
 /// One rule as written in <c>rules.json</c> and exchanged by the admin API. Built-in entries
 /// (<c>lists</c>, <c>feeds</c>, <c>guard</c>, <c>default</c>) appear with <c>"builtin": true</c>

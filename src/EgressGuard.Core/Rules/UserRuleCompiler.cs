@@ -27,8 +27,8 @@ internal static class UserRuleCompiler
             mode = EnforcementMode.Report;
         }
 
-        var names = new DomainSet.Builder();
-        var addresses = new IpRangeIndex.Builder();
+        var names = new DomainSetBuilder();
+        var addresses = new IpRangeIndexBuilder();
         var addressSource = addresses.AddSource("rule:" + dto.Id);
         int nameCount = 0, addressCount = 0;
         for (var i = 0; i < (dto.Destinations?.Count ?? 0); i++)
@@ -77,7 +77,7 @@ internal static class UserRuleCompiler
         IpRangeIndex? sources = null;
         if (dto.Sources is { Count: > 0 })
         {
-            var builder = new IpRangeIndex.Builder();
+            var builder = new IpRangeIndexBuilder();
             var source = builder.AddSource("sources");
             for (var i = 0; i < dto.Sources.Count; i++)
             {

@@ -14,9 +14,8 @@ internal sealed class FeedCache
 
     public FeedCache(string directory) => _directory = directory;
 
-    public sealed record Entry(string Text, string? ETag, DateTimeOffset? LastModified, DateTimeOffset FetchedAt);
 
-    public async Task SaveAsync(string name, Entry entry, CancellationToken cancellationToken)
+    public async Task SaveAsync(string name, FeedCacheEntry entry, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(_directory);
         await WriteAtomicAsync(Path.Combine(_directory, name + ".feed"), entry.Text, cancellationToken).ConfigureAwait(false);
@@ -60,7 +59,7 @@ internal sealed class FeedCache
 
     private static readonly JsonSerializerOptions StatusJson = new() { WriteIndented = true };
 
-    public Entry? TryLoad(string name)
+    public FeedCacheEntry? TryLoad(string name)
     {
         var feedPath = Path.Combine(_directory, name + ".feed");
         var metaPath = Path.Combine(_directory, name + ".json");
@@ -72,7 +71,7 @@ internal sealed class FeedCache
         try
         {
             var meta = JsonSerializer.Deserialize<Dictionary<string, string?>>(File.ReadAllText(metaPath)) ?? [];
-            return new Entry(
+            return new FeedCacheEntry(
                 File.ReadAllText(feedPath),
                 meta.GetValueOrDefault("etag"),
                 Parse(meta.GetValueOrDefault("lastModified")),

@@ -4,12 +4,6 @@ using System.Text;
 
 namespace EgressGuard.ThreatFeeds;
 
-/// <summary>Fetches a feed's text from a file or an http(s) URL.</summary>
-internal interface IFeedFetcher
-{
-    Task<FetchResult> FetchAsync(FeedOptions feed, string baseDirectory, FetchValidators? validators, CancellationToken cancellationToken);
-}
-
 /// <summary>
 /// Files are read (size-capped) and reported unchanged when their write time has not moved; URLs
 /// are fetched with If-None-Match / If-Modified-Since, a timeout and a size cap, on the proxy's

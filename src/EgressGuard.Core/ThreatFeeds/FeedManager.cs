@@ -1,4 +1,3 @@
-using EgressGuard.Lists;
 using Microsoft.Extensions.Logging;
 
 namespace EgressGuard.ThreatFeeds;
@@ -171,7 +170,7 @@ internal sealed partial class FeedManager : IDisposable
         {
             try
             {
-                await _cache.SaveAsync(name, new FeedCache.Entry(fetched.Text!, fetched.ETag, fetched.LastModified, now), cancellationToken).ConfigureAwait(false);
+                await _cache.SaveAsync(name, new FeedCacheEntry(fetched.Text!, fetched.ETag, fetched.LastModified, now), cancellationToken).ConfigureAwait(false);
             }
             catch (IOException ex)
             {

@@ -7,7 +7,17 @@ using EgressGuard.Admin.History;
 using EgressGuard.Admin.Quarantine;
 using EgressGuard.Admin.Rules;
 using EgressGuard.Admin.Status;
+using EgressGuard.Alerts;
+using EgressGuard.Audit;
+using EgressGuard.History;
+using EgressGuard.Interception;
+using EgressGuard.Policy;
+using EgressGuard.Proxy;
+using EgressGuard.Quarantine;
+using EgressGuard.Rules;
 using EgressGuard.Telemetry;
+using EgressGuard.ThreatFeeds;
+using EgressGuard.Tunnels;
 
 namespace EgressGuard.Admin;
 
@@ -46,15 +56,16 @@ internal static class AdminEndpoints
             MapPrometheus(app, services);
         }
 
-        HealthEndpoints.Map(app, services);
-        RulesEndpoints.Map(app, services);
-        ExplainEndpoints.Map(app, services);
-        StatusEndpoints.Map(app, services);
-        AlertsEndpoints.Map(app, services);
-        QuarantineEndpoints.Map(app, services);
-        HistoryEndpoints.Map(app, services);
-        FeedsEndpoints.Map(app, services);
-        DecisionsEndpoints.Map(app, services);
+        var fleetStatus = new Fleet.FleetStatus(services);
+        HealthEndpoints.Map(app, services.GetRequiredService<IPolicySource>(), fleetStatus, services.GetService<Fleet.FleetFeedStatus>());
+        RulesEndpoints.Map(app, services.GetRequiredService<RulesStore>(), services.GetRequiredService<AuditLog>(), services.GetRequiredService<TimeProvider>());
+        ExplainEndpoints.Map(app, services.GetRequiredService<EgressPolicy>(), services.GetRequiredService<IPolicySource>());
+        StatusEndpoints.Map(app, services.GetRequiredService<IPolicySource>(), services.GetRequiredService<TunnelRegistry>(), services.GetRequiredService<ConnectionLimiter>(), services.GetRequiredService<DecisionLog>(), services.GetRequiredService<TimeProvider>(), fleetStatus, services);
+        AlertsEndpoints.Map(app, services.GetRequiredService<AlertTracker>(), services.GetRequiredService<AlertDispatcher>(), services.GetRequiredService<AlertService>());
+        QuarantineEndpoints.Map(app, services.GetRequiredService<QuarantineService>());
+        HistoryEndpoints.Map(app, services.GetRequiredService<HistoryService>(), services.GetRequiredService<Report>(), services.GetRequiredService<TimeProvider>(), services);
+        FeedsEndpoints.Map(app, services.GetRequiredService<FeedManager>(), services.GetRequiredService<TimeProvider>());
+        DecisionsEndpoints.Map(app, services.GetRequiredService<RecentDecisions>());
     }
 
     /// <summary>The OpenTelemetry Prometheus exporter of the proxy's own meter provider, at <c>/metrics</c>.</summary>

@@ -25,11 +25,3 @@ internal sealed class AdminOptions
     /// <summary>How many recent decisions <c>GET /decisions</c> keeps in memory. Default 1000.</summary>
     public int RecentDecisions { get; set; } = 1000;
 }
-
-/// <summary>A named admin API token.</summary>
-internal sealed class NamedToken
-{
-    public string Name { get; set; } = string.Empty;
-
-    public string Token { get; set; } = string.Empty;
-}

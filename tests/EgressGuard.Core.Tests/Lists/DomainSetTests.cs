@@ -8,7 +8,7 @@ public class DomainSetTests
     {
         var (entries, errors) = DomainListParser.Parse(new StringReader(text), "domains.txt");
         Assert.Empty(errors);
-        var builder = new DomainSet.Builder();
+        var builder = new DomainSetBuilder();
         foreach (var entry in entries)
         {
             builder.Add(entry, "list:domains");

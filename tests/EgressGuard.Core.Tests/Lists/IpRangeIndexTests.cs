@@ -15,7 +15,7 @@ public class IpRangeIndexTests
     [Fact]
     public void TryMatch_NestedRanges_MostSpecificWins()
     {
-        var builder = new IpRangeIndex.Builder();
+        var builder = new IpRangeIndexBuilder();
         var wide = builder.AddSource("list:wide");
         var narrow = builder.AddSource("list:narrow");
         builder.Add(wide, R("10.0.0.0/8")).Add(narrow, R("10.1.2.3"));
@@ -34,7 +34,7 @@ public class IpRangeIndexTests
     [Fact]
     public void TryMatch_PartialOverlapAndFamilies_Correct()
     {
-        var builder = new IpRangeIndex.Builder();
+        var builder = new IpRangeIndexBuilder();
         var s = builder.AddSource("list:s");
         builder.Add(s, R("192.0.2.0-192.0.2.100")).Add(s, R("192.0.2.50-192.0.2.200"))
             .Add(s, R("2001:db8::/32")).Add(s, R("255.255.255.255")).Add(s, R("0.0.0.0"));
@@ -60,7 +60,7 @@ public class IpRangeIndexTests
     {
         var random = new Random(1234);
         var ranges = new List<(uint First, uint Last)>();
-        var builder = new IpRangeIndex.Builder();
+        var builder = new IpRangeIndexBuilder();
         var s = builder.AddSource("list:r");
         for (var i = 0; i < 300; i++)
         {
@@ -81,7 +81,7 @@ public class IpRangeIndexTests
     [Fact]
     public void TryMatchAll_OverlapsFromSeveralSources_AllReportedMostSpecificFirst()
     {
-        var builder = new IpRangeIndex.Builder();
+        var builder = new IpRangeIndexBuilder();
         var drop = builder.AddSource(new ListSource("feed:spamhaus-drop") { Category = "hijacked", Version = "2025-04-15" });
         var feodo = builder.AddSource(new ListSource("feed:feodo") { Category = "c2" });
         var admin = builder.AddSource("list:admin");
@@ -105,7 +105,7 @@ public class IpRangeIndexTests
     {
         var random = new Random(99);
         var ranges = new List<(uint First, uint Last)>();
-        var builder = new IpRangeIndex.Builder();
+        var builder = new IpRangeIndexBuilder();
         var sources = Enumerable.Range(0, 3).Select(i => builder.AddSource($"feed:{i}")).ToArray();
         for (var i = 0; i < 400; i++)
         {
@@ -127,7 +127,7 @@ public class IpRangeIndexTests
     [Fact]
     public void TryMatch_EdgesOfAddressSpaceAndBuckets_Correct()
     {
-        var builder = new IpRangeIndex.Builder();
+        var builder = new IpRangeIndexBuilder();
         var s = builder.AddSource("list:edges");
         builder.Add(s, R("0.0.0.0/0")).Add(s, R("255.255.0.0/16")).Add(s, R("10.0.255.255-10.1.0.0"))
             .Add(s, R("::/0")).Add(s, R("ffff::/16"));

@@ -54,7 +54,7 @@ public class DecisionCacheTests
     {
         var (policy, holder, _, _) = Create();
         var first = await policy.DecideAsync(T("example.test:443"), default);
-        var ips = new IpRangeIndex.Builder();
+        var ips = new IpRangeIndexBuilder();
         ips.Add(ips.AddSource("list:new"), IpNetworkParser.Parse("93.184.216.34"));
         holder.Swap(new PolicySnapshot(ips.Build(), DomainSet.Empty, PolicyLoader.BuildGuard(), IpRangeIndex.Empty, 2));
         var second = await policy.DecideAsync(T("example.test:443"), default);

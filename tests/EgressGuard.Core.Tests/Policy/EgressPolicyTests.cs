@@ -158,7 +158,7 @@ public class EgressPolicyTests
     [Fact]
     public async Task DecideAsync_ReportModeSource_AllowsWithWouldDeny()
     {
-        var builder = new IpRangeIndex.Builder();
+        var builder = new IpRangeIndexBuilder();
         var report = builder.AddSource(new ListSource("feed:trial") { Mode = EnforcementMode.Report });
         builder.Add(report, IpNetworkParser.Parse("8.8.8.8"));
         var snapshot = new PolicySnapshot(builder.Build(), DomainSet.Empty, PolicyLoader.BuildGuard(), IpRangeIndex.Empty, 1);
@@ -175,7 +175,7 @@ public class EgressPolicyTests
     [Fact]
     public async Task DecideAsync_AddressOnSeveralLists_AllMatchesInDecision()
     {
-        var builder = new IpRangeIndex.Builder();
+        var builder = new IpRangeIndexBuilder();
         var a = builder.AddSource(new ListSource("feed:a") { Mode = EnforcementMode.Report });
         var b = builder.AddSource("feed:b");
         builder.Add(a, IpNetworkParser.Parse("198.51.100.66")).Add(b, IpNetworkParser.Parse("198.51.100.0/24"));

@@ -36,10 +36,10 @@ public class RulePrecedenceTests
         var document = JsonSerializer.Deserialize<RulesDocument>(rulesJson)!;
         var compiled = RuleCompiler.Compile(document, f => f is "feodo" or "c2", clock.GetUtcNow());
         Assert.True(compiled.Set is not null, string.Join("\n", compiled.Errors));
-        var ips = new IpRangeIndex.Builder();
+        var ips = new IpRangeIndexBuilder();
         ips.Add(ips.AddSource("list:admin"), IpNetworkParser.Parse("198.51.100.66"));
         ips.Add(ips.AddSource(new ListSource("feed:feodo") { Category = "c2" }), IpNetworkParser.Parse("45.154.244.193"));
-        var names = new DomainSet.Builder();
+        var names = new DomainSetBuilder();
         Assert.True(DomainPattern.TryParse("*.bad-cdn.test", out var pattern, out _));
         names.Add(pattern, new ListSource("feed:urlhaus") { Category = "malware" });
         var snapshot = new PolicySnapshot(ips.Build(), names.Build(), PolicyLoader.BuildGuard(), IpRangeIndex.Empty, 1, compiled.Set);

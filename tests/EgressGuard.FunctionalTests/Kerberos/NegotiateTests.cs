@@ -53,6 +53,20 @@ public sealed class NegotiateTests
             body.AddRange(chunk.AsSpan(0, read).ToArray());
         }
 
+        // A chunked body ends with its last chunk, which may arrive in a later segment than the
+        // head: read it all, or the next response on this kept-alive connection starts with it.
+        var chunked = head.Contains("Transfer-Encoding: chunked", StringComparison.OrdinalIgnoreCase);
+        while (chunked && !Encoding.ASCII.GetString(body.ToArray()).EndsWith("0\r\n\r\n", StringComparison.Ordinal))
+        {
+            var read = await raw.Socket.ReceiveAsync(chunk);
+            if (read == 0)
+            {
+                break;
+            }
+
+            body.AddRange(chunk.AsSpan(0, read).ToArray());
+        }
+
         return head + Encoding.UTF8.GetString(body.ToArray());
     }
 

@@ -5,11 +5,8 @@ namespace EgressGuard.Admin.Alerts;
 /// <summary><c>GET /alerts</c> (recent alerts, filtered by source, destination and kind) and <c>GET /alerts/sinks</c> (delivery status).</summary>
 internal static class AlertsEndpoints
 {
-    public static void Map(IEndpointRouteBuilder app, IServiceProvider services)
+    public static void Map(IEndpointRouteBuilder app, AlertTracker tracker, AlertDispatcher dispatcher, AlertService alertService)
     {
-        var tracker = services.GetRequiredService<AlertTracker>();
-        var dispatcher = services.GetRequiredService<AlertDispatcher>();
-        var alertService = services.GetRequiredService<AlertService>();
         app.MapGet("/alerts", async (string? source, string? destination, string? kind, int? limit, CancellationToken cancellationToken) =>
         {
             if (alertService.Replica is { } shared)

@@ -9,9 +9,8 @@ namespace EgressGuard.Admin.Decisions;
 /// </summary>
 internal static class DecisionsEndpoints
 {
-    public static void Map(IEndpointRouteBuilder app, IServiceProvider services)
+    public static void Map(IEndpointRouteBuilder app, RecentDecisions recent)
     {
-        var recent = services.GetRequiredService<RecentDecisions>();
         app.MapGet("/decisions", (string? decision, string? client, string? destination, int? limit) =>
         {
             var items = recent.Newest()

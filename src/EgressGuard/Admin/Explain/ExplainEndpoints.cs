@@ -10,10 +10,8 @@ namespace EgressGuard.Admin.Explain;
 /// <summary><c>POST /explain</c>: what the policy would decide for a client and destination, step by step, without connecting.</summary>
 internal static class ExplainEndpoints
 {
-    public static void Map(IEndpointRouteBuilder app, IServiceProvider services)
+    public static void Map(IEndpointRouteBuilder app, EgressPolicy policy, IPolicySource policySource)
     {
-        var policy = services.GetRequiredService<EgressPolicy>();
-        var policySource = services.GetRequiredService<IPolicySource>();
         app.MapPost("/explain", async (ExplainRequest request, CancellationToken cancellationToken) =>
         {
             var errors = new List<string>();

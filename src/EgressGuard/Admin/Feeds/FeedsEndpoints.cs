@@ -5,10 +5,8 @@ namespace EgressGuard.Admin.Feeds;
 /// <summary><c>GET /feeds</c>: each threat feed's data in force and refresh status.</summary>
 internal static class FeedsEndpoints
 {
-    public static void Map(IEndpointRouteBuilder app, IServiceProvider services)
+    public static void Map(IEndpointRouteBuilder app, FeedManager feeds, TimeProvider time)
     {
-        var feeds = services.GetRequiredService<FeedManager>();
-        var time = services.GetRequiredService<TimeProvider>();
         app.MapGet("/feeds", () => Results.Json(feeds.States.Select(s => FeedDto.From(s, time.GetUtcNow()))));
     }
 }

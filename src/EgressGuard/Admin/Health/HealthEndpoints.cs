@@ -5,10 +5,8 @@ namespace EgressGuard.Admin.Health;
 /// <summary><c>/healthz</c> (the process answers) and <c>/readyz</c> (every required feed is loaded); plain text, no token.</summary>
 internal static class HealthEndpoints
 {
-    public static void Map(IEndpointRouteBuilder app, IServiceProvider services)
+    public static void Map(IEndpointRouteBuilder app, IPolicySource policySource, Fleet.FleetStatus fleetStatus, Fleet.FleetFeedStatus? sharedFeeds)
     {
-        var policySource = services.GetRequiredService<IPolicySource>();
-        var fleetStatus = new Fleet.FleetStatus(services);
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", () =>
         {
@@ -20,7 +18,7 @@ internal static class HealthEndpoints
                 : Results.Problem(statusCode: 503, title: "Not ready", detail: $"required feed(s) not loaded: {string.Join(", ", missing)}", extensions: new Dictionary<string, object?> { ["store"] = fleetStatus.State });
         });
         app.MapGet("/fleet/feeds", async (CancellationToken cancellationToken) =>
-            services.GetService<Fleet.FleetFeedStatus>() is { } shared
+            sharedFeeds is { } shared
                 ? Results.Json(await shared.AllAsync(cancellationToken))
                 : Results.Problem(statusCode: 404, title: "Not in fleet mode", detail: "set Store:Postgres to share state between nodes"));
     }

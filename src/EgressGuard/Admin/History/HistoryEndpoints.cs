@@ -8,12 +8,8 @@ namespace EgressGuard.Admin.History;
 /// </summary>
 internal static class HistoryEndpoints
 {
-    public static void Map(IEndpointRouteBuilder app, IServiceProvider services)
+    public static void Map(IEndpointRouteBuilder app, HistoryService history, Report report, TimeProvider time, IServiceProvider services)
     {
-        var history = services.GetRequiredService<HistoryService>();
-        var report = services.GetRequiredService<Report>();
-        var time = services.GetRequiredService<TimeProvider>();
-
         app.MapGet("/history/connections", (string? destination, string? source, string? since, DateTimeOffset? from, DateTimeOffset? to, string? decision, int? limit) =>
         {
             if (history.Queries is null)

@@ -6,9 +6,8 @@ namespace EgressGuard.Admin.Quarantine;
 /// <summary><c>/quarantine</c>: list, add, extend and release quarantined sources; every change audited with its actor.</summary>
 internal static class QuarantineEndpoints
 {
-    public static void Map(IEndpointRouteBuilder app, IServiceProvider services)
+    public static void Map(IEndpointRouteBuilder app, QuarantineService quarantine)
     {
-        var quarantine = services.GetRequiredService<QuarantineService>();
         app.MapGet("/quarantine", () => Results.Json(quarantine.Store.Active().Select(QuarantineEntryDto.From)));
         app.MapPost("/quarantine", async (QuarantineRequest request, HttpContext context) =>
         {

@@ -9,11 +9,8 @@ namespace EgressGuard.Admin.Rules;
 /// </summary>
 internal static class RulesEndpoints
 {
-    public static void Map(IEndpointRouteBuilder app, IServiceProvider services)
+    public static void Map(IEndpointRouteBuilder app, RulesStore store, AuditLog audit, TimeProvider time)
     {
-        var store = services.GetRequiredService<RulesStore>();
-        var audit = services.GetRequiredService<AuditLog>();
-        var time = services.GetRequiredService<TimeProvider>();
         IResult List(RuleSet rules) => Results.Json(RuleListDto.From(rules, store.Path, time.GetUtcNow()));
 
         app.MapGet("/rules", () => List(store.Current));

@@ -12,14 +12,8 @@ namespace EgressGuard.Admin.Status;
 /// <summary><c>GET /status</c>: versions in force, open connections and tunnels, process resources, drops and sinks down.</summary>
 internal static class StatusEndpoints
 {
-    public static void Map(IEndpointRouteBuilder app, IServiceProvider services)
+    public static void Map(IEndpointRouteBuilder app, IPolicySource policySource, TunnelRegistry tunnels, ConnectionLimiter limiter, DecisionLog decisionLog, TimeProvider time, Fleet.FleetStatus fleetStatus, IServiceProvider services)
     {
-        var policySource = services.GetRequiredService<IPolicySource>();
-        var tunnels = services.GetRequiredService<TunnelRegistry>();
-        var limiter = services.GetRequiredService<ConnectionLimiter>();
-        var fleetStatus = new Fleet.FleetStatus(services);
-        var decisionLog = services.GetRequiredService<DecisionLog>();
-        var time = services.GetRequiredService<TimeProvider>();
         app.MapGet("/status", () =>
         {
             // Resolved per request, as before the split, so that building them stays out of the admin API's start.

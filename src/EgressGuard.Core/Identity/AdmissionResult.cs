@@ -1,0 +1,16 @@
+namespace EgressGuard.Identity;
+
+/// <summary>How a client's admission ended.</summary>
+internal enum AdmissionResult
+{
+    Admitted,
+
+    /// <summary>The client address is not in the trusted ranges (403): never an open relay.</summary>
+    UntrustedClient,
+
+    /// <summary>Credentials missing or wrong (407).</summary>
+    AuthenticationRequired,
+
+    /// <summary>Too many failures from this address (429).</summary>
+    Throttled,
+}

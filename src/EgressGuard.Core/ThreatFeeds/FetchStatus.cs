@@ -1,0 +1,8 @@
+namespace EgressGuard.ThreatFeeds;
+
+internal enum FetchStatus
+{
+    Updated,
+    NotModified,
+    Failed,
+}
