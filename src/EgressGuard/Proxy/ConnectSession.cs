@@ -30,8 +30,8 @@ internal sealed class ConnectSession
     private readonly Interception.TlsInterceptor _interceptor;
     private readonly Quarantine.QuarantineStore _quarantine;
 
-    /// <summary>A ClientHello is read up to this size (one record of 16 KiB plus its header).</summary>
-    private const int MaxClientHello = 16 * 1024 + 5;
+    /// <summary>A ClientHello is read up to this size (a 16 KiB hello in as many records as carry it).</summary>
+    private const int MaxClientHello = Tls.SniInspection.MaxReadBytes;
     private readonly EgressPolicy _policy;
     private readonly IPolicySource _policySource;
     private readonly ProxyAuthenticator _auth;
@@ -260,15 +260,12 @@ internal sealed class ConnectSession
         var early = await client.ReadEarlyAsync(MaxClientHello, b => Tls.ClientHello.TryParse(b.Span, out _) != Tls.ClientHelloStatus.Incomplete, timeout.Token);
         var status = Tls.ClientHello.TryParse(early.Span, out var hello);
         exchange.TlsHello = hello;
-        if (status != Tls.ClientHelloStatus.Parsed)
+        if (Tls.SniInspection.Judge(_tls, status, hello, early.Length, connect, exchange) is { Outcome: not Tls.SniOutcome.OtherHost } verdict)
         {
-            return _tls.RequireTls && status == Tls.ClientHelloStatus.NotTls ? "not-tls" : null;
+            return verdict.ErrorType;
         }
 
-        if (hello!.ServerName is not { Length: > 0 } sni || _tls.SniCheck == "off" || SameHost(sni, connect))
-        {
-            return null;
-        }
+        var sni = hello!.ServerName!;
 
         Decision? denied;
         if (!TargetParser.TryParseAuthority($"{sni}:{connect.Port}", connect.Port, out var sniTarget, out var error))
@@ -308,10 +305,6 @@ internal sealed class ConnectSession
         Approved = [],
         Detail = detail,
     };
-
-    private static bool SameHost(string sni, Target connect) =>
-        string.Equals(sni.TrimEnd('.'), connect.Host, StringComparison.OrdinalIgnoreCase)
-        || (TargetParser.TryParseAuthority($"{sni}:{connect.Port}", connect.Port, out var parsed, out _) && parsed.Host == connect.Host);
 
     private static string Printable(string text) => new(text.Take(253).Select(c => c is >= ' ' and <= '~' ? c : '?').ToArray());
 

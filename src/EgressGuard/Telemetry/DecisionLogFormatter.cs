@@ -142,6 +142,7 @@ internal static class DecisionLogFormatter
             }
         }
 
+        WriteIfNotNull(json, LogFields.TlsSniCheck, x.SniCheck);
         WriteIfNotNull(json, LogFields.TlsInterception, x.Interception);
         if (x.TunnelTraceId is { } tunnel)
         {

@@ -55,6 +55,9 @@ internal sealed class ProxyExchange
     /// <summary>What the tunnel's ClientHello said (server name, ALPN, version), when it was inspected and was TLS.</summary>
     public Tls.ClientHello? TlsHello { get; set; }
 
+    /// <summary>What the SNI check made of the tunnel's first bytes (<c>same-host</c>, <c>other-host</c>, <c>missing-allowed</c>, <c>unreadable</c>…), null when not inspected.</summary>
+    public string? SniCheck { get; set; }
+
     /// <summary>
     /// TLS interception: for a tunnel, whether it was decrypted and why (<c>intercepted</c> /
     /// <c>not intercepted</c> and the reason); for a request inside an intercepted tunnel, <c>inner</c>.
