@@ -43,7 +43,15 @@ internal sealed partial class AdminHost : IHostedService, IAsyncDisposable
         });
         _app = builder.Build();
         AdminEndpoints.Map(_app, _services);
-        await _app.StartAsync(cancellationToken);
+        try
+        {
+            await _app.StartAsync(cancellationToken);
+        }
+        catch (IOException ex) when ((ex.InnerException as System.Net.Sockets.SocketException ?? ex.InnerException?.InnerException as System.Net.Sockets.SocketException) is { } socket)
+        {
+            // Kestrel wraps the socket error twice; the start ends with one line naming the key (Program).
+            throw new ListenerBindException("Admin:Listen", _endpoint, socket);
+        }
         Url = _app.Urls.First();
         var bound = new Uri(Url);
         _services.GetRequiredService<SelfEndpoints>().Register(new IPEndPoint(IPAddress.Parse(bound.Host.Trim('[', ']')), bound.Port));
