@@ -69,6 +69,11 @@ internal static partial class StartupSummary
         }
 
         LogTelemetry(logger, !telemetry.IsEnabled ? "off" : exporters.Count == 0 ? "on, no exporter" : string.Join(", ", exporters));
+        if (OpenRelayCheck.Warning(settings.ListenEndpoint, settings.Proxy, settings.Auth.IsBasic) is { } openRelay)
+        {
+            LogOpenRelay(logger, openRelay);
+        }
+
         var rules = app.Services.GetRequiredService<EgressGuard.Rules.RulesStore>();
         LogClients(
             logger,
@@ -119,6 +124,9 @@ internal static partial class StartupSummary
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "  {Summary}")]
     private static partial void LogList(ILogger logger, string summary);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "{Warning}")]
+    private static partial void LogOpenRelay(ILogger logger, string warning);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "List: {Warning}")]
     private static partial void LogListWarning(ILogger logger, string warning);
