@@ -147,7 +147,7 @@ internal static class AdminEndpoints
         app.MapGet("/feeds", () => Results.Json(feeds.States.Select(s => new
         {
             name = s.Name,
-            source = s.Options.Source,
+            source = FeedSourceRedactor.Redact(s.Options.Source),
             format = FeedFormats.Name(s.Format),
             mode = s.Mode.ToString().ToLowerInvariant(),
             category = s.Options.Category,

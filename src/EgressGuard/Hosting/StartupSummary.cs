@@ -31,8 +31,8 @@ internal static partial class StartupSummary
         foreach (var feed in app.Services.GetRequiredService<FeedManager>().States)
         {
             var status = feed.Loaded
-                ? $"feed:{feed.Name}: {feed.EntryCount} entries ({FeedFormats.Name(feed.Format)}, {feed.Mode.ToString().ToLowerInvariant()}, every {feed.Options.Interval}) from {feed.Options.Source}"
-                : $"feed:{feed.Name}: not loaded yet ({feed.LastError ?? "first fetch pending"}) from {feed.Options.Source}";
+                ? $"feed:{feed.Name}: {feed.EntryCount} entries ({FeedFormats.Name(feed.Format)}, {feed.Mode.ToString().ToLowerInvariant()}, every {feed.Options.Interval}) from {FeedSourceRedactor.Redact(feed.Options.Source)}"
+                : $"feed:{feed.Name}: not loaded yet ({feed.LastError ?? "first fetch pending"}) from {FeedSourceRedactor.Redact(feed.Options.Source)}";
             LogList(logger, status);
         }
 
