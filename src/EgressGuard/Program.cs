@@ -43,6 +43,12 @@ WebApplication app;
 try
 {
     app = EgressGuardHost.Build(args);
+    ListenerPreflight.Check(app.Services.GetRequiredService<EgressGuardSettings>());
+}
+catch (ListenerBindException ex)
+{
+    Console.Error.WriteLine($"EgressGuard cannot start: {ex.Message}");
+    return 2;
 }
 catch (ConfigurationErrorsException ex)
 {
@@ -55,5 +61,15 @@ catch (ConfigurationErrorsException ex)
     return 2;
 }
 
-await app.RunAsync();
+try
+{
+    await app.RunAsync();
+}
+catch (ListenerBindException ex)
+{
+    // Taken between the check and the bind: the same one line, the same exit code.
+    Console.Error.WriteLine($"EgressGuard cannot start: {ex.Message}");
+    return 2;
+}
+
 return 0;

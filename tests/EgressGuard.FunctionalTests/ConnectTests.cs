@@ -87,6 +87,7 @@ public sealed class ConnectTests : IClassFixture<ProxyEnvironment>
         { "nat64 literal",         "[64:ff9b::7f00:42]",   "ip-list" },
         { "6to4 literal",          "[2002:7f00:42::1]",    "ip-list" },
         { "teredo server literal", "[2001:0:7f00:42::1]",  "ip-list" },
+        { "siit translated literal", "[::ffff:0:7f00:42]", "ip-list" },
         { "unspecified v6",        "[::]",                 "non-public" },
         { "zero address",          "0.0.0.0",              "non-public" },
         { "name to listed A",      "bad.test",             "ip-list" },

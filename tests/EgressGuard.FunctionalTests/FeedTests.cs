@@ -63,6 +63,28 @@ public sealed class FeedTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task FeedUrlWithCredentialsAndQuery_RedactedInSummaryAndFeedsApi_HeadersSentNeverLogged()
+    {
+        _feed.Body = List("127.0.0.77", 10);
+        var source = _feed.Url.Replace("http://", "http://reader:s3cret-pass@", StringComparison.Ordinal) + "?apikey=s3cret-key&format=plain";
+        await using var proxy = await StartProxyAsync($"--Feeds:0:Source={source}", "--Feeds:0:Headers:X-Api-Key=s3cret-header");
+        await WaitLoadedAsync(proxy, "test-c2");
+
+        Assert.Equal("s3cret-header", _feed.LastApiKey);
+        using var admin = proxy.CreateAdminClient();
+        var feeds = await admin.GetStringAsync("/feeds");
+        var redacted = _feed.Url.Replace("http://", "http://***@", StringComparison.Ordinal) + "?apikey=***&format=***";
+        Assert.Contains(redacted, feeds);
+        var logs = string.Join("\n", proxy.Logs.Lines);
+        Assert.Contains(redacted, logs);
+        foreach (var secret in new[] { "s3cret-pass", "s3cret-key", "s3cret-header" })
+        {
+            Assert.DoesNotContain(secret, feeds, StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, logs, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task UrlFeed_BadDownloadsKeepLastGood_GoodRefreshEnforcedWithoutRestart()
     {
         _feed.Body = List("127.0.0.90", 99);

@@ -78,6 +78,28 @@ public sealed class ProgramTests
         Assert.Contains("Dns:Servers:0 = 'not-a-server'", text);
     }
 
+    [Theory]
+    [InlineData("Proxy:Listen")]
+    [InlineData("Admin:Listen")]
+    public async Task Program_ListenPortBusy_OneLineNamingKeyAndExit2(string key)
+    {
+        using var busy = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        busy.Start();
+        var address = $"127.0.0.1:{((System.Net.IPEndPoint)busy.LocalEndpoint).Port}";
+        var data = Path.Combine(Path.GetTempPath(), "egressguard-tests", "program-" + Guid.NewGuid().ToString("N"));
+        string[] listen = key == "Proxy:Listen" ? [$"--Proxy:Listen={address}", "--Admin:Listen=127.0.0.1:0"] : ["--Proxy:Listen=127.0.0.1:0", $"--Admin:Listen={address}"];
+        using var process = Start(new Dictionary<string, string>(), ["--config", SampleConfig, $"--Data:Directory={data}", .. listen]);
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        var text = await stderr + await stdout;
+        Assert.Equal(2, process.ExitCode);
+        Assert.Contains($"EgressGuard cannot start: {key} = {address}: cannot listen: address already in use", text, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("   at ", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Program_Version_PrintsVersion()
     {

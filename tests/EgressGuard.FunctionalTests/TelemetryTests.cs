@@ -158,6 +158,37 @@ public sealed class TelemetryTests : IAsyncLifetime
         Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\d{10}\.\d{3} +\d+ 127\.0\.0\.1 TCP_DENIED/403 \d+ CONNECT bad\.test:443 - HIER_NONE/- -$"));
         Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\d{10}\.\d{3} +\d+ 127\.0\.0\.1 TCP_TUNNEL/200 \d+ CONNECT good\.test:\d+ - HIER_DIRECT/127\.0\.0\.1 -$"));
     }
+
+    [Fact]
+    public async Task SquidAccessLog_UnparsableRequestLine_PrintableWithSpacesAsPercent20()
+    {
+        // A request line that cannot be parsed is logged as written, made printable ('?') by the head
+        // parser; its spaces become %20 (a '+' could not be told from a real one) and the line keeps its ten fields.
+        Assert.StartsWith("HTTP/1.1 400", await TunnelAsync("esc\u001b[31m\tred\u00e9.test:443"));
+        var path = Path.Combine(_proxy.Directory, "access.log");
+        string? line = null;
+        for (var i = 0; i < 100 && line is null; i++)
+        {
+            await Task.Delay(50);
+            line = File.Exists(path) ? File.ReadAllLines(path, System.Text.Encoding.Latin1).FirstOrDefault(l => l.Contains("red", StringComparison.Ordinal)) : null;
+        }
+
+        Assert.NotNull(line);
+        Assert.True(line.Contains("CONNECT%20esc?[31m?red?.test:443%20HTTP/1.1", StringComparison.Ordinal), line);
+        Assert.DoesNotContain(line, c => c < ' ' || c > '~');
+        Assert.Equal(10, line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    [Theory]
+    [InlineData("build agent\u001b[2J", false, "build%20agent%1B[2J")]
+    [InlineData("zoë\tx+y", false, "zo%C3%AB%09x+y")]
+    [InlineData("/caf\u00e9\u007f", true, "/caf%E9%7F")]
+    [InlineData("/100%25", true, "/100%25")]
+    public void SquidAccessLog_Safe_ControlSpaceAndNonAsciiAsPercentHex(string text, bool bytes, string expected)
+    {
+        // A user name comes from a certificate subject or the users file: nothing made it printable before.
+        Assert.Equal(expected, EgressGuard.Telemetry.SquidAccessLog.Safe(text, bytes));
+    }
 }
 
 /// <summary>The OTLP http/protobuf exporter against a real loopback HTTP receiver; a client's traceparent honoured when configured.</summary>

@@ -134,6 +134,79 @@ public sealed class TlsInspectionTests : IAsyncLifetime
         Assert.Equal("sni-mismatch", line.Str("egressguard.reason"));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(40)]
+    [InlineData(120)]
+    public async Task ClientHelloSplitAcrossTlsRecords_DeniedSni_ClosedBeforeAnyByteGoesUpstream(int firstRecord)
+    {
+        await using var proxy = await StartAsync();
+        var hello = ClientHelloBytes.Reframe(await ClientHelloBytes.CaptureAsync("fronted-c2.test"), firstRecord);
+        using var raw = await RawClient.ConnectAsync(proxy.Port);
+        await raw.SendAsync($"CONNECT good.test:{_tls.Port} HTTP/1.1\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200", (await raw.ReadHeadAsync()).Head);
+
+        await raw.SendAsync(hello);
+
+        Assert.Empty(await raw.ReadToEndAsync(TimeSpan.FromSeconds(10)));
+        var line = await proxy.WaitForDecisionAsync(l => l.Str("http.request.method") == "CONNECT" && l.Str("tls.client.server_name") == "fronted-c2.test");
+        Assert.Equal(("deny", "domain-list", "sni-mismatch"), (line.Str("egressguard.decision"), line.Str("egressguard.reason"), line.Str("error.type")));
+        Assert.Equal("0", line.Str("egressguard.bytes_up"));
+    }
+
+    [Fact]
+    public async Task ClientHelloNotCompleteAtHelloTimeout_Enforce_ClosedAsSniUnreadable()
+    {
+        await using var proxy = await StartAsync();
+        var hello = ClientHelloBytes.Reframe(await ClientHelloBytes.CaptureAsync("fronted-c2.test"), 60);
+        using var raw = await RawClient.ConnectAsync(proxy.Port);
+        await raw.SendAsync($"CONNECT good.test:{_tls.Port} HTTP/1.1\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200", (await raw.ReadHeadAsync()).Head);
+
+        // The first record only; the rest would follow after the proxy stopped looking.
+        await raw.SendAsync(hello[..65]);
+
+        Assert.Empty(await raw.ReadToEndAsync(TimeSpan.FromSeconds(10)));
+        var line = await proxy.WaitForDecisionAsync(l => l.Str("http.request.method") == "CONNECT" && l.Str("error.type") == "sni-unreadable");
+        Assert.Equal(("deny", "sni-unreadable", "unreadable"), (line.Str("egressguard.decision"), line.Str("egressguard.reason"), line.Str("egressguard.tls.sni_check")));
+        Assert.Contains("not complete after 65 bytes", line.Str("egressguard.detail"));
+        Assert.Equal("0", line.Str("egressguard.bytes_up"));
+    }
+
+    [Fact]
+    public async Task ClientHelloNotCompleteAtHelloTimeout_SniCheckLog_TunnelledAndLogged()
+    {
+        await using var proxy = await StartAsync("--Tls:SniCheck=log");
+        var hello = ClientHelloBytes.Reframe(await ClientHelloBytes.CaptureAsync("good.test"), 60);
+        using var raw = await RawClient.ConnectAsync(proxy.Port);
+        await raw.SendAsync($"CONNECT good.test:{_tls.Port} HTTP/1.1\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200", (await raw.ReadHeadAsync()).Head);
+        await raw.SendAsync(hello[..65]);
+        await Task.Delay(TimeSpan.FromSeconds(1)); // past Tls:HelloTimeout (0.5 s): the proxy decided on the first record
+        await raw.SendAsync(hello[65..]);
+
+        // The upstream answers the reassembled hello (a ServerHello record): the tunnel passed.
+        Assert.Equal(22, (await raw.ReadExactlyAsync(1))[0]);
+        raw.Socket.Close();
+        var line = await proxy.WaitForDecisionAsync(l => l.Str("http.request.method") == "CONNECT" && l.Str("egressguard.tls.sni_check") == "unreadable");
+        Assert.Equal("allow", line.Str("egressguard.decision"));
+    }
+
+    [Theory]
+    [InlineData(null, true, "missing-allowed")]
+    [InlineData("deny", false, "missing-denied")]
+    public async Task ClientHelloWithoutSni_DecidedByMissingSni_LoggedEitherWay(string? missingSni, bool opens, string logged)
+    {
+        await using var proxy = await StartAsync(missingSni is null ? [] : [$"--Tls:MissingSni={missingSni}"]);
+
+        // .NET sends no SNI for an IP-address target name.
+        Assert.Equal(opens, await HandshakeAsync(proxy, "good.test", "127.0.0.1"));
+
+        var line = await proxy.WaitForDecisionAsync(l => l.Str("http.request.method") == "CONNECT" && l.Str("egressguard.tls.sni_check") == logged);
+        Assert.Equal(opens ? "allow" : "deny", line.Str("egressguard.decision"));
+        Assert.Equal(opens ? null : "sni-missing", line.Str("error.type"));
+    }
+
     [Fact]
     public async Task NonTlsOnInspectedPort_PassesAsRawBytes_OrRefusedWhenRequired()
     {

@@ -6,7 +6,7 @@ namespace EgressGuard.Addressing;
 /// <summary>
 /// Brings an address to the form that is checked and dialled, and finds the IPv4 addresses that
 /// IPv6 transition mechanisms embed in it. A listed or non-public IPv4 address must not become
-/// reachable by writing it as <c>::ffff:a.b.c.d</c>, <c>64:ff9b::a.b.c.d</c>, <c>2002:aabb:ccdd::</c>
+/// reachable by writing it as <c>::ffff:a.b.c.d</c>, <c>::ffff:0:a.b.c.d</c>, <c>64:ff9b::a.b.c.d</c>, <c>2002:aabb:ccdd::</c>
 /// or a Teredo address, so the policy checks the address and every embedded IPv4 address.
 /// </summary>
 internal static class AddressNormalizer
@@ -27,8 +27,9 @@ internal static class AddressNormalizer
 
     /// <summary>
     /// The IPv4 addresses embedded in an IPv6 address by NAT64 (64:ff9b::/96), 6to4 (2002::/16),
-    /// Teredo (2001::/32: server and de-obfuscated client) or the deprecated IPv4-compatible form
-    /// (::a.b.c.d). Empty for IPv4 and for other IPv6 addresses.
+    /// Teredo (2001::/32: server and de-obfuscated client), SIIT's IPv4-translated form
+    /// (::ffff:0:a.b.c.d) or the deprecated IPv4-compatible form (::a.b.c.d). Empty for IPv4 and
+    /// for other IPv6 addresses.
     /// </summary>
     public static IPAddress[] EmbeddedIPv4(IPAddress address)
     {
@@ -40,6 +41,12 @@ internal static class AddressNormalizer
         var value = IpNumber.ToNumber(address);
         var high32 = (uint)(value >> 96);
         if (value >> 32 == Nat64WellKnown >> 32)
+        {
+            return [IpNumber.FromUInt32((uint)value)];
+        }
+
+        // SIIT IPv4-translated, ::ffff:0:a.b.c.d (::ffff:0:0:0/96, RFC 2765): like the mapped form, one step over.
+        if (value >> 32 == 0xffff0000)
         {
             return [IpNumber.FromUInt32((uint)value)];
         }

@@ -28,6 +28,12 @@ internal static class DecisionReasons
     public const string Quarantined = "quarantined";
     public const string SniMismatch = "sni-mismatch";
 
+    /// <summary>A tunnel's TLS ClientHello could not be read in full under <c>Tls:SniCheck=enforce</c>.</summary>
+    public const string SniUnreadable = "sni-unreadable";
+
+    /// <summary>A tunnel's ClientHello named no server under <c>Tls:MissingSni=deny</c>.</summary>
+    public const string SniMissing = "sni-missing";
+
     /// <summary>A blind tunnel closed because the policy now wants its host decrypted (it reconnects through interception).</summary>
     public const string InspectRequired = "inspect-required";
 

@@ -38,7 +38,7 @@ internal sealed class FeedCache
         var status = states.Select(s => new Dictionary<string, object?>
         {
             ["name"] = s.Name,
-            ["source"] = s.Options.Source,
+            ["source"] = FeedSourceRedactor.Redact(s.Options.Source),
             ["format"] = FeedFormats.Name(s.Format),
             ["mode"] = s.Mode.ToString().ToLowerInvariant(),
             ["loaded"] = s.Loaded,

@@ -77,6 +77,11 @@ internal sealed class FeedFetcher : IFeedFetcher, IDisposable
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(feed.Timeout);
         using var request = new HttpRequestMessage(HttpMethod.Get, feed.Source);
+        foreach (var (name, value) in feed.Headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
         if (validators?.ETag is { } etag && EntityTagHeaderValue.TryParse(etag, out var tag))
         {
             request.Headers.IfNoneMatch.Add(tag);

@@ -12,6 +12,13 @@ internal sealed class FeedOptions
     /// <summary>A file path (relative to the config folder) or an http(s) URL. Required.</summary>
     public string Source { get; set; } = string.Empty;
 
+    /// <summary>
+    /// Request headers for a URL feed (<c>Feeds:N:Headers:X-Api-Key</c>), for providers that take an
+    /// API key. Sent on every fetch, never logged or shown. Default none. Prefer this to a key in
+    /// the URL (which is shown redacted, <c>?key=***</c>).
+    /// </summary>
+    public Dictionary<string, string> Headers { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Refresh interval; up to 10 % jitter is added. Default 1 h. Respect the provider's minimum.</summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
 

@@ -1,4 +1,5 @@
 using System.Net;
+using EgressGuard.Configuration;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace EgressGuard.Admin;
@@ -46,7 +47,15 @@ internal sealed partial class AdminHost : IHostedService, IAsyncDisposable
         AdminEndpoints.Map(_app, _services);
         DecisionStreamEndpoints.Map(_app, _services);
         RulesVersionEndpoints.Map(_app, _services);
-        await _app.StartAsync(cancellationToken);
+        try
+        {
+            await _app.StartAsync(cancellationToken);
+        }
+        catch (IOException ex) when ((ex.InnerException as System.Net.Sockets.SocketException ?? ex.InnerException?.InnerException as System.Net.Sockets.SocketException) is { } socket)
+        {
+            // Kestrel wraps the socket error twice; the start ends with one line naming the key (Program).
+            throw new ListenerBindException("Admin:Listen", _endpoint, socket);
+        }
         Url = _app.Urls.First();
         var bound = new Uri(Url);
         _services.GetRequiredService<Proxy.SelfEndpoints>().Register(new IPEndPoint(IPAddress.Parse(bound.Host.Trim('[', ']')), bound.Port));

@@ -1,5 +1,3 @@
-using EgressGuard.Configuration;
-
 namespace EgressGuard.Configuration;
 
 /// <summary>Resolves relative paths in configuration against the config file's folder.</summary>

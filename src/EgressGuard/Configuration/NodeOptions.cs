@@ -1,5 +1,3 @@
-using EgressGuard.Configuration;
-
 namespace EgressGuard.Configuration;
 
 /// <summary>Configuration section <c>Node</c>: this proxy's place in a fleet.</summary>

@@ -24,21 +24,16 @@ internal sealed class UpstreamHttpClient : IDisposable
 
     private readonly Dialer _dialer;
     private readonly DialerOptions _options;
-    private readonly X509ChainPolicy? _chainPolicy;
+    private readonly X509ChainPolicy _chainPolicy;
 
     public UpstreamHttpClient(Dialer dialer, DialerOptions options)
     {
         _dialer = dialer;
         _options = options;
-        if (options.UpstreamCaFile is { Length: > 0 } extra)
-        {
-            _chainPolicy = new X509ChainPolicy
-            {
-                TrustMode = X509ChainTrustMode.CustomRootTrust,
-                RevocationMode = X509RevocationMode.NoCheck,
-            };
-            _chainPolicy.CustomTrustStore.AddRange(UpstreamTrust.Load(extra));
-        }
+        // Upstream chains are validated offline: an upstream's AIA URL is never fetched (Tls/OfflineChain).
+        _chainPolicy = options.UpstreamCaFile is { Length: > 0 } extra
+            ? Tls.OfflineChain.CustomTrust(UpstreamTrust.Load(extra))
+            : Tls.OfflineChain.SystemTrust();
 
         Invoker = new HttpMessageInvoker(CreateHandler(null, PooledConnectionIdle), disposeHandler: true);
     }
@@ -86,11 +81,7 @@ internal sealed class UpstreamHttpClient : IDisposable
                 return new NetworkStream(socket, ownsSocket: true);
             },
         };
-        if (_chainPolicy is not null)
-        {
-            handler.SslOptions.CertificateChainPolicy = _chainPolicy;
-        }
-
+        handler.SslOptions.CertificateChainPolicy = _chainPolicy;
         return handler;
     }
 

@@ -32,8 +32,8 @@ internal static partial class StartupSummary
         foreach (var feed in app.Services.GetRequiredService<FeedManager>().States)
         {
             var status = feed.Loaded
-                ? $"feed:{feed.Name}: {feed.EntryCount} entries ({FeedFormats.Name(feed.Format)}, {feed.Mode.ToString().ToLowerInvariant()}, every {feed.Options.Interval}) from {feed.Options.Source}"
-                : $"feed:{feed.Name}: not loaded yet ({feed.LastError ?? "first fetch pending"}) from {feed.Options.Source}";
+                ? $"feed:{feed.Name}: {feed.EntryCount} entries ({FeedFormats.Name(feed.Format)}, {feed.Mode.ToString().ToLowerInvariant()}, every {feed.Options.Interval}) from {FeedSourceRedactor.Redact(feed.Options.Source)}"
+                : $"feed:{feed.Name}: not loaded yet ({feed.LastError ?? "first fetch pending"}) from {FeedSourceRedactor.Redact(feed.Options.Source)}";
             LogList(logger, status);
         }
 
@@ -70,6 +70,11 @@ internal static partial class StartupSummary
         }
 
         LogTelemetry(logger, !telemetry.IsEnabled ? "off" : exporters.Count == 0 ? "on, no exporter" : string.Join(", ", exporters));
+        if (OpenRelayCheck.Warning(settings.ListenEndpoint, settings.Proxy, settings.Auth.IsBasic) is { } openRelay)
+        {
+            LogOpenRelay(logger, openRelay);
+        }
+
         var rules = app.Services.GetRequiredService<EgressGuard.Rules.RulesStore>();
         LogClients(
             logger,
@@ -120,6 +125,9 @@ internal static partial class StartupSummary
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "  {Summary}")]
     private static partial void LogList(ILogger logger, string summary);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "{Warning}")]
+    private static partial void LogOpenRelay(ILogger logger, string warning);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "List: {Warning}")]
     private static partial void LogListWarning(ILogger logger, string warning);

@@ -29,12 +29,12 @@ internal static class ClientCertificates
 
         var roots = new X509Certificate2Collection();
         roots.ImportFromPemFile(resolve(tls.ClientCa!));
+        // Both chains built for a client certificate stay offline: SslStream's own (the handshake)
+        // and ours (the decision). A client's AIA URL is never fetched (Tls/OfflineChain).
+        https.OnAuthenticate = (_, ssl) => ssl.CertificateChainPolicy = Tls.OfflineChain.CustomTrust(roots);
         https.ClientCertificateValidation = (certificate, _, _) =>
         {
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.AddRange(roots);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            using var chain = new X509Chain { ChainPolicy = Tls.OfflineChain.CustomTrust(roots) };
             chain.ChainPolicy.ApplicationPolicy.Add(new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.2"));
             return chain.Build(certificate);
         };

@@ -15,8 +15,8 @@ namespace EgressGuard.Proxy;
 /// </summary>
 internal sealed class ClientHelloInspection
 {
-    /// <summary>A ClientHello is read up to this size (one record of 16 KiB plus its header).</summary>
-    private const int MaxClientHello = 16 * 1024 + 5;
+    /// <summary>A ClientHello is read up to this size (a 16 KiB hello in as many records as carry it).</summary>
+    private const int MaxClientHello = SniInspection.MaxReadBytes;
 
     private readonly TlsOptions _tls;
     private readonly DecideStep _decide;
@@ -38,15 +38,12 @@ internal sealed class ClientHelloInspection
         var early = await client.ReadEarlyAsync(MaxClientHello, b => ClientHello.TryParse(b.Span, out _) != ClientHelloStatus.Incomplete, timeout.Token);
         var status = ClientHello.TryParse(early.Span, out var hello);
         exchange.TlsHello = hello;
-        if (status != ClientHelloStatus.Parsed)
+        if (SniInspection.Judge(_tls, status, hello, early.Length, connect, exchange) is { Outcome: not SniOutcome.OtherHost } verdict)
         {
-            return _tls.RequireTls && status == ClientHelloStatus.NotTls ? ErrorTypes.NotTls : null;
+            return verdict.ErrorType;
         }
 
-        if (hello!.ServerName is not { Length: > 0 } sni || _tls.SniCheck == SniCheckMode.Off || TargetParser.NamesHost($"{sni}:{connect.Port}", connect))
-        {
-            return null;
-        }
+        var sni = hello!.ServerName!;
 
         Decision? denied;
         if (!TargetParser.TryParseAuthority($"{sni}:{connect.Port}", connect.Port, out var sniTarget, out var error))

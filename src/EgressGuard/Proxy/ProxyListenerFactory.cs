@@ -37,21 +37,7 @@ internal sealed class ProxyListenerFactory : IConnectionListenerFactory
             throw new NotSupportedException($"EgressGuard listens on IP endpoints only, not {endpoint}");
         }
 
-        var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        if (ip.Address.Equals(IPAddress.IPv6Any))
-        {
-            socket.DualMode = true;
-        }
-
-        try
-        {
-            socket.Bind(ip);
-        }
-        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
-        {
-            socket.Dispose();
-            throw new IOException($"Failed to bind to address {ip}: address already in use.", ex);
-        }
+        var socket = Hosting.ListenerPreflight.Bind("Proxy:Listen", ip);
 
         socket.Listen(_transport.Backlog);
         _self.Register((IPEndPoint)socket.LocalEndPoint!);

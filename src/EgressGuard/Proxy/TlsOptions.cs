@@ -27,6 +27,14 @@ internal sealed class TlsOptions
     /// </summary>
     public SniCheckMode SniCheck { get; set; } = SniCheckMode.Enforce;
 
+    /// <summary>
+    /// Under <c>SniCheck=enforce</c>, what becomes of a complete ClientHello without a server name:
+    /// <c>allow</c> (default; clients that connect to an IP address send none) or <c>deny</c>.
+    /// Either way the decision line says so (<c>egressguard.tls.sni_check</c>: <c>missing-allowed</c>
+    /// or <c>missing-denied</c>).
+    /// </summary>
+    public MissingSniAction MissingSni { get; set; } = MissingSniAction.Allow;
+
     /// <summary>Close every tunnel whose SNI differs from its CONNECT host, allowed or not (strict anti-fronting). Default false.</summary>
     public bool DenyMismatch { get; set; }
 

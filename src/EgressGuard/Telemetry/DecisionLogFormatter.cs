@@ -152,6 +152,7 @@ internal static class DecisionLogFormatter
             }
         }
 
+        WriteIfNotNull(json, LogFields.TlsSniCheck, x.SniCheck);
         WriteIfNotNull(json, LogFields.TlsInterception, x.InterceptionText);
         if (x.TunnelTraceId is { } tunnel)
         {

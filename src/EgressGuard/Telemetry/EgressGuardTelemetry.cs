@@ -94,6 +94,7 @@ internal sealed class ProxyTelemetry
             activity.SetTag(LogFields.TlsAlpn, hello.Alpn.Count > 0 ? hello.Alpn.ToArray() : null);
         }
 
+        activity.SetTag(LogFields.TlsSniCheck, exchange.SniCheck);
         activity.SetTag(LogFields.TlsInterception, exchange.InterceptionText);
         activity.SetTag(LogFields.UrlScheme, exchange.Scheme);
         activity.SetTag(LogFields.StatusCode, exchange.Status);

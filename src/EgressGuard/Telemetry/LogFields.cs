@@ -31,6 +31,7 @@ internal static class LogFields
     public const string TlsServerName = "tls.client.server_name";
     public const string TlsVersion = "tls.protocol.version";
     public const string TlsAlpn = "egressguard.tls.alpn";
+    public const string TlsSniCheck = "egressguard.tls.sni_check";
     public const string TlsInterception = "egressguard.tls.interception";
     public const string UrlScheme = "url.scheme";
     public const string TunnelTraceId = "egressguard.tunnel.trace_id";

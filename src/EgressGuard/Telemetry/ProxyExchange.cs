@@ -55,6 +55,9 @@ internal sealed class ProxyExchange
     /// <summary>What the tunnel's ClientHello said (server name, ALPN, version), when it was inspected and was TLS.</summary>
     public Tls.ClientHello? TlsHello { get; set; }
 
+    /// <summary>What the SNI check made of the tunnel's first bytes (<c>same-host</c>, <c>other-host</c>, <c>missing-allowed</c>, <c>unreadable</c>…), null when not inspected.</summary>
+    public string? SniCheck { get; set; }
+
     /// <summary>What TLS interception made of this exchange; null when it was not considered.</summary>
     public InterceptionOutcome? Interception { get; set; }
 

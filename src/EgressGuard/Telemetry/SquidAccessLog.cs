@@ -27,9 +27,51 @@ internal static class SquidAccessLog
         var seconds = x.Time.ToUnixTimeMilliseconds() / 1000.0;
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"{seconds:F3} {(long)x.Duration.TotalMilliseconds,6} {x.Client?.Address.ToString() ?? "-"} {code}/{x.Status:D3} {x.BytesDown} {x.Method} {Safe(url)} {Safe(x.Identity.User) ?? "-"} {hierarchy} -");
+            $"{seconds:F3} {(long)x.Duration.TotalMilliseconds,6} {x.Client?.Address.ToString() ?? "-"} {code}/{x.Status:D3} {x.BytesDown} {x.Method} {Safe(url, bytes: true)} {Safe(x.Identity.User, bytes: false) ?? "-"} {hierarchy} -");
     }
 
-    private static string? Safe(string? text) =>
-        text is null ? null : text.Replace(' ', '+').Replace('\n', '?').Replace('\r', '?');
+    /// <summary>
+    /// Every byte that could split a field or reach a terminal is written as <c>%XX</c> (space,
+    /// controls, DEL, anything over 0x7E), so a line always has its ten fields and only printable
+    /// ASCII. With <paramref name="bytes"/> the text is the request's own bytes (heads are read as
+    /// Latin-1: one character a byte); otherwise (user names, certificate subjects) characters are
+    /// escaped as their UTF-8 bytes. <c>%</c> itself is kept: URLs arrive percent-encoded already
+    /// and Squid's parsers expect them so.
+    /// </summary>
+    internal static string? Safe(string? text, bool bytes)
+    {
+        if (text is null || !text.Any(NeedsEscape))
+        {
+            return text;
+        }
+
+        var output = new System.Text.StringBuilder(text.Length + 16);
+        Span<byte> utf8 = stackalloc byte[4];
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (!NeedsEscape(c))
+            {
+                output.Append(c);
+            }
+            else if (bytes && c <= '\u00ff')
+            {
+                output.Append('%').Append(((int)c).ToString("X2", CultureInfo.InvariantCulture));
+            }
+            else
+            {
+                var length = char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])
+                    ? System.Text.Encoding.UTF8.GetBytes(text.AsSpan(i++, 2), utf8)
+                    : System.Text.Encoding.UTF8.GetBytes(text.AsSpan(i, 1), utf8);
+                foreach (var b in utf8[..length])
+                {
+                    output.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
+                }
+            }
+        }
+
+        return output.ToString();
+    }
+
+    private static bool NeedsEscape(char c) => c is <= ' ' or > '~';
 }

@@ -33,11 +33,11 @@ internal static class FeedValidation
             }
             else if (feed.Source.Contains("://", StringComparison.Ordinal) && !feed.IsUrl)
             {
-                errors.Add($"{key}:Source = '{feed.Source}': only http:// and https:// URLs (or file paths)");
+                errors.Add($"{key}:Source = '{FeedSourceRedactor.Redact(feed.Source)}': only http:// and https:// URLs (or file paths)");
             }
             else if (feed.IsUrl && !Uri.TryCreate(feed.Source, UriKind.Absolute, out _))
             {
-                errors.Add($"{key}:Source = '{feed.Source}': not a valid URL");
+                errors.Add($"{key}:Source = '{FeedSourceRedactor.Redact(feed.Source)}': not a valid URL");
             }
 
             if (feed.Interval <= TimeSpan.Zero)

@@ -10,6 +10,8 @@ public class AddressNormalizerTests
     [InlineData("nat64 dotted", "64:ff9b::169.254.169.254", "169.254.169.254")]
     [InlineData("6to4", "2002:7f00:42::1", "127.0.0.66")]
     [InlineData("ipv4-compatible", "::127.0.0.66", "127.0.0.66")]
+    [InlineData("siit ipv4-translated", "::ffff:0:127.0.0.66", "127.0.0.66")]
+    [InlineData("siit ipv4-translated hex", "::ffff:0:a9fe:a9fe", "169.254.169.254")]
     public void EmbeddedIPv4_TransitionForms_Extracted(string name, string v6, string v4)
     {
         var embedded = AddressNormalizer.EmbeddedIPv4(IPAddress.Parse(v6));

@@ -83,16 +83,103 @@ public sealed class ClientHelloTests
     }
 
     [Fact]
-    public async Task TryParse_ExtensionsCutOff_KeepsWhatWasRead()
+    public async Task TryParse_HelloLongerThanItsFirstRecord_IncompleteUntilTheNextRecord()
     {
         var bytes = await CaptureAsync("cut.example", "h2");
-        // Claim a longer handshake than the record holds, then drop the record's last bytes.
-        var cut = bytes[..^8];
-        cut[3] = (byte)((cut.Length - 5) >> 8);
-        cut[4] = (byte)(cut.Length - 5);
+        // The record ends 40 bytes before the handshake message does: the rest is due in another record.
+        var first = bytes[..^40];
+        first[3] = (byte)((first.Length - 5) >> 8);
+        first[4] = (byte)(first.Length - 5);
 
-        Assert.Equal(ClientHelloStatus.Parsed, ClientHello.TryParse(cut, out var hello));
+        Assert.Equal(ClientHelloStatus.Incomplete, ClientHello.TryParse(first, out var hello));
+        Assert.Null(hello);
+        byte[] second = [22, 3, 1, 0, 40, .. bytes[^40..]];
+        Assert.Equal(ClientHelloStatus.Parsed, ClientHello.TryParse([.. first, .. second], out hello));
         Assert.Equal("cut.example", hello!.ServerName);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(37)]
+    [InlineData(200)]
+    public async Task TryParse_HelloInRecordsOfAnySize_ReassembledWithServerName(int recordSize)
+    {
+        var framed = Reframe(await CaptureAsync("records.example", "h2"), recordSize);
+
+        Assert.Equal(ClientHelloStatus.Parsed, ClientHello.TryParse(framed, out var hello));
+        Assert.Equal("records.example", hello!.ServerName);
+        Assert.Equal(["h2"], hello.Alpn);
+        Assert.Equal(ClientHelloStatus.Incomplete, ClientHello.TryParse(framed.AsSpan(0, framed.Length - 1), out _));
+    }
+
+    [Fact]
+    public async Task TryParse_OtherRecordTypeBeforeHelloEnds_Malformed()
+    {
+        var framed = Reframe(await CaptureAsync("records.example"), 50);
+        framed[5 + 50] = 23; // the second record claims to be application data
+
+        Assert.Equal(ClientHelloStatus.Malformed, ClientHello.TryParse(framed, out _));
+    }
+
+    [Fact]
+    public void TryParse_HelloLargerThan16KiB_Malformed()
+    {
+        // A handshake header announcing 16 KiB + 1 of body: more than the check reads, so never "read".
+        byte[] bytes = [22, 3, 1, 0, 4, 1, 0, 0x40, 0x01];
+
+        Assert.Equal(ClientHelloStatus.Malformed, ClientHello.TryParse(bytes, out _));
+    }
+
+    [Fact]
+    public async Task TryParse_TwoServerNameExtensions_Malformed()
+    {
+        var bytes = await CaptureAsync("first.example");
+        var hello = bytes.AsSpan(5).ToArray();
+        // Append a second server_name extension naming another host, and fix the three lengths.
+        var name = Encoding.ASCII.GetBytes("second.example");
+        byte[] extension = [0, 0, 0, (byte)(name.Length + 5), 0, (byte)(name.Length + 3), 0, 0, (byte)name.Length, .. name];
+        var extensionsAt = ExtensionsOffset(hello);
+        var extensionsLength = (hello[extensionsAt] << 8) | hello[extensionsAt + 1];
+        byte[] changed = [.. hello, .. extension];
+        Put16(changed, extensionsAt, extensionsLength + extension.Length);
+        var bodyLength = changed.Length - 4;
+        changed[1] = (byte)(bodyLength >> 16);
+        changed[2] = (byte)(bodyLength >> 8);
+        changed[3] = (byte)bodyLength;
+        byte[] record = [22, 3, 1, (byte)(changed.Length >> 8), (byte)changed.Length, .. changed];
+
+        Assert.Equal(ClientHelloStatus.Malformed, ClientHello.TryParse(record, out _));
+    }
+
+    private static int ExtensionsOffset(byte[] message)
+    {
+        var at = 4 + 2 + 32;
+        at += 1 + message[at];
+        at += 2 + ((message[at] << 8) | message[at + 1]);
+        at += 1 + message[at];
+        return at;
+    }
+
+    private static void Put16(byte[] bytes, int at, int value)
+    {
+        bytes[at] = (byte)(value >> 8);
+        bytes[at + 1] = (byte)value;
+    }
+
+    /// <summary>The handshake message of a one-record hello, cut into records of <paramref name="size"/> bytes.</summary>
+    internal static byte[] Reframe(byte[] oneRecord, int size)
+    {
+        var message = oneRecord[5..];
+        var output = new List<byte>();
+        for (var at = 0; at < message.Length; at += size)
+        {
+            var take = Math.Min(size, message.Length - at);
+            output.AddRange([22, 3, 1, (byte)(take >> 8), (byte)take]);
+            output.AddRange(message.AsSpan(at, take).ToArray());
+        }
+
+        return [.. output];
     }
 
     [Fact]

@@ -35,6 +35,9 @@ public sealed class TestFeedServer : IAsyncDisposable
 
     public int NotModifiedAnswers => Volatile.Read(ref _notModified);
 
+    /// <summary>The <c>X-Api-Key</c> header of the last request, if any.</summary>
+    public string? LastApiKey { get; private set; }
+
     public string Url { get; private set; } = string.Empty;
 
     private int _requests;
@@ -56,6 +59,7 @@ public sealed class TestFeedServer : IAsyncDisposable
     private async Task ServeAsync(HttpContext context)
     {
         Interlocked.Increment(ref _requests);
+        LastApiKey = context.Request.Headers["X-Api-Key"].FirstOrDefault();
         var bytes = Encoding.UTF8.GetBytes(Body);
         var etag = $"\"{(uint)Body.GetHashCode(StringComparison.Ordinal):x8}\"";
         switch (Mode)

@@ -1,4 +1,5 @@
 using System.Text;
+using EgressGuard.Configuration;
 using EgressGuard.FunctionalTests.Infrastructure;
 
 namespace EgressGuard.FunctionalTests.Kerberos;

@@ -24,7 +24,7 @@ internal sealed record FeedDto(
 {
     public static FeedDto From(FeedState s, DateTimeOffset now) => new(
         s.Name,
-        s.Options.Source,
+        FeedSourceRedactor.Redact(s.Options.Source),
         FeedFormats.Name(s.Format),
         s.Mode.ToString().ToLowerInvariant(),
         s.Options.Category,
