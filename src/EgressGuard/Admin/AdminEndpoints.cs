@@ -15,6 +15,7 @@ using EgressGuard.Policy;
 using EgressGuard.Proxy;
 using EgressGuard.Quarantine;
 using EgressGuard.Rules;
+using EgressGuard.Storage;
 using EgressGuard.Telemetry;
 using EgressGuard.ThreatFeeds;
 using EgressGuard.Tunnels;
@@ -45,7 +46,7 @@ internal static class AdminEndpoints
             {
                 await next(context);
             }
-            catch (Fleet.StoreUnavailableException ex) when (!context.Response.HasStarted)
+            catch (StoreUnavailableException ex) when (!context.Response.HasStarted)
             {
                 // Fleet mode: a query of the shared history (or any store read) while the store is away.
                 await AdminProblems.StoreUnavailable($"the shared store is unavailable: {ex.Message}").ExecuteAsync(context);

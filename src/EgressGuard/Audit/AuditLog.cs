@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using EgressGuard.Storage;
 using EgressGuard.Telemetry;
 
 namespace EgressGuard.Audit;
@@ -28,7 +29,7 @@ internal sealed class AuditLog
     /// Fleet mode: every entry is also sent to the shared audit trail (in the background, kept while
     /// the store is away), and the report reads the fleet's entries. Null on a single node.
     /// </summary>
-    public Fleet.FleetAudit? Shared { get; set; }
+    public IAuditReplica? Shared { get; set; }
 
     public void Record(string actor, string action, string? ruleId, object? before, object? after, long? version) =>
         Write(new Dictionary<string, object?>
@@ -83,7 +84,7 @@ internal sealed class AuditLog
             {
                 return await shared.ReadAsync(from).ConfigureAwait(false);
             }
-            catch (Fleet.StoreUnavailableException)
+            catch (StoreUnavailableException)
             {
             }
         }

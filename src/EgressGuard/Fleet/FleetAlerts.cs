@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using EgressGuard.Alerts;
+using EgressGuard.Storage;
 using EgressGuard.Telemetry;
 using Npgsql;
 

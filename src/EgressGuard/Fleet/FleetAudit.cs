@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using EgressGuard.Admin;
 using EgressGuard.Audit;
 using EgressGuard.Configuration;
+using EgressGuard.Storage;
 using Npgsql;
 
 namespace EgressGuard.Fleet;
@@ -11,7 +12,7 @@ namespace EgressGuard.Fleet;
 /// before and after, with the node that took the change. Entries are written to the local audit
 /// file first (as on a single node), then sent from a queue that survives an outage of the store.
 /// </summary>
-internal sealed class FleetAudit : IFleetParticipant
+internal sealed class FleetAudit : IFleetParticipant, IAuditReplica
 {
     private readonly FleetDatabase _db;
     private readonly ConcurrentQueue<(DateTimeOffset Time, string Json)> _pending = new();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using EgressGuard.Storage;
 using Npgsql;
 
 namespace EgressGuard.Fleet;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using EgressGuard.Addressing;
 using EgressGuard.History;
+using EgressGuard.Storage;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -14,7 +15,7 @@ namespace EgressGuard.Fleet;
 /// <see cref="HistoryWriter"/>'s loop (never the proxy path) and go in with one binary <c>COPY</c>.
 /// The queries are <see cref="HistoryQueries"/>'s, in PostgreSQL's dialect: any node answers for all.
 /// </summary>
-internal sealed partial class FleetHistory : IHistorySink, IHistoryQueries
+internal sealed partial class FleetHistory : ISharedHistory
 {
     private const string Columns = "time, last_time, count, node, client, client_port, \"user\", method, host, port, address, addresses, cnames, dialed, decision, reason, rule, entry, feed, status, bytes_up, bytes_down, duration_ms, trace_id";
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using EgressGuard.Quarantine;
+using EgressGuard.Storage;
 using Npgsql;
 
 namespace EgressGuard.Fleet;

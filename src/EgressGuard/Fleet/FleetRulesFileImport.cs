@@ -1,5 +1,4 @@
 using EgressGuard.Configuration;
-using EgressGuard.Hosting;
 using EgressGuard.Rules;
 
 namespace EgressGuard.Fleet;
@@ -16,11 +15,12 @@ internal sealed partial class FleetRulesFileImport : IFleetParticipant, IDisposa
     private readonly ILogger<FleetRulesFileImport> _logger;
     private RulesDocument? _pending;
 
-    public FleetRulesFileImport(EgressGuardSettings settings, ConfigPaths paths, RulesStore shared, TimeProvider time, ILogger<FleetRulesFileImport> logger)
+    /// <param name="isKnownFeed">Whether a name is a configured feed (rules may name feeds).</param>
+    public FleetRulesFileImport(RulesOptions rules, DataOptions data, Func<string, bool> isKnownFeed, ConfigPaths paths, RulesStore shared, TimeProvider time, ILogger<FleetRulesFileImport> logger)
     {
         _shared = shared;
         _logger = logger;
-        _file = new RulesStore(paths.Resolve(settings.Rules.File), Path.Combine(paths.Resolve(settings.Data.Directory), "rules-file-history"), 1, settings.IsKnownFeed, time, logger);
+        _file = new RulesStore(paths.Resolve(rules.File), Path.Combine(paths.Resolve(data.Directory), "rules-file-history"), 1, isKnownFeed, time, logger);
         _file.LoadInitial();
         _file.Changed += rules =>
         {

@@ -1,5 +1,4 @@
 using EgressGuard.Configuration;
-using EgressGuard.Hosting;
 
 namespace EgressGuard.Fleet;
 

@@ -14,7 +14,7 @@ internal sealed partial class HistoryService : BackgroundService
     private readonly HistoryOptions _options;
     private readonly HistoryWriter? _writer;
 
-    public HistoryService(HistoryOptions options, DataOptions data, ConfigPaths paths, TimeProvider time, IMeterFactory meters, ILogger<HistoryService> logger, Fleet.FleetHistory? fleet = null)
+    public HistoryService(HistoryOptions options, DataOptions data, ConfigPaths paths, TimeProvider time, IMeterFactory meters, ILogger<HistoryService> logger, ISharedHistory? fleet = null)
     {
         _options = options;
         if (!options.Enabled)

@@ -3,6 +3,7 @@ using EgressGuard.Admin;
 using EgressGuard.Alerts;
 using EgressGuard.Audit;
 using EgressGuard.Quarantine;
+using EgressGuard.Storage;
 
 namespace EgressGuard.History;
 
@@ -68,7 +69,7 @@ internal sealed class Report
                 var rows = await _shared.RecentAsync(from, 10_000).ConfigureAwait(false);
                 return rows.Select(r => r.Deserialize<AlertDto>()!).ToArray();
             }
-            catch (Fleet.StoreUnavailableException)
+            catch (StoreUnavailableException)
             {
             }
         }

@@ -33,27 +33,6 @@ internal static class ListenerPreflight
         }
     }
 
-    /// <summary>Binds a listening socket as the listeners do (dual-mode on <c>[::]</c>).</summary>
-    public static Socket Bind(string key, IPEndPoint endpoint)
-    {
-        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        if (endpoint.Address.Equals(IPAddress.IPv6Any))
-        {
-            socket.DualMode = true;
-        }
-
-        try
-        {
-            socket.Bind(endpoint);
-            return socket;
-        }
-        catch (SocketException ex)
-        {
-            socket.Dispose();
-            throw new ListenerBindException(key, endpoint, ex);
-        }
-    }
-
     private static void Try(string key, IPEndPoint endpoint, List<ListenerBindException> errors)
     {
         if (endpoint.Port == 0)
@@ -63,7 +42,7 @@ internal static class ListenerPreflight
 
         try
         {
-            using var probe = Bind(key, endpoint);
+            using var probe = Proxy.ListenSocket.Bind(key, endpoint);
         }
         catch (ListenerBindException ex)
         {

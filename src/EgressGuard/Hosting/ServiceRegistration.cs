@@ -1,5 +1,4 @@
 using EgressGuard.Configuration;
-using EgressGuard.Fleet;
 using Microsoft.Extensions.Options;
 
 namespace EgressGuard.Hosting;

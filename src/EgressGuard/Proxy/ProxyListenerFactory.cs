@@ -37,7 +37,7 @@ internal sealed class ProxyListenerFactory : IConnectionListenerFactory
             throw new NotSupportedException($"EgressGuard listens on IP endpoints only, not {endpoint}");
         }
 
-        var socket = Hosting.ListenerPreflight.Bind("Proxy:Listen", ip);
+        var socket = ListenSocket.Bind("Proxy:Listen", ip);
 
         socket.Listen(_transport.Backlog);
         _self.Register((IPEndPoint)socket.LocalEndPoint!);

@@ -1,4 +1,5 @@
 using System.Net;
+using EgressGuard.Storage;
 
 namespace EgressGuard.Quarantine;
 
@@ -9,7 +10,7 @@ namespace EgressGuard.Quarantine;
 /// </summary>
 internal interface IQuarantineReplica
 {
-    /// <summary>Stores (or replaces) an entry; throws <see cref="Fleet.StoreUnavailableException"/> when the store is down.</summary>
+    /// <summary>Stores (or replaces) an entry; throws <see cref="StoreUnavailableException"/> when the store is down.</summary>
     Task PutAsync(QuarantineEntry entry);
 
     /// <summary>Ends a quarantine for the fleet; throws when the store is down.</summary>

@@ -1,4 +1,5 @@
 using EgressGuard.Alerts;
+using EgressGuard.Storage;
 
 namespace EgressGuard.Admin.Alerts;
 
@@ -21,7 +22,7 @@ internal static class AlertsEndpoints
                         && (kind is null || (string?)a["kind"] == kind));
                     return Results.Json(found.Take(Math.Clamp(limit ?? 100, 1, 10_000)));
                 }
-                catch (Fleet.StoreUnavailableException)
+                catch (StoreUnavailableException)
                 {
                     // Store away: this node's own recent alerts are better than none.
                 }

@@ -1,5 +1,6 @@
 using System.Net;
 using EgressGuard.Quarantine;
+using EgressGuard.Storage;
 
 namespace EgressGuard.Admin.Quarantine;
 
@@ -40,7 +41,7 @@ internal static class QuarantineEndpoints
                 var entry = await quarantine.AddAsync(address!, duration, request.Reason, AdminAuthentication.Actor(context));
                 return Results.Json(QuarantineEntryDto.From(entry), statusCode: 201);
             }
-            catch (Fleet.StoreUnavailableException ex)
+            catch (StoreUnavailableException ex)
             {
                 return Unavailable(ex);
             }
@@ -56,7 +57,7 @@ internal static class QuarantineEndpoints
             {
                 return Answer(address, await quarantine.ExtendAsync(ip, duration, AdminAuthentication.Actor(context)));
             }
-            catch (Fleet.StoreUnavailableException ex)
+            catch (StoreUnavailableException ex)
             {
                 return Unavailable(ex);
             }
@@ -72,7 +73,7 @@ internal static class QuarantineEndpoints
             {
                 return Answer(address, await quarantine.ReleaseAsync(ip, AdminAuthentication.Actor(context)));
             }
-            catch (Fleet.StoreUnavailableException ex)
+            catch (StoreUnavailableException ex)
             {
                 return Unavailable(ex);
             }
@@ -80,7 +81,7 @@ internal static class QuarantineEndpoints
     }
 
     /// <summary>Fleet mode with the shared store away: refused, never half-applied.</summary>
-    private static IResult Unavailable(Fleet.StoreUnavailableException ex) =>
+    private static IResult Unavailable(StoreUnavailableException ex) =>
         AdminProblems.StoreUnavailable($"the shared quarantine store is unavailable ({ex.Message}); nothing was changed");
 
     /// <summary>The entry as changed, or 404 when the address was not quarantined.</summary>

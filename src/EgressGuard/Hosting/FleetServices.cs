@@ -1,15 +1,15 @@
 using EgressGuard.Configuration;
-using EgressGuard.Hosting;
+using EgressGuard.Fleet;
 using EgressGuard.Rules;
 
-namespace EgressGuard.Fleet;
+namespace EgressGuard.Hosting;
 
 /// <summary>
 /// Fleet mode's services. Registered after the single-node ones: where the fleet replaces a
 /// component (the rules store on the shared rules' local copy), its registration comes last and wins.
 /// Without <c>Store:Postgres</c> only the node's name is registered.
 /// </summary>
-internal static class FleetServiceCollectionExtensions
+internal static class FleetServices
 {
     public static IServiceCollection AddEgressGuardFleet(this IServiceCollection services, EgressGuardSettings settings)
     {
@@ -32,7 +32,7 @@ internal static class FleetServiceCollectionExtensions
         services.AddSingleton<IFleetParticipant, FleetRulesSync>();
         if (options.RulesFileOwner)
         {
-            services.AddSingleton<FleetRulesFileImport>();
+            services.AddSingleton(sp => new FleetRulesFileImport(settings.Rules, settings.Data, settings.IsKnownFeed, sp.GetRequiredService<ConfigPaths>(), sp.GetRequiredService<RulesStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<FleetRulesFileImport>>()));
             services.AddSingleton<IFleetParticipant>(sp => sp.GetRequiredService<FleetRulesFileImport>());
         }
 
@@ -46,6 +46,7 @@ internal static class FleetServiceCollectionExtensions
         services.AddSingleton<FleetAudit>();
         services.AddSingleton<IFleetParticipant>(sp => sp.GetRequiredService<FleetAudit>());
         services.AddSingleton<FleetHistory>();
+        services.AddSingleton<History.ISharedHistory>(sp => sp.GetRequiredService<FleetHistory>());
         services.AddSingleton<FleetFeedStatus>();
         services.AddSingleton<IFleetParticipant>(sp => sp.GetRequiredService<FleetFeedStatus>());
         services.AddSingleton<FleetSync>();

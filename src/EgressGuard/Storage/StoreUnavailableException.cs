@@ -1,4 +1,4 @@
-namespace EgressGuard.Fleet;
+namespace EgressGuard.Storage;
 
 /// <summary>The shared store could not be reached or did not answer in time.</summary>
 internal sealed class StoreUnavailableException : Exception
