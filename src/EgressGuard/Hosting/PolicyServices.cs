@@ -1,15 +1,5 @@
 using EgressGuard.Addressing;
-using EgressGuard.Admin;
-using EgressGuard.Alerts;
-using EgressGuard.Audit;
-using EgressGuard.Clients;
 using EgressGuard.Configuration;
-using EgressGuard.Dialing;
-using EgressGuard.Exchange;
-using EgressGuard.Forwarding;
-using EgressGuard.History;
-using EgressGuard.Identity;
-using EgressGuard.Interception;
 using EgressGuard.Lists;
 using EgressGuard.Policy;
 using EgressGuard.Proxy;
@@ -18,13 +8,7 @@ using EgressGuard.Resolution;
 using EgressGuard.Rules;
 using EgressGuard.Telemetry;
 using EgressGuard.ThreatFeeds;
-using EgressGuard.Tunnels;
 using Microsoft.Extensions.Options;
-using OpenTelemetry;
-using OpenTelemetry.Logs;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Resources;
-using OpenTelemetry.Trace;
 
 namespace EgressGuard.Hosting;
 
