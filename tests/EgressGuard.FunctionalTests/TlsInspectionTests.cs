@@ -205,7 +205,11 @@ public sealed class TlsInspectionTests : IAsyncLifetime
 
         var line = await proxy.WaitForDecisionAsync(l => l.Str("http.request.method") == "CONNECT" && l.Str("egressguard.tls.sni_check") == logged);
         Assert.Equal(opens ? "allow" : "deny", line.Str("egressguard.decision"));
-        Assert.Equal(opens ? null : "sni-missing", line.Str("error.type"));
+        if (!opens)
+        {
+            // An open tunnel's error.type says how the test client hung up (FIN or reset): not asserted.
+            Assert.Equal("sni-missing", line.Str("error.type"));
+        }
     }
 
     [Fact]
