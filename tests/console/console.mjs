@@ -122,7 +122,10 @@ try {
     check((await context.cookies()).length === 0, 'a cookie was set');
     const builtin = await page.locator('tr.builtin').count();
     check(builtin >= 3, `expected the built-in entries, saw ${builtin}`);
-    return { builtin };
+    // The header names the node the console talks to (fleet mode: one of several).
+    const node = (await api('GET', '/status')).body.node;
+    await page.locator('#node', { hasText: `node ${node} (` }).waitFor();
+    return { builtin, node };
   });
 
   await run('add-rule-through-form', async () => {

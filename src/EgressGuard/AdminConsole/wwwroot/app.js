@@ -1,5 +1,5 @@
 // The console's entry point: sign-in, the top bar and a hash router (#/rules, #/live …).
-import { api, session, ApiError } from './api.js';
+import { api, get, session, ApiError } from './api.js';
 import { h, clear } from './dom.js';
 import * as rules from './views/rules.js';
 import * as history from './views/history.js';
@@ -28,6 +28,19 @@ function unmount() {
   cleanup = null;
 }
 
+/** Which node this console talks to (Node:Name from /status, and the store in fleet mode); the address until it answers. */
+async function showNode() {
+  const label = document.getElementById('node');
+  if (!label.textContent) label.textContent = `node ${location.host}`;
+  try {
+    const status = await get('/status');
+    const store = status.store && status.store.state !== 'local' ? `, store ${status.store.state}` : '';
+    label.textContent = `node ${status.node} (${location.host}${store})`;
+  } catch {
+    // The page's own view reports what went wrong; the label keeps the address.
+  }
+}
+
 async function route() {
   unmount();
   if (!session.token) {
@@ -39,7 +52,7 @@ async function route() {
     return;
   }
   top.hidden = false;
-  document.getElementById('node').textContent = `node ${location.host}`;
+  showNode();
   const hash = location.hash || '#/rules';
   const match = routes.map(([pattern, module]) => [hash.match(pattern), module]).find(([m]) => m);
   for (const link of top.querySelectorAll('nav a')) {
