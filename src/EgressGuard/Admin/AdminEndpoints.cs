@@ -62,7 +62,7 @@ internal static class AdminEndpoints
         RulesEndpoints.Map(app, services.GetRequiredService<RulesStore>(), services.GetRequiredService<AuditLog>(), services.GetRequiredService<TimeProvider>());
         ExplainEndpoints.Map(app, services.GetRequiredService<EgressPolicy>(), services.GetRequiredService<IPolicySource>());
         StatusEndpoints.Map(app, services.GetRequiredService<IPolicySource>(), services.GetRequiredService<TunnelRegistry>(), services.GetRequiredService<ConnectionLimiter>(), services.GetRequiredService<DecisionLog>(), services.GetRequiredService<TimeProvider>(), fleetStatus, services);
-        AlertsEndpoints.Map(app, services.GetRequiredService<AlertTracker>(), services.GetRequiredService<AlertDispatcher>(), services.GetRequiredService<AlertService>());
+        AlertsEndpoints.Map(app, services.GetRequiredService<AlertDispatcher>(), services.GetRequiredService<AlertService>());
         QuarantineEndpoints.Map(app, services.GetRequiredService<QuarantineService>());
         HistoryEndpoints.Map(app, services.GetRequiredService<HistoryService>(), services.GetRequiredService<Report>(), services.GetRequiredService<TimeProvider>(), services);
         FeedsEndpoints.Map(app, services.GetRequiredService<FeedManager>(), services.GetRequiredService<TimeProvider>());

@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Text.Json;
 using EgressGuard.Configuration;
 using EgressGuard.Policy;
 using EgressGuard.Rules;
+using EgressGuard.Storage;
 using EgressGuard.Telemetry;
 
 namespace EgressGuard.Alerts;
@@ -101,6 +103,27 @@ internal sealed partial class AlertService
         }
 
         _quarantine.Value.OnThreatDeny(alert);
+    }
+
+    /// <summary>
+    /// The recent alerts since <paramref name="from"/>: the fleet's in fleet mode
+    /// (this node's own while the store is away: better than none), else this node's.
+    /// </summary>
+    public async Task<IReadOnlyList<AlertDto>> RecentAsync(DateTimeOffset from, CancellationToken cancellationToken = default)
+    {
+        if (_replica is not null)
+        {
+            try
+            {
+                var rows = await _replica.RecentAsync(from, 10_000, cancellationToken).ConfigureAwait(false);
+                return rows.Select(r => r.Deserialize<AlertDto>()!).ToArray();
+            }
+            catch (StoreUnavailableException)
+            {
+            }
+        }
+
+        return _tracker.Recent().Where(a => a.LastSeen >= from).Select(AlertDto.From).ToArray();
     }
 
     /// <summary>Delivers an alert raised outside the proxy path (retro-hunt) everywhere a new alert goes (and, in fleet mode, stores it).</summary>

@@ -1,9 +1,7 @@
 using System.Text.Json;
-using EgressGuard.Admin;
 using EgressGuard.Alerts;
 using EgressGuard.Audit;
 using EgressGuard.Quarantine;
-using EgressGuard.Storage;
 
 namespace EgressGuard.History;
 
@@ -15,15 +13,13 @@ namespace EgressGuard.History;
 internal sealed class Report
 {
     private readonly HistoryService _history;
-    private readonly AlertTracker _alerts;
-    private readonly IAlertReplica? _shared;
+    private readonly AlertService _alerts;
     private readonly QuarantineStore _quarantine;
     private readonly AuditLog _audit;
     private readonly TimeProvider _time;
 
-    public Report(HistoryService history, AlertTracker alerts, QuarantineStore quarantine, AuditLog audit, TimeProvider time, IAlertReplica? shared = null)
+    public Report(HistoryService history, AlertService alerts, QuarantineStore quarantine, AuditLog audit, TimeProvider time)
     {
-        _shared = shared;
         _history = history;
         _alerts = alerts;
         _quarantine = quarantine;
@@ -54,26 +50,8 @@ internal sealed class Report
             q is not null,
             new ReportBlockedDto(Counts("client_text"), Counts("user"), Counts("host"), Counts("feed"), Counts("rule")),
             q is null ? [] : q.TopTalkers(from, to).ToArray(),
-            await AlertsAsync(from),
+            [.. await _alerts.RecentAsync(from)],
             _quarantine.Active().Select(QuarantineEntryDto.From).ToArray(),
             changes);
-    }
-
-    /// <summary>The fleet's alerts in fleet mode (this node's when the store is away), else this node's.</summary>
-    private async Task<AlertDto[]> AlertsAsync(DateTimeOffset from)
-    {
-        if (_shared is not null)
-        {
-            try
-            {
-                var rows = await _shared.RecentAsync(from, 10_000).ConfigureAwait(false);
-                return rows.Select(r => r.Deserialize<AlertDto>()!).ToArray();
-            }
-            catch (StoreUnavailableException)
-            {
-            }
-        }
-
-        return _alerts.Recent().Where(a => a.LastSeen >= from).Select(AlertDto.From).ToArray();
     }
 }

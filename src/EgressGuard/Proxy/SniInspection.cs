@@ -45,7 +45,7 @@ internal static class SniInspection
         switch (status)
         {
             case ClientHelloStatus.NotTls:
-                return tls.RequireTls ? new(SniOutcome.NotTls, "not-tls") : new(SniOutcome.Pass, null);
+                return tls.RequireTls ? new(SniOutcome.NotTls, ErrorTypes.NotTls) : new(SniOutcome.Pass, null);
             case ClientHelloStatus.Incomplete when bytesRead == 0:
                 // Silence until the hello timeout: a server-first protocol (SMTP, SSH banners), not a hidden hello.
                 return new(SniOutcome.Pass, null);
