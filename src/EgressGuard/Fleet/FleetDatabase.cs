@@ -62,6 +62,27 @@ internal sealed partial class FleetDatabase : IAsyncDisposable
         }
     }
 
+    /// <summary>The synchronous <see cref="RunAsync{T}"/>, for the history writer's loop and the history queries (synchronous like SQLite's).</summary>
+    public T Run<T>(Func<NpgsqlConnection, T> work)
+    {
+        try
+        {
+            using var connection = _source.OpenConnection();
+            var result = work(connection);
+            Health.Succeeded();
+            return result;
+        }
+        catch (Exception ex) when (IsStoreFault(ex))
+        {
+            if (Health.Failed(ex.Message))
+            {
+                LogDown(_logger, ex.Message);
+            }
+
+            throw new StoreUnavailableException(ex.Message, ex);
+        }
+    }
+
     public Task RunAsync(Func<NpgsqlConnection, Task> work, CancellationToken cancellationToken = default) =>
         RunAsync(async c => { await work(c).ConfigureAwait(false); return true; }, cancellationToken);
 

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using EgressGuard.Addressing;
 using EgressGuard.History;
-using EgressGuard.Storage;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -15,215 +14,25 @@ namespace EgressGuard.Fleet;
 /// <see cref="HistoryWriter"/>'s loop (never the proxy path) and go in with one binary <c>COPY</c>.
 /// The queries are <see cref="HistoryQueries"/>'s, in PostgreSQL's dialect: any node answers for all.
 /// </summary>
-internal sealed partial class FleetHistory : ISharedHistory
+internal sealed partial class FleetHistory(FleetDatabase db, FleetHistoryImport import, FleetHistoryPartitions partitions, ILogger<FleetHistory> logger) : ISharedHistory
 {
-    private const string Columns = "time, last_time, count, node, client, client_port, \"user\", method, host, port, address, addresses, cnames, dialed, decision, reason, rule, entry, feed, status, bytes_up, bytes_down, duration_ms, trace_id";
-
     // PostgreSQL's timestamptz reaches far, but a query's open ends are clamped to something it can bind.
     private static readonly DateTimeOffset Earliest = new(1970, 1, 1, 0, 0, 0, TimeSpan.Zero);
     private static readonly DateTimeOffset Latest = new(9000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    private readonly FleetDatabase _db;
-    private readonly ILogger<FleetHistory> _logger;
-    private readonly HashSet<DateOnly> _partitions = [];
-
-    public FleetHistory(FleetDatabase db, ILogger<FleetHistory> logger)
-    {
-        _db = db;
-        _logger = logger;
-    }
 
     public bool RetryFailedBatches => true;
 
-    public void Write(IReadOnlyList<HistoryRecord> batch)
-    {
-        Run(connection =>
-        {
-            EnsurePartitions(connection, batch);
-            using (var copy = connection.BeginBinaryImport($"COPY eg_connections ({Columns}) FROM STDIN (FORMAT BINARY)"))
-            {
-                foreach (var r in batch)
-                {
-                    WriteRow(copy, r);
-                }
-
-                copy.Complete();
-            }
-
-            UpsertResolutions(connection, batch);
-            return 0;
-        });
-    }
-
-    private void WriteRow(NpgsqlBinaryImporter copy, HistoryRecord r)
-    {
-        copy.StartRow();
-        copy.Write(r.Time.UtcDateTime, NpgsqlDbType.TimestampTz);
-        copy.Write((r.LastTime ?? r.Time).UtcDateTime, NpgsqlDbType.TimestampTz);
-        copy.Write(r.Count, NpgsqlDbType.Bigint);
-        copy.Write(_db.Node, NpgsqlDbType.Text);
-        Inet(copy, r.Client);
-        copy.Write(r.ClientPort, NpgsqlDbType.Integer);
-        Text(copy, r.User);
-        copy.Write(r.Method, NpgsqlDbType.Text);
-        Text(copy, r.Host);
-        copy.Write(r.Port, NpgsqlDbType.Integer);
-        Inet(copy, r.Addresses.Count > 0 ? r.Addresses[0] : null);
-        if (r.Addresses.Count > 0)
-        {
-            copy.Write(r.Addresses.Select(AddressNormalizer.Canonicalize).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Inet);
-        }
-        else
-        {
-            copy.WriteNull();
-        }
-
-        if (r.Cnames.Count > 0)
-        {
-            copy.Write(r.Cnames.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text);
-        }
-        else
-        {
-            copy.WriteNull();
-        }
-
-        Inet(copy, r.Dialed);
-        copy.Write(r.Decision, NpgsqlDbType.Text);
-        Text(copy, r.Reason);
-        Text(copy, r.Rule);
-        Text(copy, r.Entry);
-        Text(copy, r.Feed);
-        copy.Write(r.Status, NpgsqlDbType.Integer);
-        copy.Write(r.BytesUp, NpgsqlDbType.Bigint);
-        copy.Write(r.BytesDown, NpgsqlDbType.Bigint);
-        copy.Write(r.DurationMs, NpgsqlDbType.Double);
-        Text(copy, r.TraceId == default ? null : r.TraceId.ToHexString());
-    }
-
-    private static void Text(NpgsqlBinaryImporter copy, string? value)
-    {
-        if (value is null)
-        {
-            copy.WriteNull();
-        }
-        else
-        {
-            copy.Write(value, NpgsqlDbType.Text);
-        }
-    }
-
-    private static void Inet(NpgsqlBinaryImporter copy, IPAddress? value)
-    {
-        if (value is null)
-        {
-            copy.WriteNull();
-        }
-        else
-        {
-            copy.Write(AddressNormalizer.Canonicalize(value), NpgsqlDbType.Inet);
-        }
-    }
-
-    /// <summary>Creates the day partitions a batch needs (once per day per node; nodes serialise on an advisory lock).</summary>
-    private void EnsurePartitions(NpgsqlConnection connection, IReadOnlyList<HistoryRecord> batch)
-    {
-        foreach (var day in batch.Select(r => DateOnly.FromDateTime(r.Time.UtcDateTime)).Distinct())
-        {
-            if (_partitions.Contains(day))
-            {
-                continue;
-            }
-
-            using var transaction = connection.BeginTransaction();
-            using (var create = new NpgsqlCommand($"""
-                SELECT pg_advisory_xact_lock({FleetMigrations.LockKey + 1});
-                CREATE TABLE IF NOT EXISTS {PartitionName(day)} PARTITION OF eg_connections
-                    FOR VALUES FROM ('{day:yyyy-MM-dd}T00:00:00Z') TO ('{day.AddDays(1):yyyy-MM-dd}T00:00:00Z');
-                """, connection, transaction))
-            {
-                create.ExecuteNonQuery();
-            }
-
-            transaction.Commit();
-            _partitions.Add(day);
-        }
-    }
-
-    private static string PartitionName(DateOnly day) => $"eg_connections_{day:yyyyMMdd}";
-
-    private static void UpsertResolutions(NpgsqlConnection connection, IReadOnlyList<HistoryRecord> batch)
-    {
-        var pairs = new Dictionary<(string Name, IPAddress Address), (DateTime First, DateTime Last)>();
-        foreach (var r in batch)
-        {
-            if (r.Host is null || r.Addresses.Count == 0 || IPAddress.TryParse(r.Host, out _))
-            {
-                continue;
-            }
-
-            var first = r.Time.UtcDateTime;
-            var last = (r.LastTime ?? r.Time).UtcDateTime;
-            foreach (var a in r.Addresses)
-            {
-                var key = (r.Host, AddressNormalizer.Canonicalize(a));
-                pairs[key] = pairs.TryGetValue(key, out var seen) ? (first < seen.First ? first : seen.First, last > seen.Last ? last : seen.Last) : (first, last);
-            }
-        }
-
-        if (pairs.Count == 0)
-        {
-            return;
-        }
-
-        // In a fixed order: two nodes upserting the same pairs then lock them in the same order (no deadlock).
-        var sorted = pairs.OrderBy(p => p.Key.Name, StringComparer.Ordinal).ThenBy(p => p.Key.Address.ToString(), StringComparer.Ordinal).ToList();
-        using var upsert = new NpgsqlCommand("""
-            INSERT INTO eg_resolutions (name, address, first_seen, last_seen)
-            SELECT * FROM unnest($1::text[], $2::inet[], $3::timestamptz[], $4::timestamptz[])
-            ON CONFLICT (name, address) DO UPDATE SET
-                first_seen = least(eg_resolutions.first_seen, EXCLUDED.first_seen),
-                last_seen = greatest(eg_resolutions.last_seen, EXCLUDED.last_seen)
-            """, connection);
-        upsert.Parameters.AddWithValue(sorted.Select(p => p.Key.Name).ToArray());
-        upsert.Parameters.Add(new NpgsqlParameter { Value = sorted.Select(p => p.Key.Address).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Inet });
-        upsert.Parameters.AddWithValue(sorted.Select(p => p.Value.First).ToArray());
-        upsert.Parameters.AddWithValue(sorted.Select(p => p.Value.Last).ToArray());
-        upsert.ExecuteNonQuery();
-    }
+    public void Write(IReadOnlyList<HistoryRecord> batch) => import.Write(batch);
 
     /// <summary>
     /// Retention by partition: days wholly before <paramref name="before"/> are dropped (no row-by-row
     /// delete, no bloat). <paramref name="maxBytes"/> does not apply: the database's size is its operator's.
     /// </summary>
-    public long Prune(DateTimeOffset before, long maxBytes) => Run(connection =>
+    public long Prune(DateTimeOffset before, long maxBytes) => db.Run(connection =>
     {
         var cutoff = DateOnly.FromDateTime(before.UtcDateTime);
-        var names = new List<string>();
-        using (var list = new NpgsqlCommand("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'eg_connections'", connection))
-        using (var reader = list.ExecuteReader())
-        {
-            while (reader.Read())
-            {
-                names.Add(reader.GetString(0));
-            }
-        }
-
-        long dropped = 0;
-        foreach (var name in names)
-        {
-            if (DateOnly.TryParseExact(name["eg_connections_".Length..], "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) && day.AddDays(1) <= cutoff)
-            {
-                using var drop = new NpgsqlCommand($"DROP TABLE IF EXISTS {PartitionName(day)}", connection);
-                drop.ExecuteNonQuery();
-                lock (_partitions)
-                {
-                    _partitions.Remove(day);
-                }
-
-                dropped++;
-            }
-        }
-
+        var dropped = partitions.DropBefore(connection, cutoff);
         using (var dns = new NpgsqlCommand("DELETE FROM eg_resolutions WHERE last_seen < $1", connection))
         {
             dns.Parameters.AddWithValue(before.UtcDateTime);
@@ -232,13 +41,13 @@ internal sealed partial class FleetHistory : ISharedHistory
 
         if (dropped > 0)
         {
-            LogDropped(_logger, dropped, cutoff);
+            LogDropped(logger, dropped, cutoff);
         }
 
         return dropped;
     });
 
-    public IReadOnlyList<ConnectionRow> Connections(HistoryFilter filter) => Run(connection =>
+    public IReadOnlyList<ConnectionRow> Connections(HistoryFilter filter) => db.Run(connection =>
     {
         using var command = new NpgsqlCommand { Connection = connection };
         var from = Clamp(filter.From);
@@ -309,7 +118,7 @@ internal sealed partial class FleetHistory : ISharedHistory
         return rows;
     });
 
-    public IReadOnlyList<ResolutionRow> Resolutions(string nameOrAddress, DateTimeOffset? at = null) => Run(connection =>
+    public IReadOnlyList<ResolutionRow> Resolutions(string nameOrAddress, DateTimeOffset? at = null) => db.Run(connection =>
     {
         var byAddress = IPAddress.TryParse(nameOrAddress, out var address);
         using var command = new NpgsqlCommand($"""
@@ -335,7 +144,7 @@ internal sealed partial class FleetHistory : ISharedHistory
         return rows;
     });
 
-    public IReadOnlyList<TalkerRow> TopTalkers(DateTimeOffset from, DateTimeOffset to, int limit = 20) => Run(connection =>
+    public IReadOnlyList<TalkerRow> TopTalkers(DateTimeOffset from, DateTimeOffset to, int limit = 20) => db.Run(connection =>
     {
         using var command = new NpgsqlCommand($"""
             SELECT host(client), "user", sum(count)::bigint, count(DISTINCT host), string_agg(DISTINCT rule, ','), min(time), max(last_time)
@@ -366,7 +175,7 @@ internal sealed partial class FleetHistory : ISharedHistory
             "user" => "\"user\"",
             _ => throw new ArgumentOutOfRangeException(nameof(column)),
         };
-        return Run(connection =>
+        return db.Run(connection =>
         {
             using var command = new NpgsqlCommand($"""
                 SELECT coalesce({expression}, '-'), sum(count)::bigint FROM eg_connections
@@ -386,7 +195,7 @@ internal sealed partial class FleetHistory : ISharedHistory
         });
     }
 
-    public IEnumerable<(string? Client, string? User, string? Host, int Port, byte[] Address, DateTimeOffset First, DateTimeOffset Last, long Count)> AllowedSince(DateTimeOffset from) => Run(connection =>
+    public IEnumerable<(string? Client, string? User, string? Host, int Port, byte[] Address, DateTimeOffset First, DateTimeOffset Last, long Count)> AllowedSince(DateTimeOffset from) => db.Run(connection =>
     {
         using var command = new NpgsqlCommand("""
             SELECT host(client), "user", host, port, a, min(time), max(last_time), sum(count)::bigint FROM (
@@ -406,33 +215,16 @@ internal sealed partial class FleetHistory : ISharedHistory
         return rows;
     });
 
-    public bool MarkReported(string source, string destination, string rule, DateTimeOffset now) => Run(connection =>
+    public bool MarkReported(string source, string destination, string rule, DateTimeOffset now) => db.Run(connection =>
     {
         using var command = new NpgsqlCommand("INSERT INTO eg_retro_hunts (source, destination, rule, reported, node) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING", connection);
         command.Parameters.AddWithValue(source);
         command.Parameters.AddWithValue(destination);
         command.Parameters.AddWithValue(rule);
         command.Parameters.AddWithValue(now.UtcDateTime);
-        command.Parameters.AddWithValue(_db.Node);
+        command.Parameters.AddWithValue(db.Node);
         return command.ExecuteNonQuery() == 1;
     });
-
-    /// <summary>Runs synchronous work on a pooled connection (the writer loop and the queries are synchronous), recording health.</summary>
-    private T Run<T>(Func<NpgsqlConnection, T> work)
-    {
-        try
-        {
-            using var connection = _db.Source.OpenConnection();
-            var result = work(connection);
-            _db.Health.Succeeded();
-            return result;
-        }
-        catch (Exception ex) when (FleetDatabase.IsStoreFault(ex))
-        {
-            _db.Health.Failed(ex.Message);
-            throw new StoreUnavailableException(ex.Message, ex);
-        }
-    }
 
     private static DateTimeOffset Clamp(DateTimeOffset time) => time < Earliest ? Earliest : time > Latest ? Latest : time;
 

@@ -45,6 +45,8 @@ internal static class FleetServices
         services.AddSingleton<IFleetParticipant>(sp => sp.GetRequiredService<FleetAlerts>());
         services.AddSingleton<FleetAudit>();
         services.AddSingleton<IFleetParticipant>(sp => sp.GetRequiredService<FleetAudit>());
+        services.AddSingleton<FleetHistoryPartitions>();
+        services.AddSingleton<FleetHistoryImport>();
         services.AddSingleton<FleetHistory>();
         services.AddSingleton<History.ISharedHistory>(sp => sp.GetRequiredService<FleetHistory>());
         services.AddSingleton<FleetFeedStatus>();

@@ -64,15 +64,6 @@ public sealed class FleetFaultTests : IAsyncLifetime
         return response.StatusCode;
     }
 
-    private static async Task WithinAsync(TimeSpan limit, Func<Task<bool>> condition)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(stopwatch.Elapsed < limit, $"not within {limit}");
-            await Task.Delay(50);
-        }
-    }
 
     [PostgresFact]
     public async Task StoreStopped_RequestsStillDecided_EditsRefused503_ReadyzShowsStore_RecoversAfterRestart()
@@ -82,7 +73,7 @@ public sealed class FleetFaultTests : IAsyncLifetime
         using var adminA = a.CreateAdminClient();
         using var adminB = b.CreateAdminClient();
         Assert.Equal(HttpStatusCode.Created, (await adminA.PostAsync("/rules", Json("""{"id":"block-other","action":"deny","destinations":["other.test"]}"""))).StatusCode);
-        await WithinAsync(TimeSpan.FromSeconds(2), async () => await GetAsync(b, "other.test") == HttpStatusCode.Forbidden);
+        await Eventually.UntilAsync(async () => await GetAsync(b, "other.test") == HttpStatusCode.Forbidden, "node B denies other.test", TimeSpan.FromSeconds(2));
         Assert.Equal("ready\nstore: up\n", await adminA.GetStringAsync("/readyz"));
 
         await _postgres!.StopAsync();
@@ -95,7 +86,7 @@ public sealed class FleetFaultTests : IAsyncLifetime
         Assert.Contains("nothing was changed", await refused.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await adminB.PostAsync("/quarantine", Json("""{"address":"127.0.0.1"}"""))).StatusCode);
         Assert.Equal(HttpStatusCode.OK, await GetAsync(a, "good.test"));
-        await WithinAsync(TimeSpan.FromSeconds(10), async () => (await adminA.GetStringAsync("/readyz")).Contains("store: down", StringComparison.Ordinal));
+        await Eventually.UntilAsync(async () => (await adminA.GetStringAsync("/readyz")).Contains("store: down", StringComparison.Ordinal), "readyz reports the store down", TimeSpan.FromSeconds(10));
         var readyz = await adminA.GetAsync("/readyz");
         Assert.Equal(HttpStatusCode.OK, readyz.StatusCode);
         var status = JsonDocument.Parse(await adminA.GetStringAsync("/status")).RootElement.GetProperty("store");
@@ -111,16 +102,16 @@ public sealed class FleetFaultTests : IAsyncLifetime
 
         await _postgres.StartAgainAsync();
 
-        await WithinAsync(TimeSpan.FromSeconds(60), async () => await adminA.GetStringAsync("/readyz") == "ready\nstore: up\n");
+        await Eventually.UntilAsync(async () => await adminA.GetStringAsync("/readyz") == "ready\nstore: up\n", "readyz reports the store up again", TimeSpan.FromSeconds(60));
         using var adminB2 = b2.CreateAdminClient();
         HttpResponseMessage? created = null;
-        await WithinAsync(TimeSpan.FromSeconds(30), async () =>
-            (created = await adminB2.PostAsync("/rules", Json("""{"id":"block-after","action":"deny","destinations":["after.test"]}"""))).StatusCode == HttpStatusCode.Created);
+        await Eventually.UntilAsync(async () =>
+            (created = await adminB2.PostAsync("/rules", Json("""{"id":"block-after","action":"deny","destinations":["after.test"]}"""))).StatusCode == HttpStatusCode.Created, "an edit accepted once the store is back", TimeSpan.FromSeconds(30));
         // Right after the store's restart node A may still be reconnecting (backoff); the 1 s
         // propagation with a healthy store is FleetTests' claim, this one is that it resumes.
-        await WithinAsync(TimeSpan.FromSeconds(15), async () => await GetAsync(a, "after.test") == HttpStatusCode.Forbidden);
+        await Eventually.UntilAsync(async () => await GetAsync(a, "after.test") == HttpStatusCode.Forbidden, "node A enforces the rule made after the restart", TimeSpan.FromSeconds(15));
         // History written while the store was away was queued and written once it was back.
-        await WithinAsync(TimeSpan.FromSeconds(60), async () =>
-            JsonDocument.Parse(await adminB2.GetStringAsync("/history/connections?destination=late.test")).RootElement.GetArrayLength() == 1);
+        await Eventually.UntilAsync(async () =>
+            JsonDocument.Parse(await adminB2.GetStringAsync("/history/connections?destination=late.test")).RootElement.GetArrayLength() == 1, "the history queued while the store was away arrives", TimeSpan.FromSeconds(60));
     }
 }

@@ -82,18 +82,6 @@ public sealed class FleetTests : IAsyncLifetime
         return response.StatusCode;
     }
 
-    /// <summary>Polls until <paramref name="condition"/> holds; returns how long it took (fails past <paramref name="limit"/>).</summary>
-    private static async Task<TimeSpan> WithinAsync(TimeSpan limit, Func<Task<bool>> condition)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(stopwatch.Elapsed < limit, $"not within {limit}");
-            await Task.Delay(20);
-        }
-
-        return stopwatch.Elapsed;
-    }
 
     [PostgresFact]
     public async Task RuleAddedOnNodeA_DeniesOnNodeBWithinOneSecond_LiveTunnelCut()
@@ -109,9 +97,10 @@ public sealed class FleetTests : IAsyncLifetime
         using var admin = a.CreateAdminClient();
         var created = await admin.PostAsync("/rules", Json("""{"id":"block-good","action":"deny","destinations":["good.test"]}"""));
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        var took = await WithinAsync(TimeSpan.FromSeconds(1), async () => await GetAsync(b, $"http://good.test:{_upstream.Port}/hello") == HttpStatusCode.Forbidden);
+        var stopwatch = Stopwatch.StartNew();
+        await Eventually.UntilAsync(async () => await GetAsync(b, $"http://good.test:{_upstream.Port}/hello") == HttpStatusCode.Forbidden, "node B denies good.test after node A added the rule", TimeSpan.FromSeconds(1));
 
-        Assert.True(took < TimeSpan.FromSeconds(1), took.ToString());
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(1), stopwatch.Elapsed.ToString());
         Assert.Empty(await tunnel.ReadToEndAsync(TimeSpan.FromSeconds(5)));
         var line = await b.WaitForDecisionAsync(l => l.GetProperty("event").GetString() == "decision" && l.TryGetProperty("egressguard.rule", out var r) && r.GetString() == "rule:block-good");
         Assert.Equal("node-b", line.GetProperty("egressguard.node").GetString());
@@ -122,9 +111,9 @@ public sealed class FleetTests : IAsyncLifetime
         var history = JsonDocument.Parse(await adminB.GetStringAsync("/rules/history")).RootElement;
         Assert.Equal(2, history.GetArrayLength());
         // The audit trail is the fleet's: B's report lists the change made on A.
-        await WithinAsync(TimeSpan.FromSeconds(5), async () =>
+        await Eventually.UntilAsync(async () =>
             JsonDocument.Parse(await adminB.GetStringAsync("/report?since=1h")).RootElement.GetProperty("changes").EnumerateArray()
-                .Any(c => c.GetProperty("action").GetString() == "create" && c.GetProperty("subject").GetString() == "block-good"));
+                .Any(c => c.GetProperty("action").GetString() == "create" && c.GetProperty("subject").GetString() == "block-good"), "node B's report lists the rule created on node A", TimeSpan.FromSeconds(5));
     }
 
     [PostgresFact]
@@ -155,14 +144,14 @@ public sealed class FleetTests : IAsyncLifetime
         var added = await adminB.PostAsync("/quarantine", Json("""{"address":"127.0.0.1","duration":"2h","reason":"incident IR-7"}"""));
         Assert.Equal(HttpStatusCode.Created, added.StatusCode);
 
-        await WithinAsync(TimeSpan.FromSeconds(1), async () => await GetAsync(a, $"http://good.test:{_upstream.Port}/hello") == HttpStatusCode.Forbidden);
+        await Eventually.UntilAsync(async () => await GetAsync(a, $"http://good.test:{_upstream.Port}/hello") == HttpStatusCode.Forbidden, "node A denies the source quarantined on node B", TimeSpan.FromSeconds(1));
         Assert.Empty(await tunnel.ReadToEndAsync(TimeSpan.FromSeconds(5)));
         using var adminA = a.CreateAdminClient();
         var listed = JsonDocument.Parse(await adminA.GetStringAsync("/quarantine")).RootElement;
         Assert.Equal("incident IR-7", listed.EnumerateArray().Single().GetProperty("reason").GetString());
 
         Assert.Equal(HttpStatusCode.OK, (await adminA.DeleteAsync("/quarantine/127.0.0.1")).StatusCode);
-        await WithinAsync(TimeSpan.FromSeconds(1), async () => await GetAsync(b, $"http://good.test:{_upstream.Port}/hello") == HttpStatusCode.OK);
+        await Eventually.UntilAsync(async () => await GetAsync(b, $"http://good.test:{_upstream.Port}/hello") == HttpStatusCode.OK, "node B allows the source released on node A", TimeSpan.FromSeconds(1));
     }
 
     [PostgresFact]
@@ -174,18 +163,18 @@ public sealed class FleetTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Forbidden, await GetAsync(a, "http://c2.test/1"));
         using var adminA = a.CreateAdminClient();
-        await WithinAsync(TimeSpan.FromSeconds(5), async () => JsonDocument.Parse(await adminA.GetStringAsync("/alerts")).RootElement.GetArrayLength() == 1);
+        await Eventually.UntilAsync(async () => JsonDocument.Parse(await adminA.GetStringAsync("/alerts")).RootElement.GetArrayLength() == 1, "one alert on node A", TimeSpan.FromSeconds(5));
         Assert.Equal(HttpStatusCode.Forbidden, await GetAsync(b, "http://c2.test/2"));
         Assert.Equal(HttpStatusCode.Forbidden, await GetAsync(b, "http://c2.test/3"));
 
         using var adminB = b.CreateAdminClient();
         JsonElement alert = default;
-        await WithinAsync(TimeSpan.FromSeconds(5), async () =>
+        await Eventually.UntilAsync(async () =>
         {
             var alerts = JsonDocument.Parse(await adminB.GetStringAsync("/alerts")).RootElement;
             alert = alerts.EnumerateArray().SingleOrDefault();
             return alerts.GetArrayLength() == 1 && alert.GetProperty("count").GetInt64() == 3;
-        });
+        }, "node B sees the fleet's single alert", TimeSpan.FromSeconds(5));
         Assert.Equal("node-a", alert.GetProperty("node").GetString());
         Assert.Equal("c2.test", alert.GetProperty("destination").GetProperty("name").GetString());
         var onA = JsonDocument.Parse(await adminA.GetStringAsync("/alerts")).RootElement.EnumerateArray().Single();
@@ -205,22 +194,22 @@ public sealed class FleetTests : IAsyncLifetime
 
         using var adminB = b.CreateAdminClient();
         JsonElement rows = default;
-        await WithinAsync(TimeSpan.FromSeconds(10), async () =>
+        await Eventually.UntilAsync(async () =>
         {
             rows = JsonDocument.Parse(await adminB.GetStringAsync("/history/connections?since=1h")).RootElement;
             return rows.GetArrayLength() >= 2;
-        });
+        }, "node B's history holds both nodes' rows", TimeSpan.FromSeconds(10));
         Assert.Contains(rows.EnumerateArray(), r => r.GetProperty("host").GetString() == "good.test" && r.GetProperty("decision").GetString() == "allow" && r.GetProperty("addresses").GetString() == "127.0.0.1");
         Assert.Contains(rows.EnumerateArray(), r => r.GetProperty("host").GetString() == "c2.test" && r.GetProperty("rule").GetString() == "feed:feodo");
         var byRange = JsonDocument.Parse(await adminB.GetStringAsync("/history/connections?destination=127.0.0.0/24&decision=allow")).RootElement;
         Assert.Equal("good.test", byRange.EnumerateArray().Single().GetProperty("host").GetString());
         // Passive DNS is written in its own statement after the batch's rows: wait for it too.
         JsonElement dns = default;
-        await WithinAsync(TimeSpan.FromSeconds(10), async () =>
+        await Eventually.UntilAsync(async () =>
         {
             dns = JsonDocument.Parse(await adminB.GetStringAsync("/history/dns?name=good.test")).RootElement;
             return dns.GetArrayLength() > 0;
-        });
+        }, "passive DNS for good.test in the shared history", TimeSpan.FromSeconds(10));
         Assert.Equal("127.0.0.1", dns.EnumerateArray().Single().GetProperty("address").GetString());
         var top = JsonDocument.Parse(await adminB.GetStringAsync("/history/top?since=1h")).RootElement;
         Assert.Equal("127.0.0.1", top.EnumerateArray().Single().GetProperty("client").GetString());
