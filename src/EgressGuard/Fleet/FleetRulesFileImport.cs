@@ -8,7 +8,7 @@ namespace EgressGuard.Fleet;
 /// and commits each valid change to the fleet like an API edit. A change made while the store is
 /// down is kept and committed when it is back (logged, never dropped silently).
 /// </summary>
-internal sealed partial class FleetRulesFileImport : IFleetParticipant, IDisposable
+internal sealed partial class FleetRulesFileImport : IFleetParticipant, IHostedService, IDisposable
 {
     private readonly RulesStore _file;
     private readonly RulesStore _shared;
@@ -21,13 +21,27 @@ internal sealed partial class FleetRulesFileImport : IFleetParticipant, IDisposa
         _shared = shared;
         _logger = logger;
         _file = new RulesStore(paths.Resolve(rules.File), Path.Combine(paths.Resolve(data.Directory), "rules-file-history"), 1, isKnownFeed, time, logger);
+    }
+
+    /// <summary>Reads and watches the rules file with the host's start (not in the constructor: factories do no I/O).</summary>
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
         _file.LoadInitial();
-        _file.Changed += rules =>
-        {
-            Volatile.Write(ref _pending, rules.ToDocument());
-            _ = ImportAsync();
-        };
+        _file.Changed += OnFileChanged;
         _file.Watch();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _file.Changed -= OnFileChanged;
+        return Task.CompletedTask;
+    }
+
+    private void OnFileChanged(RuleSet rules)
+    {
+        Volatile.Write(ref _pending, rules.ToDocument());
+        _ = ImportAsync();
     }
 
     public Task SyncAsync(bool atStart, CancellationToken cancellationToken) =>

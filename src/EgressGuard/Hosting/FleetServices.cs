@@ -29,11 +29,13 @@ internal static class FleetServices
             sp.GetRequiredService<ILogger<FleetDatabase>>()));
         services.AddSingleton<FleetRules>();
         services.AddSingleton(sp => SharedRulesStore(sp, settings));
+        services.AddSingleton<IRulesLoader>(sp => new FleetRulesLoader(sp.GetRequiredService<ConfigPaths>().Resolve(settings.Rules.File), sp.GetRequiredService<FleetRules>()));
         services.AddSingleton<IFleetParticipant, FleetRulesSync>();
         if (options.RulesFileOwner)
         {
             services.AddSingleton(sp => new FleetRulesFileImport(settings.Rules, settings.Data, settings.IsKnownFeed, sp.GetRequiredService<ConfigPaths>(), sp.GetRequiredService<RulesStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<FleetRulesFileImport>>()));
             services.AddSingleton<IFleetParticipant>(sp => sp.GetRequiredService<FleetRulesFileImport>());
+            services.AddHostedService(sp => sp.GetRequiredService<FleetRulesFileImport>());
         }
 
         services.AddSingleton<FleetQuarantine>();
@@ -56,31 +58,16 @@ internal static class FleetServices
         return services;
     }
 
-    /// <summary>
-    /// The rules store on the local copy of the fleet's rules (<c>Data:Directory/fleet/rules.json</c>):
-    /// what this node enforces while the store is away. Its first content is this node's rules file.
-    /// </summary>
+    /// <summary>The rules store on the local copy of the fleet's rules, loaded by <see cref="FleetRulesLoader"/> at start.</summary>
     private static RulesStore SharedRulesStore(IServiceProvider sp, EgressGuardSettings settings)
     {
-        var paths = sp.GetRequiredService<ConfigPaths>();
-        var data = paths.Resolve(settings.Data.Directory);
-        var copy = Path.Combine(data, "fleet", "rules.json");
-        var file = paths.Resolve(settings.Rules.File);
-        if (!File.Exists(copy) && File.Exists(file))
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
-            File.Copy(file, copy);
-        }
-
-        var store = new RulesStore(
-            copy,
+        var data = sp.GetRequiredService<ConfigPaths>().Resolve(settings.Data.Directory);
+        return new RulesStore(
+            FleetRulesLoader.CopyPath(data),
             Path.Combine(data, "rules-history"),
             settings.Rules.HistoryLimit,
             settings.IsKnownFeed,
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("EgressGuard.Rules"));
-        store.LoadInitial(FleetRulesSync.LoadVersion(copy));
-        store.Replica = sp.GetRequiredService<FleetRules>();
-        return store;
     }
 }

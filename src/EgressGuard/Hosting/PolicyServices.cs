@@ -42,6 +42,7 @@ internal static class PolicyServices
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger("EgressGuard.Rules"));
         });
+        services.AddSingleton<IRulesLoader, FileRulesLoader>();
         services.AddHostedService<RulesStartup>();
         services.AddHostedService<RuleExpiryReporter>();
         return services;

@@ -4,35 +4,20 @@ namespace EgressGuard.Rules;
 
 /// <summary>
 /// Starts the rules with the host, before the feeds' first composition (so the first request
-/// already sees them): reads the rules file, hands the rules to the policy, follows every later
-/// change (file edit, API, CLI) and watches the file.
+/// already sees them): loads the store's first content (<see cref="IRulesLoader"/>), hands the
+/// rules to the policy, follows every later change (file edit, API, CLI) and watches the file
+/// when it is this node's.
 /// </summary>
-internal sealed class RulesStartup : IHostedService
+internal sealed class RulesStartup(RulesStore store, IRulesLoader loader, PolicyRecomposer recomposer) : IHostedService
 {
-    private readonly RulesStore _store;
-    private readonly PolicyRecomposer _recomposer;
-
-    public RulesStartup(RulesStore store, PolicyRecomposer recomposer)
-    {
-        _store = store;
-        _recomposer = recomposer;
-    }
-
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        // Fleet mode: the store is the local copy of the fleet's rules, loaded at its version by the
-        // fleet and kept current by its sync; the rules file is imported by its owner, not watched here.
-        var fleet = _store.Replica is not null;
-        if (!fleet)
+        loader.LoadInitial(store);
+        recomposer.UseRules(store.Current);
+        store.Changed += OnChanged;
+        if (loader.WatchesFile)
         {
-            _store.LoadInitial();
-        }
-
-        _recomposer.UseRules(_store.Current);
-        _store.Changed += OnChanged;
-        if (!fleet)
-        {
-            _store.Watch();
+            store.Watch();
         }
 
         return Task.CompletedTask;
@@ -40,9 +25,9 @@ internal sealed class RulesStartup : IHostedService
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
-        _store.Changed -= OnChanged;
+        store.Changed -= OnChanged;
         return Task.CompletedTask;
     }
 
-    private void OnChanged(RuleSet rules) => _recomposer.SetRules(rules);
+    private void OnChanged(RuleSet rules) => recomposer.SetRules(rules);
 }

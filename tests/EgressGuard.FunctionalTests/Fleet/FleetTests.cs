@@ -84,6 +84,25 @@ public sealed class FleetTests : IAsyncLifetime
 
 
     [PostgresFact]
+    public async Task RulesFileEditedOnOwner_CommittedToFleet_EnforcedOnOtherNode()
+    {
+        var db = await NewDatabaseAsync();
+        var rulesFile = Path.Combine(_dir, "owner-rules.json");
+        File.WriteAllText(rulesFile, """{"rules":[]}""");
+        var a = await StartNodeAsync(db, "node-a", "--Store:RulesFileOwner=true", $"--Rules:File={rulesFile}");
+        var b = await StartNodeAsync(db, "node-b");
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(b, $"http://good.test:{_upstream.Port}/hello"));
+
+        File.WriteAllText(rulesFile, """{"rules":[{"id":"from-file","action":"deny","destinations":["good.test"]}]}""");
+
+        await Eventually.UntilAsync(async () => await GetAsync(b, $"http://good.test:{_upstream.Port}/hello") == HttpStatusCode.Forbidden, "node B denies good.test after the owner's rules file was edited");
+        using var adminB = b.CreateAdminClient();
+        var rules = JsonDocument.Parse(await adminB.GetStringAsync("/rules")).RootElement;
+        Assert.Contains(rules.GetProperty("rules").EnumerateArray(), r => r.GetProperty("rule").GetProperty("id").GetString() == "from-file");
+        Assert.Contains(a.Logs.Lines, l => l.Contains("committed to the fleet", StringComparison.Ordinal));
+    }
+
+    [PostgresFact]
     public async Task RuleAddedOnNodeA_DeniesOnNodeBWithinOneSecond_LiveTunnelCut()
     {
         var db = await NewDatabaseAsync();
