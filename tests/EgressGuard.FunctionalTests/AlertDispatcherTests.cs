@@ -45,7 +45,7 @@ public sealed class AlertDispatcherTests
     {
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var sink = new FlakySink();
-        using var dispatcher = new AlertDispatcher(new AlertOptions(), [sink], TimeProvider.System, services.GetRequiredService<IMeterFactory>(), NullLogger<AlertDispatcher>.Instance);
+        using var dispatcher = new AlertDispatcher(new AlertOptions(), [sink], TimeProvider.System, new AlertMetrics(services.GetRequiredService<IMeterFactory>()), NullLogger<AlertDispatcher>.Instance);
         await dispatcher.StartAsync(CancellationToken.None);
 
         dispatcher.Enqueue(NewAlert("a-1"));

@@ -16,15 +16,14 @@ internal sealed partial class AlertDispatcher : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<AlertDispatcher> _logger;
     private readonly List<(IAlertSink Sink, Channel<Alert> Queue, SinkStatus Status)> _sinks = [];
-    private readonly Counter<long> _deliveries;
+    private readonly AlertMetrics _metrics;
 
-    public AlertDispatcher(AlertOptions options, IEnumerable<IAlertSink> sinks, TimeProvider time, IMeterFactory meters, ILogger<AlertDispatcher> logger)
+    public AlertDispatcher(AlertOptions options, IEnumerable<IAlertSink> sinks, TimeProvider time, AlertMetrics metrics, ILogger<AlertDispatcher> logger)
     {
         _options = options;
         _time = time;
         _logger = logger;
-        var meter = meters.Create(EgressGuardTelemetry.Name);
-        _deliveries = meter.CreateCounter<long>("egressguard.alerts.deliveries", "{delivery}", "Alert deliveries by sink and outcome (delivered, failed, dropped)");
+        _metrics = metrics;
         foreach (var sink in sinks)
         {
             var status = new SinkStatus(sink.Name);
@@ -34,12 +33,12 @@ internal sealed partial class AlertDispatcher : BackgroundService
                 {
                     // DropWrite: the queue is full, this (newest) alert is not delivered to this sink.
                     status.Dropped();
-                    _deliveries.Add(1, new("egressguard.sink", sink.Name), new("egressguard.outcome", "dropped"));
+                    _metrics.Delivery(sink.Name, "dropped");
                 });
             _sinks.Add((sink, queue, status));
         }
 
-        meter.CreateObservableGauge("egressguard.alerts.sink.up", () => _sinks.Select(s => new Measurement<int>(s.Status.Up ? 1 : 0, new KeyValuePair<string, object?>("egressguard.sink", s.Sink.Name))), description: "1 when the last delivery to the sink worked (or none was needed), else 0");
+        metrics.ObserveSinks(() => _sinks.Select(s => s.Status));
     }
 
     public IReadOnlyList<SinkStatus> Status => _sinks.Select(s => s.Status).ToList();
@@ -69,7 +68,7 @@ internal sealed partial class AlertDispatcher : BackgroundService
                 {
                     // A sink's surprise must never stop the others, let alone the host.
                     status.Failed(_time.GetUtcNow(), ex.Message);
-                    _deliveries.Add(1, new("egressguard.sink", sink.Name), new("egressguard.outcome", "failed"));
+                    _metrics.Delivery(sink.Name, "failed");
                     LogGaveUp(_logger, alert.Id, sink.Name, 0, ex.Message);
                 }
             }
@@ -87,7 +86,7 @@ internal sealed partial class AlertDispatcher : BackgroundService
             if (result.Delivered)
             {
                 status.Succeeded(_time.GetUtcNow());
-                _deliveries.Add(1, new("egressguard.sink", sink.Name), new("egressguard.outcome", "delivered"));
+                _metrics.Delivery(sink.Name, "delivered");
                 if (attempt > 1)
                 {
                     LogDeliveredAfterRetry(_logger, alert.Id, sink.Name, attempt);
@@ -99,7 +98,7 @@ internal sealed partial class AlertDispatcher : BackgroundService
             status.Failed(_time.GetUtcNow(), result.Error ?? "failed");
             if (result.Permanent || attempt >= _options.MaxAttempts)
             {
-                _deliveries.Add(1, new("egressguard.sink", sink.Name), new("egressguard.outcome", "failed"));
+                _metrics.Delivery(sink.Name, "failed");
                 LogGaveUp(_logger, alert.Id, sink.Name, attempt, result.Error);
                 return;
             }

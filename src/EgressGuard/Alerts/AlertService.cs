@@ -27,12 +27,12 @@ internal sealed partial class AlertService
     private readonly DecisionLog _log;
     private readonly AlertDispatcher _dispatcher;
     private readonly ILogger<AlertService> _logger;
-    private readonly Counter<long> _alerts;
+    private readonly AlertMetrics _metrics;
     private readonly Lazy<Quarantine.QuarantineService> _quarantine;
     private readonly string _node;
     private readonly IAlertReplica? _replica;
 
-    public AlertService(AlertOptions options, AlertTracker tracker, RulesStore rules, DecisionLog log, AlertDispatcher dispatcher, IMeterFactory meters, IServiceProvider services, NodeOptions node, ILogger<AlertService> logger)
+    public AlertService(AlertOptions options, AlertTracker tracker, RulesStore rules, DecisionLog log, AlertDispatcher dispatcher, AlertMetrics metrics, IServiceProvider services, NodeOptions node, ILogger<AlertService> logger)
     {
         _node = node.Name;
         _replica = services.GetService<IAlertReplica>();
@@ -44,7 +44,7 @@ internal sealed partial class AlertService
         _log = log;
         _dispatcher = dispatcher;
         _logger = logger;
-        _alerts = meters.Create(EgressGuardTelemetry.Name).CreateCounter<long>("egressguard.alerts", "{alert}", "Alerts raised (new) and repeats folded into them, by kind and feed");
+        _metrics = metrics;
     }
 
     public AlertTracker Tracker => _tracker;
@@ -82,7 +82,7 @@ internal sealed partial class AlertService
             LastSeen = default,
         };
         var (alert, isNew) = _tracker.Observe(candidate);
-        _alerts.Add(1, new("egressguard.alert.kind", kind), new("egressguard.alert.new", isNew), new(LogFields.Feed, feed));
+        _metrics.Raised(kind, isNew, feed);
         activity?.AddEvent(new ActivityEvent("egressguard.alert", tags: new ActivityTagsCollection
         {
             ["egressguard.alert.id"] = alert.Id,

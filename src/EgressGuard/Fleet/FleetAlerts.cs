@@ -39,7 +39,7 @@ internal sealed partial class FleetAlerts : BackgroundService, IAlertReplica, IF
     private readonly ConcurrentQueue<Alert> _unsaved = new();
     private long _dropped;
 
-    public FleetAlerts(FleetDatabase db, AlertOptions options, IServiceProvider services, IMeterFactory meters, ILogger<FleetAlerts> logger)
+    public FleetAlerts(FleetDatabase db, AlertOptions options, IServiceProvider services, FleetMetrics metrics, ILogger<FleetAlerts> logger)
     {
         _db = db;
         _window = options.DedupWindow;
@@ -48,7 +48,7 @@ internal sealed partial class FleetAlerts : BackgroundService, IAlertReplica, IF
         _queue = Channel.CreateBounded<(Alert, bool, bool)>(
             new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true },
             _ => Interlocked.Increment(ref _dropped));
-        meters.Create(EgressGuardTelemetry.Name).CreateObservableCounter("egressguard.store.alerts.dropped", () => Interlocked.Read(ref _dropped), "{attempt}", "Alert attempts not shared with the fleet because the queue was full");
+        metrics.ObserveAlertsDropped(() => Interlocked.Read(ref _dropped));
     }
 
     public long Dropped => Interlocked.Read(ref _dropped);

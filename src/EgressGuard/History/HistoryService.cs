@@ -14,7 +14,7 @@ internal sealed partial class HistoryService : BackgroundService
     private readonly HistoryOptions _options;
     private readonly HistoryWriter? _writer;
 
-    public HistoryService(HistoryOptions options, DataOptions data, ConfigPaths paths, TimeProvider time, IMeterFactory meters, ILogger<HistoryService> logger, ISharedHistory? fleet = null)
+    public HistoryService(HistoryOptions options, DataOptions data, ConfigPaths paths, TimeProvider time, HistoryMetrics metrics, ILogger<HistoryService> logger, ISharedHistory? fleet = null)
     {
         _options = options;
         if (!options.Enabled)
@@ -35,12 +35,7 @@ internal sealed partial class HistoryService : BackgroundService
             _writer = new HistoryWriter(Store, options, time, logger);
         }
 
-        var meter = meters.Create(EgressGuardTelemetry.Name);
-        meter.CreateObservableCounter("egressguard.history.records", () => new[]
-        {
-            new Measurement<long>(_writer.Written, new KeyValuePair<string, object?>("egressguard.outcome", "written")),
-            new Measurement<long>(_writer.Dropped, new KeyValuePair<string, object?>("egressguard.outcome", "dropped")),
-        }, "{record}", "History records written, and dropped because the writer fell behind");
+        metrics.Observe(_writer);
     }
 
     /// <summary>The node's SQLite database (null in fleet mode or with the history off).</summary>

@@ -41,6 +41,7 @@ internal static class FleetServices
         services.AddSingleton<FleetQuarantine>();
         services.AddSingleton<EgressGuard.Quarantine.IQuarantineReplica>(sp => sp.GetRequiredService<FleetQuarantine>());
         services.AddSingleton<IFleetParticipant>(sp => sp.GetRequiredService<FleetQuarantine>());
+        services.AddSingleton<FleetMetrics>();
         services.AddSingleton<FleetAlerts>();
         services.AddSingleton<EgressGuard.Alerts.IAlertReplica>(sp => sp.GetRequiredService<FleetAlerts>());
         services.AddHostedService(sp => sp.GetRequiredService<FleetAlerts>());

@@ -26,6 +26,7 @@ internal static class OperationsServices
             services.AddSingleton<IAlertSink>(new SyslogSink(alerts.Syslog));
         }
 
+        services.AddSingleton<AlertMetrics>();
         services.AddSingleton<AlertDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<AlertDispatcher>());
         services.AddSingleton<AlertService>();
@@ -48,6 +49,7 @@ internal static class OperationsServices
     {
         services.AddSingleton(settings.History);
         services.AddSingleton(settings.Data);
+        services.AddSingleton<HistoryMetrics>();
         services.AddSingleton<HistoryService>();
         services.AddHostedService(sp => sp.GetRequiredService<HistoryService>());
         services.AddSingleton<RetroHunt>();

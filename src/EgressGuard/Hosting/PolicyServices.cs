@@ -79,6 +79,7 @@ internal static class PolicyServices
         });
         services.AddSingleton(sp => new FeedScheduler(sp.GetRequiredService<FeedManager>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new PolicyRecomposer(settings.Policy.Admin!, sp.GetRequiredService<FeedManager>(), sp.GetRequiredService<PolicyHolder>()));
+        services.AddSingleton<FeedMetrics>();
         services.AddHostedService<FeedRefreshService>();
         return services;
     }

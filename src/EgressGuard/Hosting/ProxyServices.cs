@@ -58,6 +58,7 @@ internal static class ProxyServices
     public static IServiceCollection AddEgressGuardInterception(this IServiceCollection services, EgressGuardSettings settings)
     {
         services.AddSingleton(settings.Tls.Intercept);
+        services.AddSingleton<InterceptionMetrics>();
         services.AddSingleton<TlsInterceptor>();
         services.AddSingleton<InterceptedConnectionQueue>();
         services.AddSingleton<ITunnelCheck, InterceptionTunnelCheck>();

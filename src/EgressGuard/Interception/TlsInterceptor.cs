@@ -26,7 +26,7 @@ internal sealed class TlsInterceptor : IDisposable
 
     private readonly UpstreamHttpClient _upstream;
 
-    public TlsInterceptor(InterceptOptions options, ConfigPaths paths, UpstreamHttpClient upstream, System.Diagnostics.Metrics.IMeterFactory meters, TimeProvider time, ILoggerFactory loggers)
+    public TlsInterceptor(InterceptOptions options, ConfigPaths paths, UpstreamHttpClient upstream, InterceptionMetrics metrics, TimeProvider time, ILoggerFactory loggers)
     {
         _upstream = upstream;
         _options = options;
@@ -38,9 +38,7 @@ internal sealed class TlsInterceptor : IDisposable
             // Validated at start (InterceptionValidation): a failure here is a file changed since.
             Authority = InterceptionAuthority.Load(paths.Resolve(_options.CaCertificate), paths.Resolve(_options.CaKey), _options.LeafLifetime, _options.CacheSize, time, out var error)
                 ?? throw new InvalidOperationException("Tls:Intercept: " + error);
-            var authority = Authority;
-            meters.Create(new System.Diagnostics.Metrics.MeterOptions(EgressGuardTelemetry.Name)).CreateObservableCounter(
-                "egressguard.tls.certificates_minted", () => authority.Minted, "{certificate}", "Leaf certificates minted for interception (a cache hit mints none)");
+            metrics.Observe(Authority);
         }
     }
 

@@ -1,13 +1,14 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using EgressGuard.Policy;
-using EgressGuard.ThreatFeeds;
 
 namespace EgressGuard.Telemetry;
 
 /// <summary>
-/// The one <c>EgressGuard</c> meter, created through <see cref="IMeterFactory"/>. Instrument and
-/// tag names follow <see cref="LogFields"/>.
+/// The proxy path's instruments (decisions, tunnels, bytes, DNS, connect and decision times) on
+/// the <c>EgressGuard</c> meter, created through <see cref="IMeterFactory"/>. Each feature with
+/// instruments of its own has its own *Metrics class on the same meter (AlertMetrics,
+/// HistoryMetrics, FeedMetrics, InterceptionMetrics, FleetMetrics). Tag names are <see cref="LogFields"/>'s.
 /// </summary>
 internal sealed class EgressGuardMetrics
 {
@@ -20,7 +21,7 @@ internal sealed class EgressGuardMetrics
 
     private readonly Counter<long> _interceptions;
 
-    public EgressGuardMetrics(IMeterFactory factory, FeedManager feeds, TimeProvider time)
+    public EgressGuardMetrics(IMeterFactory factory)
     {
         var meter = factory.Create(EgressGuardTelemetry.Name);
         _interceptions = meter.CreateCounter<long>("egressguard.tls.interceptions", "{tunnel}", "Tunnels on inspected ports with interception on: intercepted, passed (bypass, rule, mode) or client-refused (the client did not accept the minted certificate)");
@@ -31,8 +32,6 @@ internal sealed class EgressGuardMetrics
         _dnsDuration = meter.CreateHistogram<double>("egressguard.dns.lookup.duration", "s", "DNS resolution time, cache hits included");
         _connectDuration = meter.CreateHistogram<double>("egressguard.connect.duration", "s", "Upstream TCP connect time");
         _decisionDuration = meter.CreateHistogram<double>("egressguard.decision.duration", "s", "Time to decide (resolution and policy)");
-        meter.CreateObservableGauge("egressguard.feed.entries", () => feeds.States.Select(s => new Measurement<long>(s.EntryCount, new KeyValuePair<string, object?>("egressguard.feed", s.Name))), "{entry}", "Entries in force per feed");
-        meter.CreateObservableGauge("egressguard.feed.age", () => feeds.States.Where(s => s.LoadedAt is not null).Select(s => new Measurement<double>((time.GetUtcNow() - s.LoadedAt!.Value).TotalSeconds, new KeyValuePair<string, object?>("egressguard.feed", s.Name))), "s", "Age of the data in force per feed");
     }
 
     public void Decided(ProxyExchange exchange)
@@ -53,7 +52,7 @@ internal sealed class EgressGuardMetrics
         {
             var outcome = interception != InterceptionOutcome.Intercepted ? "passed"
                 : exchange.ErrorType is ErrorTypes.TlsClientHandshake or ErrorTypes.TlsHandshakeTimeout ? "client-refused" : "intercepted";
-            _interceptions.Add(1, new KeyValuePair<string, object?>("egressguard.tls.outcome", outcome));
+            _interceptions.Add(1, new KeyValuePair<string, object?>(LogFields.TlsOutcome, outcome));
             if (outcome != "passed")
             {
                 return; // an intercepted tunnel's bytes are counted by its requests, not twice
@@ -62,12 +61,12 @@ internal sealed class EgressGuardMetrics
 
         if (exchange.BytesUp > 0)
         {
-            _bytes.Add(exchange.BytesUp, new KeyValuePair<string, object?>("egressguard.direction", "up"));
+            _bytes.Add(exchange.BytesUp, new KeyValuePair<string, object?>(LogFields.Direction, "up"));
         }
 
         if (exchange.BytesDown > 0)
         {
-            _bytes.Add(exchange.BytesDown, new KeyValuePair<string, object?>("egressguard.direction", "down"));
+            _bytes.Add(exchange.BytesDown, new KeyValuePair<string, object?>(LogFields.Direction, "down"));
         }
     }
 
@@ -76,10 +75,10 @@ internal sealed class EgressGuardMetrics
     public void TunnelClosed() => _tunnelsActive.Add(-1);
 
     public void DnsLookup(TimeSpan elapsed, string outcome) =>
-        _dnsDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("egressguard.dns.outcome", outcome));
+        _dnsDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>(LogFields.DnsOutcome, outcome));
 
     public void Connect(TimeSpan elapsed, string outcome) =>
-        _connectDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("egressguard.connect.outcome", outcome));
+        _connectDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>(LogFields.ConnectOutcome, outcome));
 
     public void DecisionTime(TimeSpan elapsed) => _decisionDuration.Record(elapsed.TotalSeconds);
 

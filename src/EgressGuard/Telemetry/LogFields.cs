@@ -53,4 +53,15 @@ internal static class LogFields
     public const string BytesUp = "egressguard.bytes_up";
     public const string BytesDown = "egressguard.bytes_down";
     public const string DurationMs = "egressguard.duration_ms";
+
+    // Metric tags only (not on decision lines).
+    /// <summary>up: client to upstream; down: upstream to client.</summary>
+    public const string Direction = "egressguard.direction";
+    public const string Outcome = "egressguard.outcome";
+    public const string TlsOutcome = "egressguard.tls.outcome";
+    public const string DnsOutcome = "egressguard.dns.outcome";
+    public const string ConnectOutcome = "egressguard.connect.outcome";
+    public const string Sink = "egressguard.sink";
+    public const string AlertKind = "egressguard.alert.kind";
+    public const string AlertNew = "egressguard.alert.new";
 }

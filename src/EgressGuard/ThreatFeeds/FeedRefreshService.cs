@@ -15,7 +15,8 @@ internal sealed class FeedRefreshService : BackgroundService
     private readonly FeedScheduler _scheduler;
     private readonly PolicyRecomposer _recomposer;
 
-    public FeedRefreshService(FeedManager feeds, FeedScheduler scheduler, PolicyRecomposer recomposer)
+    /// <param name="metrics">Taken so the feeds' gauges exist while the feeds run.</param>
+    public FeedRefreshService(FeedManager feeds, FeedScheduler scheduler, PolicyRecomposer recomposer, FeedMetrics metrics)
     {
         _feeds = feeds;
         _scheduler = scheduler;
