@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using EgressGuard.Files;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -47,6 +48,10 @@ internal sealed class HistoryStore : IHistorySink, IDisposable
     {
         Path = path;
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+
+        // SQLite would create the file 0644; created here 0600 first, it is opened as an empty
+        // database, and SQLite gives its -wal and -shm files the database file's mode.
+        PrivateFile.EnsureExists(path);
         _writer = Open();
         using var command = _writer.CreateCommand();
         command.CommandText = Schema;

@@ -13,4 +13,7 @@ internal enum AdmissionResult
 
     /// <summary>Too many failures from this address (429).</summary>
     Throttled,
+
+    /// <summary>Every password-check slot stayed busy for <c>Auth:HashQueueTimeout</c> (503); not a failure.</summary>
+    Busy,
 }

@@ -29,6 +29,26 @@ internal sealed class AuthOptions
     /// <summary>How long a verified credential is remembered (PBKDF2 is slow on purpose). Default 5 min.</summary>
     public TimeSpan CacheTtl { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// At most this many verified credentials are remembered; past it a new one is checked again
+    /// next time instead of growing memory. The key is the user and password (SHA-256), never the
+    /// header, so spelling variants of one header share an entry. Default 10000.
+    /// </summary>
+    public int CacheSize { get; set; } = 10_000;
+
+    /// <summary>
+    /// Password checks (PBKDF2) that may run at once, off the request threads; a check waits for a
+    /// free slot at most <see cref="HashQueueTimeout"/>. Default half the processors, at least 1, so
+    /// a burst of wrong passwords never takes every core from the proxy.
+    /// </summary>
+    public int MaxConcurrentHashes { get; set; } = Math.Max(1, Environment.ProcessorCount / 2);
+
+    /// <summary>
+    /// How long a password check waits for a free slot before the client gets 503 (reason
+    /// <c>auth-busy</c>; not counted as a failure). Default 5 s.
+    /// </summary>
+    public TimeSpan HashQueueTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary><c>Auth:Negotiate</c>: the keytab and service principal for <c>negotiate</c>.</summary>
     public NegotiateOptions Negotiate { get; set; } = new();
 

@@ -26,6 +26,13 @@ internal static class PasswordHasher
         return string.Create(CultureInfo.InvariantCulture, $"{Scheme}${iterations}${Convert.ToBase64String(salt)}${Convert.ToBase64String(hash)}");
     }
 
+    /// <summary>
+    /// A well-formed hash of no password (random salt and hash): verifying against it costs what a
+    /// real check of <paramref name="iterations"/> costs and always fails. Built without hashing.
+    /// </summary>
+    public static string Dummy(int iterations) =>
+        string.Create(CultureInfo.InvariantCulture, $"{Scheme}${Math.Max(iterations, 1000)}${Convert.ToBase64String(RandomNumberGenerator.GetBytes(SaltBytes))}${Convert.ToBase64String(RandomNumberGenerator.GetBytes(HashBytes))}");
+
     public static bool IsWellFormed(string stored) => TryParse(stored, out _, out _, out _);
 
     public static bool Verify(string password, string stored)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EgressGuard.Files;
 
 namespace EgressGuard.Identity;
 
@@ -55,13 +56,6 @@ internal static class UsersFile
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
-        var temp = path + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(document, Json));
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-
-        File.Move(temp, path, overwrite: true);
+        PrivateFile.WriteAllText(path, JsonSerializer.Serialize(document, Json));
     }
 }

@@ -23,6 +23,9 @@ internal static class DecisionReasons
     public const string UntrustedClient = "untrusted-client";
     public const string AuthRequired = "auth-required";
     public const string AuthThrottled = "auth-throttled";
+
+    /// <summary>Every password-check slot stayed busy for <c>Auth:HashQueueTimeout</c> (503; not counted as a failure).</summary>
+    public const string AuthBusy = "auth-busy";
     public const string DefaultDeny = "default-deny";
     public const string PolicyChanged = "policy-changed";
     public const string Quarantined = "quarantined";

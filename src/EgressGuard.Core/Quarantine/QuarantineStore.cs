@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using EgressGuard.Addressing;
+using EgressGuard.Files;
 
 namespace EgressGuard.Quarantine;
 
@@ -173,9 +174,7 @@ internal sealed class QuarantineStore
     private void Save(IEnumerable<QuarantineEntry> entries)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-        var temp = _path + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(entries.Select(e => new Stored(e.Address.ToString(), e.Reason, e.Since, e.Until, e.By, e.AlertId)).ToList(), Json));
-        File.Move(temp, _path, overwrite: true);
+        PrivateFile.WriteAllText(_path, JsonSerializer.Serialize(entries.Select(e => new Stored(e.Address.ToString(), e.Reason, e.Since, e.Until, e.By, e.AlertId)).ToList(), Json));
     }
 
     private sealed record Stored(string? Address, string? Reason, DateTimeOffset Since, DateTimeOffset Until, string? By, string? AlertId);

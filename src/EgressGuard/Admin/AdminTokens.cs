@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using EgressGuard.Configuration;
+using EgressGuard.Files;
 
 namespace EgressGuard.Admin;
 
@@ -38,11 +39,7 @@ internal sealed class AdminTokens
             {
                 token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
                 Directory.CreateDirectory(dataDirectory);
-                File.WriteAllText(GeneratedFile, token + "\n");
-                if (!OperatingSystem.IsWindows())
-                {
-                    File.SetUnixFileMode(GeneratedFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-                }
+                PrivateFile.WriteAllText(GeneratedFile, token + "\n");
             }
 
             Add("admin", token);

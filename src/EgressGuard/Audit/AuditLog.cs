@@ -1,5 +1,6 @@
-using System.Text;
 using System.Text.Json;
+using System.Text;
+using EgressGuard.Files;
 using EgressGuard.Storage;
 using EgressGuard.Telemetry;
 
@@ -15,9 +16,12 @@ internal sealed class AuditLog
     private readonly DecisionLog _decisionLog;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
+    private readonly UnixFileMode _mode;
 
-    public AuditLog(string path, DecisionLog decisionLog, TimeProvider time)
+    /// <param name="mode">The mode the file is created with (0600, or 0640 with <c>Log:GroupReadable</c>).</param>
+    public AuditLog(string path, DecisionLog decisionLog, TimeProvider time, UnixFileMode mode = PrivateFile.OwnerOnly)
     {
+        _mode = mode;
         _path = path;
         _decisionLog = decisionLog;
         _time = time;
@@ -66,7 +70,7 @@ internal sealed class AuditLog
         lock (_gate)
         {
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(_path)!);
-            using var file = new FileStream(_path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+            using var file = PrivateFile.Open(_path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite, _mode);
             file.Write(buffer.GetBuffer(), 0, (int)buffer.Length);
             file.Flush(flushToDisk: true);
         }

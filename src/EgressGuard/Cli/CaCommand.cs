@@ -1,6 +1,7 @@
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Security.Cryptography;
 using EgressGuard.Configuration;
+using EgressGuard.Files;
 
 namespace EgressGuard.Cli;
 
@@ -77,21 +78,7 @@ internal static class CaCommand
 
         Directory.CreateDirectory(directory);
         // The key file is created with 0600 before a byte of key is written to it.
-        var keyTemp = keyPath + ".tmp";
-        File.Delete(keyTemp);
-        var create = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var stream = new FileStream(keyTemp, create))
-        using (var writer = new StreamWriter(stream))
-        {
-            writer.Write(key.ExportPkcs8PrivateKeyPem());
-        }
-
-        File.Move(keyTemp, keyPath, overwrite: true);
+        PrivateFile.WriteAllText(keyPath, key.ExportPkcs8PrivateKeyPem());
         File.WriteAllText(certificatePath, certificate.ExportCertificatePem() + "\n");
         output.WriteLine($"""
             Wrote {certificatePath} (certificate) and {keyPath} (private key, mode 0600).

@@ -21,17 +21,22 @@ internal sealed class Admission
 
     /// <summary>Sets the exchange's identity; returns null when admitted, else the 407/429 to answer.</summary>
     /// <param name="connection">The client connection's items: Negotiate authenticates a kept-alive connection once.</param>
-    public ProxyResponse? Admit(ProxyExchange exchange, string? proxyAuthorization, X509Certificate2? clientCertificate, IDictionary<object, object?>? connection = null)
+    public async ValueTask<ProxyResponse?> AdmitAsync(ProxyExchange exchange, string? proxyAuthorization, X509Certificate2? clientCertificate, IDictionary<object, object?>? connection = null, CancellationToken cancellationToken = default)
     {
         var address = exchange.Client?.Address;
-        var (result, identity) = _auth.Admit(address, proxyAuthorization, ClientCertificates.Identity(address, clientCertificate), connection);
+        var (result, identity) = await _auth.AdmitAsync(address, proxyAuthorization, ClientCertificates.Identity(address, clientCertificate), connection, cancellationToken).ConfigureAwait(false);
         exchange.Identity = identity;
         if (result == AdmissionResult.Admitted)
         {
             return null;
         }
 
-        exchange.ErrorType = result == AdmissionResult.Throttled ? DecisionReasons.AuthThrottled : DecisionReasons.AuthRequired;
+        exchange.ErrorType = result switch
+        {
+            AdmissionResult.Throttled => DecisionReasons.AuthThrottled,
+            AdmissionResult.Busy => DecisionReasons.AuthBusy,
+            _ => DecisionReasons.AuthRequired,
+        };
         return ProxyResponse.ForAdmission(result, _auth.Challenge, exchange.TraceId);
     }
 

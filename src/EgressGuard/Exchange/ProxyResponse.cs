@@ -117,6 +117,7 @@ internal sealed class ProxyResponse
         {
             AdmissionResult.UntrustedClient => (403, DecisionReasons.UntrustedClient, "this client address may not use the proxy"),
             AdmissionResult.Throttled => (429, DecisionReasons.AuthThrottled, "too many failed proxy authentications from this address; try again later"),
+            AdmissionResult.Busy => (503, DecisionReasons.AuthBusy, "the proxy is checking too many passwords at once; try again shortly"),
             _ => (407, DecisionReasons.AuthRequired, challenge.StartsWith("Negotiate", StringComparison.Ordinal)
                 ? "proxy authentication required (Kerberos single sign-on: Proxy-Authorization: Negotiate; get a ticket with kinit or a domain logon)"
                 : "proxy authentication required (Proxy-Authorization: Basic)"),
@@ -130,6 +131,10 @@ internal sealed class ProxyResponse
         if (status == 407)
         {
             headers.Add(new("Proxy-Authenticate", challenge));
+        }
+        else if (status == 503)
+        {
+            headers.Add(new("Retry-After", "1"));
         }
 
         return new ProxyResponse(status, Phrase(status), headers, $"EgressGuard: {message}\nReference: {traceId.ToHexString()}\n");

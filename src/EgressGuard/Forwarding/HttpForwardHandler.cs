@@ -52,7 +52,7 @@ internal sealed class HttpForwardHandler
         {
             // 1. Admission (the trusted range was checked by the listener).
             var header = context.Request.Headers.ProxyAuthorization;
-            if (_admission.Admit(exchange, header.Count > 0 ? header.ToString() : null, context.Connection.ClientCertificate, context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionItemsFeature>()?.Items) is { } refusal)
+            if (await _admission.AdmitAsync(exchange, header.Count > 0 ? header.ToString() : null, context.Connection.ClientCertificate, context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionItemsFeature>()?.Items, context.RequestAborted) is { } refusal)
             {
                 exchange.RawTarget = PrintableText.Of(rawTarget);
                 await _writer.RespondAsync(context, exchange, refusal);

@@ -70,7 +70,7 @@ internal static class OperationsServices
         {
             var paths = sp.GetRequiredService<ConfigPaths>();
             var file = settings.Admin.AuditFile is { Length: > 0 } f ? paths.Resolve(f) : Path.Combine(paths.Resolve(settings.Data.Directory), "audit.jsonl");
-            return new AuditLog(file, sp.GetRequiredService<DecisionLog>(), sp.GetRequiredService<TimeProvider>());
+            return new AuditLog(file, sp.GetRequiredService<DecisionLog>(), sp.GetRequiredService<TimeProvider>(), settings.Log.FileMode);
         });
         services.AddSingleton<SignalHandlers>();
         services.AddHostedService(sp => sp.GetRequiredService<SignalHandlers>());

@@ -28,6 +28,16 @@ internal static class AuthValidation
             errors.Add("Auth:FailureWindow must be positive and Auth:CacheTtl not negative");
         }
 
+        if (auth.CacheSize < 1 || auth.MaxConcurrentHashes < 1)
+        {
+            errors.Add($"Auth:CacheSize = '{auth.CacheSize}', Auth:MaxConcurrentHashes = '{auth.MaxConcurrentHashes}': each at least 1");
+        }
+
+        if (auth.HashQueueTimeout < TimeSpan.Zero)
+        {
+            errors.Add($"Auth:HashQueueTimeout = '{auth.HashQueueTimeout}': not negative");
+        }
+
         if (!auth.IsBasic)
         {
             return;

@@ -1,4 +1,5 @@
 using EgressGuard.Configuration;
+using EgressGuard.Files;
 using EgressGuard.Tls;
 
 namespace EgressGuard.Interception;
@@ -37,6 +38,16 @@ internal static class InterceptionValidation
 
         if (options.ParsedMode == InterceptMode.Off)
         {
+            return;
+        }
+
+        // The CA key signs a certificate for any host every client trusts: readable by anyone but
+        // the proxy's user, it is a key to every intercepted connection. Refused, not fixed: the
+        // operator decides who should have had it, and whether to replace the CA.
+        var keyPath = paths.Resolve(options.CaKey);
+        if (File.Exists(keyPath) && PrivateFile.IsOpenToOthers(keyPath, out var mode))
+        {
+            errors.Add($"Tls:Intercept:CaKey: {keyPath} is readable by group or others (mode {PrivateFile.Octal(mode)}); make it the proxy user's only (chmod 600 {keyPath}), and replace the CA if others may have read it");
             return;
         }
 

@@ -90,7 +90,7 @@ internal sealed class ConnectSession
             ProxyTelemetry.Name(activity, "CONNECT", head.Target);
 
             // 2. Admission.
-            if (_admission.Admit(exchange, head.ProxyAuthorization, client.ClientCertificate) is { } refusal)
+            if (await _admission.AdmitAsync(exchange, head.ProxyAuthorization, client.ClientCertificate) is { } refusal)
             {
                 exchange.RawTarget = head.RawTarget;
                 await RefuseAsync(client, exchange, refusal);

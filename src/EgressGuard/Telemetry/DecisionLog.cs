@@ -30,6 +30,7 @@ internal sealed partial class DecisionLog : BackgroundService
     private readonly ILogger? _otel;
     private readonly long _maxBytes;
     private readonly int _keep;
+    private readonly UnixFileMode _fileMode;
     private readonly TimeProvider _time;
     private LogFileSink? _decisions;
     private LogFileSink? _access;
@@ -41,6 +42,7 @@ internal sealed partial class DecisionLog : BackgroundService
         _node = node.Name;
         _maxBytes = options.Value.MaxFileBytes;
         _keep = options.Value.KeepFiles;
+        _fileMode = options.Value.FileMode;
         _time = time;
         _recent = recent;
         _accessLogPath = string.IsNullOrEmpty(options.Value.AccessLogFile) ? null : paths.Resolve(options.Value.AccessLogFile);
@@ -76,8 +78,8 @@ internal sealed partial class DecisionLog : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await using var decisions = _decisions = new LogFileSink(_path, _maxBytes, _keep, _time, _logger);
-        await using var access = _access = _accessLogPath is null ? null : new LogFileSink(_accessLogPath, _maxBytes, _keep, _time, _logger);
+        await using var decisions = _decisions = new LogFileSink(_path, _maxBytes, _keep, _time, _logger, _fileMode);
+        await using var access = _access = _accessLogPath is null ? null : new LogFileSink(_accessLogPath, _maxBytes, _keep, _time, _logger, _fileMode);
         var batch = new System.Buffers.ArrayBufferWriter<byte>(64 * 1024);
         var accessBatch = new System.Text.StringBuilder();
         await using var json = new Utf8JsonWriter(batch, new JsonWriterOptions { SkipValidation = true });

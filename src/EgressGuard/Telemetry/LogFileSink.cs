@@ -1,3 +1,5 @@
+using EgressGuard.Files;
+
 namespace EgressGuard.Telemetry;
 
 /// <summary>
@@ -15,14 +17,17 @@ internal sealed partial class LogFileSink : IAsyncDisposable
     private readonly int _keep;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly UnixFileMode _mode;
     private Stream? _stream;
     private long _length;
     private long _failedAt;
     private bool _failing;
     private volatile bool _reopen;
 
-    public LogFileSink(string? path, long maxBytes, int keep, TimeProvider time, ILogger logger)
+    /// <param name="mode">The mode a new file is created with (0600, or 0640 with <c>Log:GroupReadable</c>).</param>
+    public LogFileSink(string? path, long maxBytes, int keep, TimeProvider time, ILogger logger, UnixFileMode mode = PrivateFile.OwnerOnly)
     {
+        _mode = mode;
         _path = path;
         _maxBytes = maxBytes;
         _keep = Math.Max(keep, 1);
@@ -68,7 +73,7 @@ internal sealed partial class LogFileSink : IAsyncDisposable
 
             if (_stream is null)
             {
-                _stream = new FileStream(_path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.Asynchronous);
+                _stream = PrivateFile.Open(_path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, _mode, 1, FileOptions.Asynchronous);
                 _length = _stream.Length;
             }
 

@@ -17,6 +17,16 @@ internal sealed class LogOptions
     /// file.1 → … Default 0: no rotation (leave it to logrotate and SIGHUP).</summary>
     public long MaxFileBytes { get; set; }
 
+    /// <summary>
+    /// The decision, access and audit log files are created 0640 (the group reads them: a log
+    /// shipper in the file's group) instead of 0600. They name users, clients and destinations.
+    /// Default false.
+    /// </summary>
+    public bool GroupReadable { get; set; }
+
+    /// <summary>The mode new log files are created with.</summary>
+    public UnixFileMode FileMode => GroupReadable ? Files.PrivateFile.GroupReadable : Files.PrivateFile.OwnerOnly;
+
     /// <summary>Rotated files kept. Default 5.</summary>
     public int KeepFiles { get; set; } = 5;
 }

@@ -54,11 +54,11 @@ public sealed class ProxyAuthenticatorTests : IDisposable
         new(options ?? new AuthOptions { Mode = "basic" }, UsersPath, (trusted.Length == 0 ? ["10.0.0.0/8"] : trusted).Select(IpNetworkParser.Parse), _clock, _logger);
 
     [Fact]
-    public void Admit_ModeNone_TrustedClientAdmittedWithoutCredentials()
+    public async Task Admit_ModeNone_TrustedClientAdmittedWithoutCredentials()
     {
         var auth = Create(new AuthOptions());
 
-        var (result, identity) = auth.Admit(Client, proxyAuthorization: null);
+        var (result, identity) = await auth.AdmitAsync(Client, proxyAuthorization: null);
 
         Assert.False(auth.RequiresAuthentication);
         Assert.Equal(AdmissionResult.Admitted, result);
@@ -68,12 +68,12 @@ public sealed class ProxyAuthenticatorTests : IDisposable
     }
 
     [Fact]
-    public void Admit_ModeNone_HeaderIgnored()
+    public async Task Admit_ModeNone_HeaderIgnored()
     {
         WriteUsers(User("alice", "pw"));
         var auth = Create(new AuthOptions { Mode = "none" });
 
-        var (result, identity) = auth.Admit(Client, Basic("alice:pw"));
+        var (result, identity) = await auth.AdmitAsync(Client, Basic("alice:pw"));
 
         Assert.Equal(AdmissionResult.Admitted, result);
         Assert.Null(identity.User);
@@ -87,22 +87,22 @@ public sealed class ProxyAuthenticatorTests : IDisposable
     [InlineData("::ffff:10.9.9.9", true)]       // IPv4-mapped: the IPv4 client it is
     [InlineData("::ffff:192.0.2.1", false)]
     [InlineData("::a01:203", false)]            // the same number as 10.1.2.3, but IPv6
-    public void Admit_AddressAgainstTrustedRange_OnlyInsideAdmitted(string address, bool admitted)
+    public async Task Admit_AddressAgainstTrustedRange_OnlyInsideAdmitted(string address, bool admitted)
     {
         var auth = Create(new AuthOptions());
 
-        var (result, _) = auth.Admit(IPAddress.Parse(address), null);
+        var (result, _) = await auth.AdmitAsync(IPAddress.Parse(address), null);
 
         Assert.Equal(admitted ? AdmissionResult.Admitted : AdmissionResult.UntrustedClient, result);
         Assert.Equal(admitted, auth.IsTrusted(IPAddress.Parse(address)));
     }
 
     [Fact]
-    public void Admit_Ipv4Mapped_IdentityCarriesCanonicalIpv4()
+    public async Task Admit_Ipv4Mapped_IdentityCarriesCanonicalIpv4()
     {
         var auth = Create(new AuthOptions());
 
-        var (_, identity) = auth.Admit(IPAddress.Parse("::ffff:10.1.2.3"), null);
+        var (_, identity) = await auth.AdmitAsync(IPAddress.Parse("::ffff:10.1.2.3"), null);
 
         Assert.Equal(Client, identity.Address);
     }
@@ -113,40 +113,40 @@ public sealed class ProxyAuthenticatorTests : IDisposable
     [InlineData("fc00::1", false)]
     [InlineData("fe80::1", false)]
     [InlineData("10.1.2.3", false)]
-    public void Admit_Ipv6TrustedRange_FamilyAndBoundsRespected(string address, bool admitted)
+    public async Task Admit_Ipv6TrustedRange_FamilyAndBoundsRespected(string address, bool admitted)
     {
         var auth = Create(new AuthOptions(), "fd00::/8");
 
-        Assert.Equal(admitted ? AdmissionResult.Admitted : AdmissionResult.UntrustedClient, auth.Admit(IPAddress.Parse(address), null).Result);
+        Assert.Equal(admitted ? AdmissionResult.Admitted : AdmissionResult.UntrustedClient, (await auth.AdmitAsync(IPAddress.Parse(address), null)).Result);
     }
 
     [Fact]
-    public void Admit_NoAddressOrNoTrustedRanges_Untrusted()
+    public async Task Admit_NoAddressOrNoTrustedRanges_Untrusted()
     {
         var auth = Create(new AuthOptions());
         var none = new ProxyAuthenticator(new AuthOptions(), null, [], _clock, _logger);
 
-        Assert.Equal(AdmissionResult.UntrustedClient, auth.Admit(null, null).Result);
+        Assert.Equal(AdmissionResult.UntrustedClient, (await auth.AdmitAsync(null, null)).Result);
         Assert.False(auth.IsTrusted(null));
-        Assert.Equal(AdmissionResult.UntrustedClient, none.Admit(IPAddress.Loopback, null).Result);
+        Assert.Equal(AdmissionResult.UntrustedClient, (await none.AdmitAsync(IPAddress.Loopback, null)).Result);
     }
 
     [Fact]
-    public void Admit_UntrustedWithRightCredentials_StillUntrusted()
+    public async Task Admit_UntrustedWithRightCredentials_StillUntrusted()
     {
         WriteUsers(User("alice", "pw"));
         var auth = Create();
 
-        Assert.Equal(AdmissionResult.UntrustedClient, auth.Admit(IPAddress.Parse("192.0.2.1"), Basic("alice:pw")).Result);
+        Assert.Equal(AdmissionResult.UntrustedClient, (await auth.AdmitAsync(IPAddress.Parse("192.0.2.1"), Basic("alice:pw"))).Result);
     }
 
     [Fact]
-    public void Admit_RightPassword_AdmittedWithUserAndGroups()
+    public async Task Admit_RightPassword_AdmittedWithUserAndGroups()
     {
         WriteUsers(User("alice", "s3cret", "dev", "ops"), User("bob", "other"));
         var auth = Create();
 
-        var (result, identity) = auth.Admit(Client, Basic("alice:s3cret"));
+        var (result, identity) = await auth.AdmitAsync(Client, Basic("alice:s3cret"));
 
         Assert.True(auth.RequiresAuthentication);
         Assert.Equal(2, auth.UserCount);
@@ -157,23 +157,23 @@ public sealed class ProxyAuthenticatorTests : IDisposable
     }
 
     [Fact]
-    public void Admit_SecondTime_SameAnswerFromCache()
+    public async Task Admit_SecondTime_SameAnswerFromCache()
     {
         WriteUsers(User("alice", "pw"));
         var auth = Create();
 
-        Assert.Equal("alice", auth.Admit(Client, Basic("alice:pw")).Identity.User);
-        Assert.Equal("alice", auth.Admit(IPAddress.Parse("10.7.7.7"), Basic("alice:pw")).Identity.User);
-        Assert.Equal(AdmissionResult.AuthenticationRequired, auth.Admit(Client, Basic("alice:wrong")).Result);
+        Assert.Equal("alice", (await auth.AdmitAsync(Client, Basic("alice:pw"))).Identity.User);
+        Assert.Equal("alice", (await auth.AdmitAsync(IPAddress.Parse("10.7.7.7"), Basic("alice:pw"))).Identity.User);
+        Assert.Equal(AdmissionResult.AuthenticationRequired, (await auth.AdmitAsync(Client, Basic("alice:wrong"))).Result);
     }
 
     [Fact]
-    public void Admit_UserNameOtherCase_AdmittedAsWrittenInFile()
+    public async Task Admit_UserNameOtherCase_AdmittedAsWrittenInFile()
     {
         WriteUsers(User("Alice", "pw"));
         var auth = Create();
 
-        var (result, identity) = auth.Admit(Client, Basic("ALICE:pw"));
+        var (result, identity) = await auth.AdmitAsync(Client, Basic("ALICE:pw"));
 
         Assert.Equal(AdmissionResult.Admitted, result);
         Assert.Equal("Alice", identity.User);
@@ -183,40 +183,40 @@ public sealed class ProxyAuthenticatorTests : IDisposable
     [InlineData("basic ")]
     [InlineData("BASIC ")]
     [InlineData("Basic   ")]   // extra spaces before the credentials are trimmed
-    public void Admit_SchemeAnyCase_Admitted(string scheme)
+    public async Task Admit_SchemeAnyCase_Admitted(string scheme)
     {
         WriteUsers(User("alice", "pw"));
         var auth = Create();
 
-        Assert.Equal(AdmissionResult.Admitted, auth.Admit(Client, scheme + Convert.ToBase64String("alice:pw"u8)).Result);
+        Assert.Equal(AdmissionResult.Admitted, (await auth.AdmitAsync(Client, scheme + Convert.ToBase64String("alice:pw"u8))).Result);
     }
 
     [Fact]
-    public void Admit_PasswordWithColons_SplitAtFirstColon()
+    public async Task Admit_PasswordWithColons_SplitAtFirstColon()
     {
         WriteUsers(User("bob", "a:b:c"));
         var auth = Create();
 
-        Assert.Equal(AdmissionResult.Admitted, auth.Admit(Client, Basic("bob:a:b:c")).Result);
-        Assert.Equal(AdmissionResult.AuthenticationRequired, auth.Admit(Client, Basic("bob:a")).Result);
+        Assert.Equal(AdmissionResult.Admitted, (await auth.AdmitAsync(Client, Basic("bob:a:b:c"))).Result);
+        Assert.Equal(AdmissionResult.AuthenticationRequired, (await auth.AdmitAsync(Client, Basic("bob:a"))).Result);
     }
 
     [Fact]
-    public void Admit_NonAsciiCredentials_Utf8()
+    public async Task Admit_NonAsciiCredentials_Utf8()
     {
         WriteUsers(User("jürgen", "pässwörd"));
         var auth = Create();
 
-        Assert.Equal("jürgen", auth.Admit(Client, Basic("jürgen:pässwörd")).Identity.User);
+        Assert.Equal("jürgen", (await auth.AdmitAsync(Client, Basic("jürgen:pässwörd"))).Identity.User);
     }
 
     [Fact]
-    public void Admit_NoHeader_407()
+    public async Task Admit_NoHeader_407()
     {
         WriteUsers(User("alice", "pw"));
         var auth = Create();
 
-        var (result, identity) = auth.Admit(Client, null);
+        var (result, identity) = await auth.AdmitAsync(Client, null);
 
         Assert.Equal(AdmissionResult.AuthenticationRequired, result);
         Assert.Null(identity.User);
@@ -225,24 +225,24 @@ public sealed class ProxyAuthenticatorTests : IDisposable
     }
 
     [Fact]
-    public void Admit_WrongPassword_407()
+    public async Task Admit_WrongPassword_407()
     {
         WriteUsers(User("alice", "pw"));
         var auth = Create();
 
-        var (result, identity) = auth.Admit(Client, Basic("alice:PW"));
+        var (result, identity) = await auth.AdmitAsync(Client, Basic("alice:PW"));
 
         Assert.Equal(AdmissionResult.AuthenticationRequired, result);
         Assert.Null(identity.User);
     }
 
     [Fact]
-    public void Admit_UnknownUser_407()
+    public async Task Admit_UnknownUser_407()
     {
         WriteUsers(User("alice", "pw"));
         var auth = Create();
 
-        Assert.Equal(AdmissionResult.AuthenticationRequired, auth.Admit(Client, Basic("mallory:pw")).Result);
+        Assert.Equal(AdmissionResult.AuthenticationRequired, (await auth.AdmitAsync(Client, Basic("mallory:pw"))).Result);
     }
 
     public static TheoryData<string> MalformedHeaders() => new()
@@ -263,77 +263,77 @@ public sealed class ProxyAuthenticatorTests : IDisposable
 
     [Theory]
     [MemberData(nameof(MalformedHeaders))]
-    public void Admit_MalformedHeader_407WithoutThrowing(string header)
+    public async Task Admit_MalformedHeader_407WithoutThrowing(string header)
     {
         WriteUsers(User("alice", "pw"));
         var auth = Create();
 
-        var (result, identity) = auth.Admit(Client, header);
+        var (result, identity) = await auth.AdmitAsync(Client, header);
 
         Assert.Equal(AdmissionResult.AuthenticationRequired, result);
         Assert.Null(identity.User);
     }
 
     [Fact]
-    public void Admit_CertificateNamesUser_AdmittedWithoutPassword()
+    public async Task Admit_CertificateNamesUser_AdmittedWithoutPassword()
     {
         WriteUsers(User("alice", "pw"));
         var auth = Create();
         var certificate = new ClientIdentity(Client, "CN=build-agent", ["ci"]);
 
-        var (result, identity) = auth.Admit(Client, null, certificate);
+        var (result, identity) = await auth.AdmitAsync(Client, null, certificate);
 
         Assert.Equal(AdmissionResult.Admitted, result);
         Assert.Same(certificate, identity);
-        Assert.Equal(AdmissionResult.UntrustedClient, auth.Admit(IPAddress.Parse("192.0.2.1"), null, certificate).Result);
+        Assert.Equal(AdmissionResult.UntrustedClient, (await auth.AdmitAsync(IPAddress.Parse("192.0.2.1"), null, certificate)).Result);
     }
 
     [Fact]
-    public void Admit_CertificateWithoutUser_StillNeedsPassword()
+    public async Task Admit_CertificateWithoutUser_StillNeedsPassword()
     {
         WriteUsers(User("alice", "pw"));
         var auth = Create();
 
-        Assert.Equal(AdmissionResult.AuthenticationRequired, auth.Admit(Client, null, new ClientIdentity(Client)).Result);
+        Assert.Equal(AdmissionResult.AuthenticationRequired, (await auth.AdmitAsync(Client, null, new ClientIdentity(Client))).Result);
     }
 
     [Fact]
-    public void Admit_RepeatedFailures_ThrottledForOneWindowEvenWithRightPassword()
+    public async Task Admit_RepeatedFailures_ThrottledForOneWindowEvenWithRightPassword()
     {
         WriteUsers(User("alice", "pw"));
         var auth = Create(new AuthOptions { Mode = "basic", MaxFailures = 3, FailureWindow = TimeSpan.FromMinutes(1) });
 
         for (var i = 0; i < 3; i++)
         {
-            Assert.Equal(AdmissionResult.AuthenticationRequired, auth.Admit(Client, Basic("alice:guess" + i)).Result);
+            Assert.Equal(AdmissionResult.AuthenticationRequired, (await auth.AdmitAsync(Client, Basic("alice:guess" + i))).Result);
         }
 
-        Assert.Equal(AdmissionResult.Throttled, auth.Admit(Client, Basic("alice:pw")).Result);
-        Assert.Equal(AdmissionResult.Throttled, auth.Admit(Client, null).Result);
+        Assert.Equal(AdmissionResult.Throttled, (await auth.AdmitAsync(Client, Basic("alice:pw"))).Result);
+        Assert.Equal(AdmissionResult.Throttled, (await auth.AdmitAsync(Client, null)).Result);
 
         // Another address is not held back by this one's failures.
-        Assert.Equal(AdmissionResult.Admitted, auth.Admit(IPAddress.Parse("10.9.9.9"), Basic("alice:pw")).Result);
+        Assert.Equal(AdmissionResult.Admitted, (await auth.AdmitAsync(IPAddress.Parse("10.9.9.9"), Basic("alice:pw"))).Result);
 
         _clock.Advance(TimeSpan.FromSeconds(59));
-        Assert.Equal(AdmissionResult.Throttled, auth.Admit(Client, Basic("alice:pw")).Result);
+        Assert.Equal(AdmissionResult.Throttled, (await auth.AdmitAsync(Client, Basic("alice:pw"))).Result);
         _clock.Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal(AdmissionResult.Admitted, auth.Admit(Client, Basic("alice:pw")).Result);
+        Assert.Equal(AdmissionResult.Admitted, (await auth.AdmitAsync(Client, Basic("alice:pw"))).Result);
     }
 
     [Fact]
-    public void Admit_Ipv4MappedAndPlainAddress_ShareOneFailureCount()
+    public async Task Admit_Ipv4MappedAndPlainAddress_ShareOneFailureCount()
     {
         WriteUsers(User("alice", "pw"));
         var auth = Create(new AuthOptions { Mode = "basic", MaxFailures = 2 });
 
-        auth.Admit(Client, Basic("alice:x"));
-        auth.Admit(IPAddress.Parse("::ffff:10.1.2.3"), Basic("alice:y"));
+        await auth.AdmitAsync(Client, Basic("alice:x"));
+        await auth.AdmitAsync(IPAddress.Parse("::ffff:10.1.2.3"), Basic("alice:y"));
 
-        Assert.Equal(AdmissionResult.Throttled, auth.Admit(Client, Basic("alice:pw")).Result);
+        Assert.Equal(AdmissionResult.Throttled, (await auth.AdmitAsync(Client, Basic("alice:pw"))).Result);
     }
 
     [Fact]
-    public void Admit_MissingHeaders_NotCountedAsFailures()
+    public async Task Admit_MissingHeaders_NotCountedAsFailures()
     {
         WriteUsers(User("alice", "pw"));
         var auth = Create(new AuthOptions { Mode = "basic", MaxFailures = 2 });
@@ -341,144 +341,144 @@ public sealed class ProxyAuthenticatorTests : IDisposable
         // A browser's first request carries no credentials: that is a challenge, not a failure.
         for (var i = 0; i < 10; i++)
         {
-            Assert.Equal(AdmissionResult.AuthenticationRequired, auth.Admit(Client, null).Result);
+            Assert.Equal(AdmissionResult.AuthenticationRequired, (await auth.AdmitAsync(Client, null)).Result);
         }
 
-        Assert.Equal(AdmissionResult.Admitted, auth.Admit(Client, Basic("alice:pw")).Result);
+        Assert.Equal(AdmissionResult.Admitted, (await auth.AdmitAsync(Client, Basic("alice:pw"))).Result);
     }
 
     [Fact]
-    public void Admit_SuccessBetweenFailures_CountStartsAgain()
+    public async Task Admit_SuccessBetweenFailures_CountStartsAgain()
     {
         WriteUsers(User("alice", "pw"));
         var auth = Create(new AuthOptions { Mode = "basic", MaxFailures = 3 });
 
-        auth.Admit(Client, Basic("alice:x"));
-        auth.Admit(Client, Basic("alice:y"));
-        Assert.Equal(AdmissionResult.Admitted, auth.Admit(Client, Basic("alice:pw")).Result);
-        auth.Admit(Client, Basic("alice:x"));
-        auth.Admit(Client, Basic("alice:y"));
+        await auth.AdmitAsync(Client, Basic("alice:x"));
+        await auth.AdmitAsync(Client, Basic("alice:y"));
+        Assert.Equal(AdmissionResult.Admitted, (await auth.AdmitAsync(Client, Basic("alice:pw"))).Result);
+        await auth.AdmitAsync(Client, Basic("alice:x"));
+        await auth.AdmitAsync(Client, Basic("alice:y"));
 
-        Assert.Equal(AdmissionResult.Admitted, auth.Admit(Client, Basic("alice:pw")).Result);
+        Assert.Equal(AdmissionResult.Admitted, (await auth.AdmitAsync(Client, Basic("alice:pw"))).Result);
     }
 
     [Fact]
-    public void Admit_FailuresSpreadOverMoreThanAWindow_NotThrottled()
+    public async Task Admit_FailuresSpreadOverMoreThanAWindow_NotThrottled()
     {
         WriteUsers(User("alice", "pw"));
         var auth = Create(new AuthOptions { Mode = "basic", MaxFailures = 3, FailureWindow = TimeSpan.FromMinutes(1) });
 
-        auth.Admit(Client, Basic("alice:x"));
-        auth.Admit(Client, Basic("alice:y"));
+        await auth.AdmitAsync(Client, Basic("alice:x"));
+        await auth.AdmitAsync(Client, Basic("alice:y"));
         _clock.Advance(TimeSpan.FromSeconds(61));
-        auth.Admit(Client, Basic("alice:z"));
-        auth.Admit(Client, Basic("alice:w"));
+        await auth.AdmitAsync(Client, Basic("alice:z"));
+        await auth.AdmitAsync(Client, Basic("alice:w"));
 
-        Assert.Equal(AdmissionResult.Admitted, auth.Admit(Client, Basic("alice:pw")).Result);
+        Assert.Equal(AdmissionResult.Admitted, (await auth.AdmitAsync(Client, Basic("alice:pw"))).Result);
     }
 
     [Fact]
-    public void Admit_PasswordChangedInFile_OldRefusedNewAdmitted()
+    public async Task Admit_PasswordChangedInFile_OldRefusedNewAdmitted()
     {
         WriteUsers(User("alice", "old"));
         var auth = Create();
-        Assert.Equal(AdmissionResult.Admitted, auth.Admit(Client, Basic("alice:old")).Result);
+        Assert.Equal(AdmissionResult.Admitted, (await auth.AdmitAsync(Client, Basic("alice:old"))).Result);
 
         WriteUsers(User("alice", "new"));
 
-        Assert.Equal(AdmissionResult.AuthenticationRequired, auth.Admit(Client, Basic("alice:old")).Result);
-        Assert.Equal(AdmissionResult.Admitted, auth.Admit(Client, Basic("alice:new")).Result);
+        Assert.Equal(AdmissionResult.AuthenticationRequired, (await auth.AdmitAsync(Client, Basic("alice:old"))).Result);
+        Assert.Equal(AdmissionResult.Admitted, (await auth.AdmitAsync(Client, Basic("alice:new"))).Result);
     }
 
     [Fact]
-    public void Admit_UserRemovedFromFile_CachedCredentialRefused()
+    public async Task Admit_UserRemovedFromFile_CachedCredentialRefused()
     {
         WriteUsers(User("alice", "pw"), User("bob", "pw2"));
         var auth = Create();
-        Assert.Equal(AdmissionResult.Admitted, auth.Admit(Client, Basic("alice:pw")).Result);
+        Assert.Equal(AdmissionResult.Admitted, (await auth.AdmitAsync(Client, Basic("alice:pw"))).Result);
 
         WriteUsers(User("bob", "pw2"));
 
-        Assert.Equal(AdmissionResult.AuthenticationRequired, auth.Admit(Client, Basic("alice:pw")).Result);
+        Assert.Equal(AdmissionResult.AuthenticationRequired, (await auth.AdmitAsync(Client, Basic("alice:pw"))).Result);
         Assert.Equal(1, auth.UserCount);
     }
 
     [Fact]
-    public void Admit_CachedCredentialPastTtl_VerifiedAgainAndStillAdmitted()
+    public async Task Admit_CachedCredentialPastTtl_VerifiedAgainAndStillAdmitted()
     {
         WriteUsers(User("alice", "pw"));
         var auth = Create(new AuthOptions { Mode = "basic", CacheTtl = TimeSpan.FromMinutes(5) });
-        Assert.Equal(AdmissionResult.Admitted, auth.Admit(Client, Basic("alice:pw")).Result);
+        Assert.Equal(AdmissionResult.Admitted, (await auth.AdmitAsync(Client, Basic("alice:pw"))).Result);
 
         _clock.Advance(TimeSpan.FromMinutes(6));
 
-        Assert.Equal("alice", auth.Admit(Client, Basic("alice:pw")).Identity.User);
+        Assert.Equal("alice", (await auth.AdmitAsync(Client, Basic("alice:pw"))).Identity.User);
     }
 
     [Fact]
-    public void Admit_UsersFileBecomesInvalid_LastGoodUsersKeptAndErrorLogged()
+    public async Task Admit_UsersFileBecomesInvalid_LastGoodUsersKeptAndErrorLogged()
     {
         WriteUsers(User("alice", "pw"));
         var auth = Create();
 
         WriteRaw("""{"users":[{"name":"alice","password":"plain-text"}]}""");
 
-        Assert.Equal(AdmissionResult.Admitted, auth.Admit(Client, Basic("alice:pw")).Result);
+        Assert.Equal(AdmissionResult.Admitted, (await auth.AdmitAsync(Client, Basic("alice:pw"))).Result);
         Assert.Equal(1, auth.UserCount);
         Assert.Contains(_logger.Lines, l => l.StartsWith("Error", StringComparison.Ordinal) && l.Contains("refused, keeping the previous users", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void Admit_UsersFileNotJson_LastGoodUsersKept()
+    public async Task Admit_UsersFileNotJson_LastGoodUsersKept()
     {
         WriteUsers(User("alice", "pw"));
         var auth = Create();
 
         WriteRaw("{ not json");
 
-        Assert.Equal(AdmissionResult.Admitted, auth.Admit(Client, Basic("alice:pw")).Result);
+        Assert.Equal(AdmissionResult.Admitted, (await auth.AdmitAsync(Client, Basic("alice:pw"))).Result);
     }
 
     [Fact]
-    public void Admit_InvalidFileAtStart_NoUsers()
+    public async Task Admit_InvalidFileAtStart_NoUsers()
     {
         File.WriteAllText(UsersPath, """{"users":[{"name":"a:b","password":"x"}]}""");
         var auth = Create();
 
         Assert.Equal(0, auth.UserCount);
-        Assert.Equal(AdmissionResult.AuthenticationRequired, auth.Admit(Client, Basic("a:b:x")).Result);
+        Assert.Equal(AdmissionResult.AuthenticationRequired, (await auth.AdmitAsync(Client, Basic("a:b:x"))).Result);
         Assert.Contains(_logger.Lines, l => l.Contains("refused", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void Admit_FileMissingThenCreated_UsersLoadedOnNextRequest()
+    public async Task Admit_FileMissingThenCreated_UsersLoadedOnNextRequest()
     {
         var auth = Create();
         Assert.Equal(0, auth.UserCount);
-        Assert.Equal(AdmissionResult.AuthenticationRequired, auth.Admit(Client, Basic("alice:pw")).Result);
+        Assert.Equal(AdmissionResult.AuthenticationRequired, (await auth.AdmitAsync(Client, Basic("alice:pw"))).Result);
 
         WriteUsers(User("alice", "pw"));
 
-        Assert.Equal(AdmissionResult.Admitted, auth.Admit(Client, Basic("alice:pw")).Result);
+        Assert.Equal(AdmissionResult.Admitted, (await auth.AdmitAsync(Client, Basic("alice:pw"))).Result);
         Assert.Equal(1, auth.UserCount);
     }
 
     [Fact]
-    public void Admit_FileDeleted_NoUsersAnyMore()
+    public async Task Admit_FileDeleted_NoUsersAnyMore()
     {
         WriteUsers(User("alice", "pw"));
         var auth = Create();
-        Assert.Equal(AdmissionResult.Admitted, auth.Admit(Client, Basic("alice:pw")).Result);
+        Assert.Equal(AdmissionResult.Admitted, (await auth.AdmitAsync(Client, Basic("alice:pw"))).Result);
 
         File.Delete(UsersPath);
 
         // A deleted file is an empty one: the cached credential goes with the users.
-        Assert.Equal(AdmissionResult.AuthenticationRequired, auth.Admit(Client, Basic("alice:pw")).Result);
+        Assert.Equal(AdmissionResult.AuthenticationRequired, (await auth.AdmitAsync(Client, Basic("alice:pw"))).Result);
         Assert.Equal(0, auth.UserCount);
     }
 
     [Fact]
-    public void Admit_AnyOutcome_NeverLogsPasswordOrHeader()
+    public async Task Admit_AnyOutcome_NeverLogsPasswordOrHeader()
     {
         const string password = "Tr0ub4dor&3-unique";
         WriteUsers(User("alice", password));
@@ -486,12 +486,12 @@ public sealed class ProxyAuthenticatorTests : IDisposable
         var good = Basic("alice:" + password);
         var bad = Basic("alice:" + password + "-typo");
 
-        auth.Admit(Client, good);
-        auth.Admit(Client, bad);
-        auth.Admit(Client, bad);
-        auth.Admit(Client, good);
+        await auth.AdmitAsync(Client, good);
+        await auth.AdmitAsync(Client, bad);
+        await auth.AdmitAsync(Client, bad);
+        await auth.AdmitAsync(Client, good);
         WriteRaw("{ broken " + password);
-        auth.Admit(Client, good);
+        await auth.AdmitAsync(Client, good);
 
         Assert.NotEmpty(_logger.Lines);
         Assert.All(_logger.Lines, l =>
@@ -508,11 +508,11 @@ public sealed class ProxyAuthenticatorTests : IDisposable
         WriteUsers(User("alice", "pw"), User("bob", "pw2"));
         var auth = Create(new AuthOptions { Mode = "basic", MaxFailures = 1000 });
 
-        var results = await Task.WhenAll(Enumerable.Range(0, 64).Select(i => Task.Run(() => (i % 3) switch
+        var results = await Task.WhenAll(Enumerable.Range(0, 64).Select(i => Task.Run(async () => (i % 3) switch
         {
-            0 => auth.Admit(Client, Basic("alice:pw")).Identity.User,
-            1 => auth.Admit(Client, Basic("bob:pw2")).Identity.User,
-            _ => auth.Admit(Client, Basic("bob:pw")).Identity.User,
+            0 => (await auth.AdmitAsync(Client, Basic("alice:pw"))).Identity.User,
+            1 => (await auth.AdmitAsync(Client, Basic("bob:pw2"))).Identity.User,
+            _ => (await auth.AdmitAsync(Client, Basic("bob:pw"))).Identity.User,
         })));
 
         for (var i = 0; i < results.Length; i++)
