@@ -70,6 +70,7 @@ internal static class ProxyServices
         services.AddSingleton<ExchangeFactory>();
         services.AddSingleton<Admission>();
         services.AddSingleton<DecideStep>();
+        services.AddSingleton<RefusalLog>();
         services.AddSingleton<ExchangeCompletion>();
         return services;
     }
