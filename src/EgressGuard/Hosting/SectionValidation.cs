@@ -133,7 +133,7 @@ internal static class SectionValidation
 
     public static void Telemetry(TelemetryOptions telemetry, List<string> errors)
     {
-        if (telemetry.OtlpProtocol is not (null or "grpc" or "http/protobuf"))
+        if (telemetry.OtlpProtocol is not (null or "" or "grpc" or "http/protobuf"))
         {
             errors.Add($"Telemetry:OtlpProtocol = '{telemetry.OtlpProtocol}': expected grpc or http/protobuf");
         }
