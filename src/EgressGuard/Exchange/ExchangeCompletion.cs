@@ -15,9 +15,11 @@ internal sealed class ExchangeCompletion
     private readonly HistoryService _history;
     private readonly ProxyTelemetry _telemetry;
     private readonly TimeProvider _time;
+    private readonly RefusalLog _refusals;
 
-    public ExchangeCompletion(DecisionLog log, HistoryService history, ProxyTelemetry telemetry, TimeProvider time)
+    public ExchangeCompletion(DecisionLog log, HistoryService history, ProxyTelemetry telemetry, RefusalLog refusals, TimeProvider time)
     {
+        _refusals = refusals;
         _log = log;
         _history = history;
         _telemetry = telemetry;
@@ -29,6 +31,14 @@ internal sealed class ExchangeCompletion
         exchange.Duration = _time.GetElapsedTime(exchange.StartTimestamp);
         _log.Write(exchange);
         _history.Record(exchange);
+        _telemetry.Finish(activity, exchange);
+    }
+
+    /// <summary>A refusal before anything was parsed: its line and row aggregated per client (<see cref="RefusalLog"/>), its span and metrics as always.</summary>
+    public void CompleteRefusal(Activity? activity, ProxyExchange exchange)
+    {
+        exchange.Duration = _time.GetElapsedTime(exchange.StartTimestamp);
+        _refusals.Record(exchange);
         _telemetry.Finish(activity, exchange);
     }
 }

@@ -8,4 +8,7 @@ internal sealed class ForwardState
     public required string HostHeader { get; init; }
 
     public Uri? Destination { get; set; }
+
+    /// <summary>The <c>Via</c> entry to append upstream (<see cref="ViaHeader"/>); null when off.</summary>
+    public string? Via { get; init; }
 }

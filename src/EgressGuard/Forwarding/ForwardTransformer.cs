@@ -10,8 +10,8 @@ namespace EgressGuard.Forwarding;
 /// Shapes the upstream request: YARP's defaults (hop-by-hop headers dropped), then the exact
 /// request target the client sent, the original Host, the decision for the dialer, and the
 /// removal of every <c>Proxy-*</c> header, every header the client named in <c>Connection</c>, and
-/// <c>X-Content-Length</c> (Kestrel's trace of a dropped Content-Length). Nothing is added: no
-/// <c>Via</c>, no <c>X-Forwarded-*</c>, no trace context.
+/// <c>X-Content-Length</c> (Kestrel's trace of a dropped Content-Length). Only our <c>Via</c> entry
+/// is added (<see cref="ViaHeader"/>, unless <c>Proxy:Via=false</c>): no <c>X-Forwarded-*</c>, no trace context.
 /// </summary>
 internal sealed class ForwardTransformer : HttpTransformer
 {
@@ -26,6 +26,12 @@ internal sealed class ForwardTransformer : HttpTransformer
         if (proxyRequest.Content is not null)
         {
             RemoveProxyHeaders(proxyRequest.Content.Headers);
+        }
+
+        if (state.Via is { } via)
+        {
+            // Appended after the client's own entries, as RFC 9110 asks.
+            proxyRequest.Headers.TryAddWithoutValidation("Via", via);
         }
 
         // Last, so that no header removal above can touch them.

@@ -30,9 +30,11 @@ internal sealed class HttpForwardHandler
     private readonly ProxyResponseWriter _writer;
     private readonly ExchangeCompletion _completion;
     private readonly ProxyTelemetry _telemetry;
+    private readonly ViaHeader _via;
 
-    public HttpForwardHandler(ExchangeFactory exchanges, Admission admission, DecideStep decide, UpstreamForwarder upstream, UpstreamHttpClient client, ProxyResponseWriter writer, ExchangeCompletion completion, ProxyTelemetry telemetry)
+    public HttpForwardHandler(ExchangeFactory exchanges, Admission admission, DecideStep decide, UpstreamForwarder upstream, UpstreamHttpClient client, ProxyResponseWriter writer, ExchangeCompletion completion, ProxyTelemetry telemetry, ViaHeader via)
     {
+        _via = via;
         _exchanges = exchanges;
         _admission = admission;
         _decide = decide;
@@ -78,6 +80,14 @@ internal sealed class HttpForwardHandler
                 // Request smuggling: ambiguous framing is refused, never forwarded.
                 exchange.Decision = Decision.BadRequest(AmbiguousFraming, target);
                 await _writer.RefuseAsync(context, exchange, exchange.Decision, closeConnection: true);
+                return;
+            }
+
+            // A request that has been through this node already: a loop, refused before any lookup.
+            if (_via.Loop(context.Request.Headers.Via, target) is { } loop)
+            {
+                exchange.Decision = loop;
+                await _writer.RefuseAsync(context, exchange, loop);
                 return;
             }
 

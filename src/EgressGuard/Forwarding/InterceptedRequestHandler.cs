@@ -24,9 +24,11 @@ internal sealed class InterceptedRequestHandler
     private readonly ProxyResponseWriter _writer;
     private readonly ExchangeCompletion _completion;
     private readonly ProxyTelemetry _telemetry;
+    private readonly ViaHeader _via;
 
-    public InterceptedRequestHandler(ExchangeFactory exchanges, DecideStep decide, UpstreamForwarder upstream, ProxyResponseWriter writer, ExchangeCompletion completion, ProxyTelemetry telemetry)
+    public InterceptedRequestHandler(ExchangeFactory exchanges, DecideStep decide, UpstreamForwarder upstream, ProxyResponseWriter writer, ExchangeCompletion completion, ProxyTelemetry telemetry, ViaHeader via)
     {
+        _via = via;
         _exchanges = exchanges;
         _decide = decide;
         _upstream = upstream;
@@ -85,6 +87,13 @@ internal sealed class InterceptedRequestHandler
                     : HttpForwardHandler.AmbiguousFraming,
                     target);
                 await _writer.RefuseAsync(context, exchange, exchange.Decision, closeConnection: true);
+                return;
+            }
+
+            if (_via.Loop(context.Request.Headers.Via, target) is { } loop)
+            {
+                exchange.Decision = loop;
+                await _writer.RefuseAsync(context, exchange, loop);
                 return;
             }
 

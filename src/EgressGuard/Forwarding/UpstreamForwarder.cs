@@ -18,9 +18,11 @@ internal sealed class UpstreamForwarder
     private readonly IHttpForwarder _forwarder;
     private readonly ForwarderRequestConfig _requestConfig;
     private readonly ProxyResponseWriter _writer;
+    private readonly ViaHeader _via;
 
-    public UpstreamForwarder(IHttpForwarder forwarder, ProxyResponseWriter writer, TimeSpan upstreamTimeout)
+    public UpstreamForwarder(IHttpForwarder forwarder, ProxyResponseWriter writer, ViaHeader via, TimeSpan upstreamTimeout)
     {
+        _via = via;
         _forwarder = forwarder;
         _writer = writer;
         _requestConfig = new ForwarderRequestConfig
@@ -34,7 +36,7 @@ internal sealed class UpstreamForwarder
     public async Task ForwardAsync(HttpContext context, ProxyExchange exchange, Decision decision, Addressing.Target target, string pathAndQuery, string scheme, HttpMessageInvoker invoker)
     {
         var defaultPort = scheme == "https" ? 443 : 80;
-        var state = new ForwardState { Decision = decision, HostHeader = target.Authority(defaultPort) };
+        var state = new ForwardState { Decision = decision, HostHeader = target.Authority(defaultPort), Via = _via.Value };
         context.Features.Set(state);
         var requestBody = new CountingStream(context.Request.Body);
         var responseBody = new CountingStream(context.Response.Body);

@@ -34,6 +34,7 @@ internal static class EgressGuardHost
         builder.Configuration.Sources.Clear();
         var reader = new ConfigurationReader(hasFile ? configPath : null, overrides);
         reader.AddSources(builder.Configuration);
+        builder.Configuration.AddInMemoryCollection(OtelEnvironment.Variables());
 
         EgressGuardSettings settings;
         try

@@ -71,6 +71,7 @@ internal static class ProxyServices
         services.AddSingleton<ExchangeFactory>();
         services.AddSingleton<Admission>();
         services.AddSingleton<DecideStep>();
+        services.AddSingleton<RefusalLog>();
         services.AddSingleton<ExchangeCompletion>();
         return services;
     }
@@ -92,9 +93,10 @@ internal static class ProxyServices
     {
         services.AddHttpForwarder();
         services.AddSingleton<ProxyResponseWriter>();
-        services.AddSingleton(sp => new UpstreamForwarder(sp.GetRequiredService<Yarp.ReverseProxy.Forwarder.IHttpForwarder>(), sp.GetRequiredService<ProxyResponseWriter>(), settings.Proxy.UpstreamTimeout));
+        services.AddSingleton(sp => new UpstreamForwarder(sp.GetRequiredService<Yarp.ReverseProxy.Forwarder.IHttpForwarder>(), sp.GetRequiredService<ProxyResponseWriter>(), sp.GetRequiredService<ViaHeader>(), settings.Proxy.UpstreamTimeout));
         services.AddSingleton<HttpForwardHandler>();
         services.AddSingleton<InterceptedRequestHandler>();
+        services.AddSingleton<ViaHeader>();
         services.AddSingleton<RequestRouter>();
         return services;
     }

@@ -92,6 +92,11 @@ internal static class SectionValidation
 
     public static void Log(LogOptions log, ConfigPaths paths, List<string> errors)
     {
+        if (log.QueueCapacity < 1 || log.RefusalWindow < TimeSpan.Zero)
+        {
+            errors.Add($"Log: QueueCapacity ('{log.QueueCapacity}') must be at least 1, RefusalWindow ('{log.RefusalWindow}') not negative");
+        }
+
         if (!string.IsNullOrEmpty(log.DecisionFile))
         {
             var folder = Path.GetDirectoryName(paths.Resolve(log.DecisionFile));
@@ -128,7 +133,7 @@ internal static class SectionValidation
 
     public static void Telemetry(TelemetryOptions telemetry, List<string> errors)
     {
-        if (telemetry.OtlpProtocol is not (null or "grpc" or "http/protobuf"))
+        if (telemetry.OtlpProtocol is not (null or "" or "grpc" or "http/protobuf"))
         {
             errors.Add($"Telemetry:OtlpProtocol = '{telemetry.OtlpProtocol}': expected grpc or http/protobuf");
         }

@@ -54,9 +54,9 @@ internal static partial class StartupSummary
 
         var telemetry = settings.Telemetry;
         var exporters = new List<string>(4);
-        if (telemetry.OtlpConfigured)
+        if (telemetry.Otlp is { } otlp)
         {
-            exporters.Add($"OTLP {telemetry.OtlpEndpoint ?? Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT")} ({telemetry.OtlpProtocol ?? "grpc"})");
+            exporters.Add(otlp.ToString());
         }
 
         if (telemetry.Console)

@@ -56,17 +56,17 @@ internal static class TelemetryServices
                     logging.AddConsoleExporter();
                 }
             });
-        if (telemetry.OtlpConfigured)
+        if (telemetry.Otlp is { } otlp)
         {
-            // The SDK reads OTEL_EXPORTER_OTLP_* itself and appends /v1/traces, /v1/metrics, /v1/logs for http/protobuf.
-            if (telemetry.OtlpEndpoint is { Length: > 0 } endpoint)
+            if (otlp.FromTelemetryKeys)
             {
-                var protocolName = telemetry.OtlpProtocol ?? Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_PROTOCOL");
-                var protocol = protocolName == "http/protobuf" ? OpenTelemetry.Exporter.OtlpExportProtocol.HttpProtobuf : OpenTelemetry.Exporter.OtlpExportProtocol.Grpc;
-                otel.UseOtlpExporter(protocol, new Uri(endpoint));
+                // Explicit keys win over the variables; /v1/traces, /v1/metrics, /v1/logs are appended for http/protobuf.
+                var protocol = otlp.Protocol == "http/protobuf" ? OpenTelemetry.Exporter.OtlpExportProtocol.HttpProtobuf : OpenTelemetry.Exporter.OtlpExportProtocol.Grpc;
+                otel.UseOtlpExporter(protocol, new Uri(otlp.EffectiveEndpoint));
             }
             else
             {
+                // The variables alone: the SDK reads every OTEL_EXPORTER_OTLP_* itself (OtelEnvironment feeds them in).
                 otel.UseOtlpExporter();
             }
         }

@@ -194,7 +194,7 @@ internal sealed class ConnectSession
         var (activity, traceId) = _telemetry.Start(spanName);
         var exchange = _exchanges.Create(client.Remote, "-", traceId);
         await RefuseAsync(client, exchange, refusal(exchange));
-        _completion.Complete(activity, exchange);
+        _completion.CompleteRefusal(activity, exchange);
     }
 
     private static async Task RefuseAsync(IConnectClient client, ProxyExchange exchange, ProxyResponse response)

@@ -9,7 +9,7 @@ namespace EgressGuard.Proxy;
 
 /// <summary>
 /// The proxy's own accept loop in front of Kestrel (see ARCHITECTURE.md for why):
-/// 1. accept; refuse a client outside the trusted ranges at once;
+/// 1. accept; refuse a connection over the caps, then a client outside the trusted ranges, at once;
 /// 2. on a plaintext listener, peek (MSG_PEEK, nothing consumed) at the first bytes: a CONNECT is
 ///    run right here, socket to socket, by the <see cref="ConnectSession"/>;
 /// 3. everything else (HTTP, a TLS listener, a head too short to classify) becomes a Kestrel
@@ -122,13 +122,8 @@ internal sealed class ProxyConnectionListener : IConnectionListener
         var slot = false;
         try
         {
-            // 1. Never an open relay; never more connections than the caps.
-            if (!_session.IsTrusted(remote?.Address))
-            {
-                await RunRawAsync(socket, RawKind.Untrusted);
-                return;
-            }
-
+            // 1. Never more connections than the caps, whoever asks (an untrusted flood is capped
+            //    too), then never an open relay. The slot is held while the refusal is written.
             if (!_limiter.TryAdmitRate(remote?.Address) || !_limiter.TryAcquire(remote?.Address))
             {
                 await RunRawAsync(socket, RawKind.OverLimit);
@@ -136,6 +131,11 @@ internal sealed class ProxyConnectionListener : IConnectionListener
             }
 
             slot = true;
+            if (!_session.IsTrusted(remote?.Address))
+            {
+                await RunRawAsync(socket, RawKind.Untrusted);
+                return;
+            }
 
             // 2. Peek.
             if (_peek)

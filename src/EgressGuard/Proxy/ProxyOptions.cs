@@ -58,6 +58,14 @@ internal sealed class ProxyOptions
     /// <summary>TLS on the client side: an HTTPS proxy listener, optionally with client certificates.</summary>
     public ProxyTlsOptions Tls { get; set; } = new();
 
+    /// <summary>
+    /// Forwarded HTTP: add <c>Via: 1.1 egressguard-&lt;Node:Name&gt;</c> upstream and refuse a request that
+    /// already carries it (<c>self-loop</c>): a loop through a NAT or a parent proxy is seen even
+    /// where our own address is not. Default true. The header tells every upstream server the node
+    /// name; turn it off where that must not leave the network (loops are then caught by address only).
+    /// </summary>
+    public bool Via { get; set; } = true;
+
     /// <summary>Forwarded HTTP: how long a pooled upstream connection is reused at most. Default 2 min.</summary>
     public TimeSpan PooledConnectionLifetime { get; set; } = TimeSpan.FromMinutes(2);
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using System.Threading.Channels;
 using EgressGuard.Configuration;
@@ -16,8 +17,8 @@ namespace EgressGuard.Telemetry;
 /// </summary>
 internal sealed partial class DecisionLog : BackgroundService
 {
-    private readonly Channel<object> _queue = Channel.CreateUnbounded<object>(
-        new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+    private readonly Channel<object> _queue;
+    private long _queueDropped;
 
     private readonly string? _path;
     private readonly ILogger<DecisionLog> _logger;
@@ -37,9 +38,15 @@ internal sealed partial class DecisionLog : BackgroundService
 
     private readonly string _node;
 
-    public DecisionLog(IOptions<LogOptions> options, ConfigPaths paths, RecentDecisions recent, TelemetryOptions telemetry, NodeOptions node, TimeProvider time, ILoggerFactory loggerFactory, ILogger<DecisionLog> logger)
+    public DecisionLog(IOptions<LogOptions> options, ConfigPaths paths, RecentDecisions recent, TelemetryOptions telemetry, NodeOptions node, TimeProvider time, ILoggerFactory loggerFactory, ILogger<DecisionLog> logger, EgressGuardMetrics metrics)
     {
         _node = node.Name;
+
+        // Bounded: the proxy path never waits for the writer; past the capacity a line is dropped and counted.
+        _queue = Channel.CreateBounded<object>(
+            new BoundedChannelOptions(options.Value.QueueCapacity) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true, AllowSynchronousContinuations = false },
+            _ => Interlocked.Increment(ref _queueDropped));
+        metrics.ObserveLog(this);
         _maxBytes = options.Value.MaxFileBytes;
         _keep = options.Value.KeepFiles;
         _fileMode = options.Value.FileMode;
@@ -73,8 +80,14 @@ internal sealed partial class DecisionLog : BackgroundService
         _access?.RequestReopen();
     }
 
-    /// <summary>Decision lines dropped because the file could not be written.</summary>
-    public long Dropped => _decisions?.Dropped ?? 0;
+    /// <summary>Decision lines dropped: the queue was full (<see cref="QueueDropped"/>) or the file could not be written.</summary>
+    public long Dropped => QueueDropped + FileDropped;
+
+    /// <summary>Lines dropped because <c>Log:QueueCapacity</c> lines were already waiting for the writer.</summary>
+    public long QueueDropped => Interlocked.Read(ref _queueDropped);
+
+    /// <summary>Lines dropped because the file could not be written.</summary>
+    public long FileDropped => _decisions?.Dropped ?? 0;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

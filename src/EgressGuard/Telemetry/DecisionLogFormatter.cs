@@ -169,6 +169,11 @@ internal static class DecisionLogFormatter
             WriteIfNotNull(json, LogFields.ClosedByEntry, closedBy.Entry);
         }
 
+        if (x.Refusals > 0)
+        {
+            json.WriteNumber(LogFields.Refusals, x.Refusals);
+        }
+
         json.WriteNumber(LogFields.BytesUp, x.BytesUp);
         json.WriteNumber(LogFields.BytesDown, x.BytesDown);
         json.WriteNumber(LogFields.DurationMs, Math.Round(x.Duration.TotalMilliseconds, 3));
@@ -202,6 +207,7 @@ internal static class DecisionLogFormatter
             new(LogFields.PeerAddress, x.Dialed?.Address.ToString()),
             new(LogFields.StatusCode, x.Status),
             new(LogFields.ErrorType, x.ErrorType),
+            new(LogFields.Refusals, x.Refusals > 0 ? x.Refusals : null),
             new(LogFields.BytesUp, x.BytesUp),
             new(LogFields.BytesDown, x.BytesDown),
             new(LogFields.DurationMs, Math.Round(x.Duration.TotalMilliseconds, 3)),

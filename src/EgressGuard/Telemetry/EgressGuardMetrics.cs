@@ -21,9 +21,11 @@ internal sealed class EgressGuardMetrics
 
     private readonly Counter<long> _interceptions;
 
+    private readonly Meter _meter;
+
     public EgressGuardMetrics(IMeterFactory factory)
     {
-        var meter = factory.Create(EgressGuardTelemetry.Name);
+        var meter = _meter = factory.Create(EgressGuardTelemetry.Name);
         _interceptions = meter.CreateCounter<long>("egressguard.tls.interceptions", "{tunnel}", "Tunnels on inspected ports with interception on: intercepted, passed (bypass, rule, mode) or client-refused (the client did not accept the minted certificate)");
 
         _decisions = meter.CreateCounter<long>("egressguard.decisions", "{decision}", "Requests and tunnels decided, by decision, reason and feed");
@@ -69,6 +71,14 @@ internal sealed class EgressGuardMetrics
             _bytes.Add(exchange.BytesDown, new KeyValuePair<string, object?>(LogFields.Direction, "down"));
         }
     }
+
+    /// <summary>The decision lines dropped, read from <paramref name="log"/> at each collection.</summary>
+    public void ObserveLog(DecisionLog log) =>
+        _meter.CreateObservableCounter("egressguard.log.dropped", () => new[]
+        {
+            new Measurement<long>(log.QueueDropped, new KeyValuePair<string, object?>(LogFields.Cause, "queue-full")),
+            new Measurement<long>(log.FileDropped, new KeyValuePair<string, object?>(LogFields.Cause, "write-failed")),
+        }, "{line}", "Decision lines dropped: the writer's queue was full, or the file could not be written");
 
     public void TunnelOpened() => _tunnelsActive.Add(1);
 

@@ -54,10 +54,14 @@ internal static class LogFields
     public const string BytesDown = "egressguard.bytes_down";
     public const string DurationMs = "egressguard.duration_ms";
 
+    /// <summary>On an aggregated refusal line: how many refusals of this client and reason it stands for.</summary>
+    public const string Refusals = "egressguard.refusals";
+
     // Metric tags only (not on decision lines).
     /// <summary>up: client to upstream; down: upstream to client.</summary>
     public const string Direction = "egressguard.direction";
     public const string Outcome = "egressguard.outcome";
+    public const string Cause = "egressguard.cause";
     public const string TlsOutcome = "egressguard.tls.outcome";
     public const string DnsOutcome = "egressguard.dns.outcome";
     public const string ConnectOutcome = "egressguard.connect.outcome";

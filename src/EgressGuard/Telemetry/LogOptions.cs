@@ -29,4 +29,15 @@ internal sealed class LogOptions
 
     /// <summary>Rotated files kept. Default 5.</summary>
     public int KeepFiles { get; set; } = 5;
+
+    /// <summary>Decision lines waiting for the writer at most. Past it, new lines are dropped and
+    /// counted (<c>/status</c> <c>decisionLinesDropped</c>, metric <c>egressguard.log.dropped</c>):
+    /// a flood or a stalled disk never grows memory without end. Default 100000.</summary>
+    public int QueueCapacity { get; set; } = 100_000;
+
+    /// <summary>Refusals made before anything is parsed (<c>untrusted-client</c>,
+    /// <c>too-many-connections</c>) are logged once per client address and reason per window: the
+    /// first at once, then one line per window carrying <c>egressguard.refusals</c>, the count since
+    /// the last line. Metrics still count every refusal. Zero: a line per refusal. Default 1 min.</summary>
+    public TimeSpan RefusalWindow { get; set; } = TimeSpan.FromMinutes(1);
 }

@@ -81,4 +81,7 @@ internal sealed class ProxyExchange
 
     /// <summary>For a tunnel closed because the policy changed: the decision that closed it.</summary>
     public Decision? ClosedBy { get; set; }
+
+    /// <summary>On an aggregated refusal line (Exchange/RefusalLog): the refusals it stands for; 0 otherwise.</summary>
+    public int Refusals { get; set; }
 }

@@ -8,10 +8,13 @@ internal sealed class TelemetryOptions
     /// <summary>Force telemetry on or off. Default: on when an exporter is configured (OTLP endpoint or console).</summary>
     public bool? Enabled { get; set; }
 
-    /// <summary>OTLP base endpoint, e.g. <c>http://collector:4318</c>; the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> also works. Signal paths are appended for http/protobuf.</summary>
+    /// <summary>OTLP base endpoint, e.g. <c>http://collector:4318</c>. Unset (default): the standard
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (or the per-signal variables). Signal paths are appended for http/protobuf.
+    /// Set, it wins over the variable.</summary>
     public string? OtlpEndpoint { get; set; }
 
-    /// <summary><c>grpc</c> or <c>http/protobuf</c>; <c>OTEL_EXPORTER_OTLP_PROTOCOL</c> also works. Default grpc.</summary>
+    /// <summary><c>grpc</c> or <c>http/protobuf</c>. Unset (default): <c>OTEL_EXPORTER_OTLP_PROTOCOL</c>, else grpc
+    /// (the .NET exporter's default). Set, it wins over the variable.</summary>
     public string? OtlpProtocol { get; set; }
 
     /// <summary>Print spans, metrics and logs to the console (debugging). Default false.</summary>
@@ -23,10 +26,10 @@ internal sealed class TelemetryOptions
     /// <summary>Honour a client's <c>traceparent</c> as the parent of its span. Default false: clients are untrusted.</summary>
     public bool TrustClientTraceContext { get; set; }
 
-    public bool OtlpConfigured =>
-        !string.IsNullOrEmpty(OtlpEndpoint)
-        || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"))
-        || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"));
+    /// <summary>The OTLP export in force (these keys, else the <c>OTEL_EXPORTER_OTLP_*</c> variables); null when none.</summary>
+    public OtlpSettings? Otlp => OtlpSettings.Resolve(this, Environment.GetEnvironmentVariable);
+
+    public bool OtlpConfigured => Otlp is not null;
 
     /// <summary>
     /// Serve the metrics in the Prometheus text format at <c>/metrics</c> on the admin listener. Default
