@@ -8,16 +8,14 @@ internal sealed partial class RulesStore
     /// <summary>The rules of a stored version as written then, or null when it is not in the history.</summary>
     public async Task<RulesDocument?> ReadVersionAsync(long version)
     {
-        var file = System.IO.Path.Combine(_historyDirectory, $"rules-{version:D6}.json");
-        if (version <= 0 || !File.Exists(file))
+        if (await _history.ReadAsync(version).ConfigureAwait(false) is not { } content)
         {
             return null;
         }
 
-        var content = await ReadAllTextAsync(file).ConfigureAwait(false);
         try
         {
-            return JsonSerializer.Deserialize<RulesDocument>(content, Lenient) ?? new RulesDocument();
+            return RulesText.Deserialize(content) ?? new RulesDocument();
         }
         catch (JsonException)
         {

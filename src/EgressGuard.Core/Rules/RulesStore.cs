@@ -1,17 +1,6 @@
-using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 
 namespace EgressGuard.Rules;
-
-/// <summary>The outcome of an edit or reload.</summary>
-internal sealed record RulesChange(bool Applied, RuleSet? Rules, IReadOnlyList<string> Errors, IReadOnlyList<string> Warnings, RulesDocument? Before = null)
-{
-    /// <summary>The shared store could not be reached: nothing changed anywhere (the API answers 503).</summary>
-    public bool StoreUnavailable { get; init; }
-}
 
 /// <summary>
 /// The rules file and its history. Loads and validates <c>Rules:File</c>; reloads it when it changes
@@ -21,26 +10,20 @@ internal sealed record RulesChange(bool Applied, RuleSet? Rules, IReadOnlyList<s
 /// </summary>
 internal sealed partial class RulesStore : IDisposable
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
-    private static readonly JsonSerializerOptions Lenient = new() { ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
-
     private readonly string _path;
-    private readonly string _historyDirectory;
-    private readonly int _historyLimit;
+    private readonly RulesHistory _history;
     private readonly Func<string, bool> _isKnownFeed;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _edits = new(1, 1);
     private RuleSet _current = RuleSet.Default;
     private string? _lastContentHash;
-    private FileSystemWatcher? _watcher;
-    private ITimer? _debounce;
+    private RulesFileWatcher? _watcher;
 
     public RulesStore(string path, string historyDirectory, int historyLimit, Func<string, bool> isKnownFeed, TimeProvider time, ILogger logger)
     {
         _path = path;
-        _historyDirectory = historyDirectory;
-        _historyLimit = historyLimit;
+        _history = new RulesHistory(historyDirectory, historyLimit);
         _isKnownFeed = isKnownFeed;
         _time = time;
         _logger = logger;
@@ -78,27 +61,7 @@ internal sealed partial class RulesStore : IDisposable
     }
 
     /// <summary>Watches the file; changes are reloaded after a short quiet period.</summary>
-    public void Watch()
-    {
-        var directory = System.IO.Path.GetDirectoryName(_path)!;
-        if (!Directory.Exists(directory))
-        {
-            return;
-        }
-
-        _debounce = _time.CreateTimer(_ => _ = ReloadAsync(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        _watcher = new FileSystemWatcher(directory, System.IO.Path.GetFileName(_path))
-        {
-            NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size | NotifyFilters.CreationTime,
-            EnableRaisingEvents = true,
-        };
-        _watcher.Changed += (_, _) => Poke();
-        _watcher.Created += (_, _) => Poke();
-        _watcher.Renamed += (_, _) => Poke();
-        _watcher.Deleted += (_, _) => Poke();
-    }
-
-    private void Poke() => _debounce?.Change(TimeSpan.FromMilliseconds(250), Timeout.InfiniteTimeSpan);
+    public void Watch() => _watcher = RulesFileWatcher.Start(_path, _time, () => _ = ReloadAsync());
 
     /// <summary>Re-reads the file; an invalid or deleted file keeps the last good rules.</summary>
     public async Task<RulesChange> ReloadAsync()
@@ -112,8 +75,8 @@ internal sealed partial class RulesStore : IDisposable
                 return new RulesChange(false, Current, [$"{_path} was deleted; keeping the last good rules (v{Current.Version})"], []);
             }
 
-            var content = await ReadAllTextAsync(_path).ConfigureAwait(false);
-            if (Hash(content) == _lastContentHash)
+            var content = await RulesFiles.ReadAllTextAsync(_path).ConfigureAwait(false);
+            if (RulesText.Hash(content) == _lastContentHash)
             {
                 return new RulesChange(false, Current, [], []);
             }
@@ -125,7 +88,7 @@ internal sealed partial class RulesStore : IDisposable
                 return change;
             }
 
-            _lastContentHash = Hash(content);
+            _lastContentHash = RulesText.Hash(content);
             var before = Current.ToDocument();
             Volatile.Write(ref _current, change.Rules);
             LogReloaded(_logger, _path, change.Rules.Version, change.Rules.Rules.Count);
@@ -158,7 +121,7 @@ internal sealed partial class RulesStore : IDisposable
                 return new RulesChange(false, null, [error ?? "edit refused"], []);
             }
 
-            var content = JsonSerializer.Serialize(document, Json);
+            var content = RulesText.Serialize(document);
             var change = Compile(content, Current.Version + 1);
             var expired = change.Warnings.Where(w => rejectExpiredIds?.Any(id => w.StartsWith($"rule '{id}': expires", StringComparison.Ordinal)) == true).ToList();
             if (change.Rules is null || expired.Count > 0)
@@ -197,110 +160,12 @@ internal sealed partial class RulesStore : IDisposable
         }
     }
 
-    /// <summary>Commits to the shared store; null when committed, else why not (no errors: lost a race, the newest rules adopted).</summary>
-    private async Task<RulesChange?> CommitSharedAsync(IRulesReplica replica, long version, string content)
-    {
-        try
-        {
-            if (await replica.TryCommitAsync(version, content).ConfigureAwait(false))
-            {
-                return null;
-            }
-
-            if (await replica.LatestAsync().ConfigureAwait(false) is { } latest)
-            {
-                AdoptLocked(latest.Content, latest.Version, force: false);
-            }
-
-            return new RulesChange(false, null, [], []);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            return new RulesChange(false, null, [$"the shared rules store is unavailable ({ex.Message}); nothing was changed, try again when it is back"], []) { StoreUnavailable = true };
-        }
-    }
-
-    /// <summary>
-    /// Takes rules committed elsewhere (another node, through the shared store): validated, written
-    /// to the local copy, swapped, <see cref="Changed"/> raised. Versions not newer than the current
-    /// one are ignored unless <paramref name="force"/> (at start, the fleet's rules win). An invalid
-    /// version (say, a feed this node lacks) keeps the last good rules and is logged.
-    /// </summary>
-    public async Task<bool> AdoptAsync(string content, long version, bool force = false)
-    {
-        await _edits.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            return AdoptLocked(content, version, force);
-        }
-        finally
-        {
-            _edits.Release();
-        }
-    }
-
-    private bool AdoptLocked(string content, long version, bool force)
-    {
-        if (version < Current.Version || (version == Current.Version && (!force || Hash(content) == _lastContentHash)))
-        {
-            return false;
-        }
-
-        var change = Compile(content, version);
-        if (change.Rules is null)
-        {
-            LogReloadRefused(_logger, $"shared rules v{version}", change.Errors.Count, string.Join("; ", change.Errors));
-            return false;
-        }
-
-        try
-        {
-            WriteLocalCopy(content);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // In force regardless: the local copy only serves a start while the store is down.
-            LogLocalCopyFailed(_logger, _path, ex.Message);
-        }
-
-        Volatile.Write(ref _current, change.Rules);
-        LogReloaded(_logger, $"shared rules", change.Rules.Version, change.Rules.Rules.Count);
-        Changed?.Invoke(change.Rules);
-        return true;
-    }
-
-    private void WriteLocalCopy(string content)
-    {
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(_path)!);
-        var temp = _path + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            stream.Write(Encoding.UTF8.GetBytes(content));
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.Move(temp, _path, overwrite: true);
-        _lastContentHash = Hash(content);
-    }
-
     /// <summary>The stored versions, newest first: the fleet's when shared, else the local history folder.</summary>
     public async Task<IReadOnlyList<(long Version, DateTimeOffset Time)>> HistoryAsync() =>
-        Replica is { } replica ? await replica.HistoryAsync(_historyLimit).ConfigureAwait(false) : History();
+        Replica is { } replica ? await replica.HistoryAsync(_history.Limit).ConfigureAwait(false) : History();
 
     /// <summary>The stored versions, newest first.</summary>
-    public IReadOnlyList<(long Version, DateTimeOffset Time)> History()
-    {
-        if (!Directory.Exists(_historyDirectory))
-        {
-            return [];
-        }
-
-        return Directory.GetFiles(_historyDirectory, "rules-*.json")
-            .Select(f => (Version: ParseVersion(f), Time: new DateTimeOffset(File.GetLastWriteTimeUtc(f), TimeSpan.Zero)))
-            .Where(v => v.Version > 0)
-            .OrderByDescending(v => v.Version)
-            .ToList();
-    }
+    public IReadOnlyList<(long Version, DateTimeOffset Time)> History() => _history.List();
 
     /// <summary>Makes a stored version current again (as a new version).</summary>
     public async Task<RulesChange> RollbackAsync(long version)
@@ -319,8 +184,7 @@ internal sealed partial class RulesStore : IDisposable
         }
         else
         {
-            var file = System.IO.Path.Combine(_historyDirectory, $"rules-{version:D6}.json");
-            content = File.Exists(file) ? await ReadAllTextAsync(file).ConfigureAwait(false) : null;
+            content = await _history.ReadAsync(version).ConfigureAwait(false);
         }
 
         if (content is null)
@@ -328,7 +192,7 @@ internal sealed partial class RulesStore : IDisposable
             return new RulesChange(false, null, [$"version {version} is not in the history"], []);
         }
 
-        var document = JsonSerializer.Deserialize<RulesDocument>(content, Lenient) ?? new RulesDocument();
+        var document = RulesText.Deserialize(content) ?? new RulesDocument();
         return await EditAsync(_ => (document, null)).ConfigureAwait(false);
     }
 
@@ -338,105 +202,26 @@ internal sealed partial class RulesStore : IDisposable
         var change = Compile(content, version);
         if (change.Rules is not null)
         {
-            _lastContentHash = Hash(content);
+            _lastContentHash = RulesText.Hash(content);
         }
 
         return change;
     }
 
-    private RulesChange Compile(string content, long version)
-    {
-        RulesDocument? document;
-        try
-        {
-            document = JsonSerializer.Deserialize<RulesDocument>(content, Lenient);
-        }
-        catch (JsonException ex)
-        {
-            return new RulesChange(false, null, [$"{_path}: invalid JSON at line {ex.LineNumber + 1}: {ex.Message}"], []);
-        }
-
-        if (document is null)
-        {
-            return new RulesChange(false, null, [$"{_path}: expected {{ \"rules\": [ … ] }}"], []);
-        }
-
-        var result = RuleCompiler.Compile(document, _isKnownFeed, _time.GetUtcNow(), rejectExpired: false, version);
-        return new RulesChange(result.Set is not null, result.Set, result.Errors, result.Warnings);
-    }
+    private RulesChange Compile(string content, long version) =>
+        RulesText.Compile(content, version, _path, _isKnownFeed, _time.GetUtcNow());
 
     private async Task WriteAsync(string content)
     {
-        // The file as it was before the first edit becomes version 1, so that it can be rolled back to.
-        if (History().Count == 0 && File.Exists(_path))
-        {
-            Directory.CreateDirectory(_historyDirectory);
-            File.Copy(_path, System.IO.Path.Combine(_historyDirectory, $"rules-{1:D6}.json"), overwrite: true);
-        }
-
-        var temp = _path + ".tmp";
-        await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            var bytes = Encoding.UTF8.GetBytes(content);
-            await stream.WriteAsync(bytes).ConfigureAwait(false);
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.Move(temp, _path, overwrite: true);
-        _lastContentHash = Hash(content);
-
-        Directory.CreateDirectory(_historyDirectory);
-        var version = History().Select(h => h.Version).DefaultIfEmpty(0).Max() + 1;
-        await File.WriteAllTextAsync(System.IO.Path.Combine(_historyDirectory, $"rules-{version:D6}.json"), content).ConfigureAwait(false);
-        foreach (var old in History().Skip(_historyLimit))
-        {
-            File.Delete(System.IO.Path.Combine(_historyDirectory, $"rules-{old.Version:D6}.json"));
-        }
+        _history.SeedFrom(_path);
+        await RulesFiles.WriteAtomicAsync(_path, content).ConfigureAwait(false);
+        _lastContentHash = RulesText.Hash(content);
+        await _history.AddAsync(content).ConfigureAwait(false);
     }
-
-    private static async Task<string> ReadAllTextAsync(string path)
-    {
-        // The file may be mid-write by an editor: retry briefly on sharing violations.
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                return await File.ReadAllTextAsync(path).ConfigureAwait(false);
-            }
-            catch (IOException) when (attempt < 5)
-            {
-                await Task.Delay(50).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private static long ParseVersion(string file)
-    {
-        var name = System.IO.Path.GetFileNameWithoutExtension(file);
-        return long.TryParse(name.AsSpan("rules-".Length), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : 0;
-    }
-
-    private static string Hash(string content) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(content)));
 
     public void Dispose()
     {
         _watcher?.Dispose();
-        _debounce?.Dispose();
         _edits.Dispose();
     }
-
-    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Rules file {Path} not found: no admin rules (built-in entries only)")]
-    private static partial void LogNoFile(ILogger logger, string path);
-
-    [LoggerMessage(EventId = 401, Level = LogLevel.Information, Message = "Rules reloaded from {Path}: v{Version}, {Count} entries")]
-    private static partial void LogReloaded(ILogger logger, string path, long version, int count);
-
-    [LoggerMessage(EventId = 402, Level = LogLevel.Error, Message = "Rules file {Path} refused ({Count} error(s)), keeping the last good rules: {Errors}")]
-    private static partial void LogReloadRefused(ILogger logger, string path, int count, string errors);
-
-    [LoggerMessage(EventId = 404, Level = LogLevel.Warning, Message = "Local copy of the shared rules ({Path}) not written: {Error}")]
-    private static partial void LogLocalCopyFailed(ILogger logger, string path, string error);
-
-    [LoggerMessage(EventId = 403, Level = LogLevel.Warning, Message = "Rules file {Path} deleted: keeping the last good rules")]
-    private static partial void LogFileDeleted(ILogger logger, string path);
 }
