@@ -4,6 +4,7 @@ using EgressGuard.Addressing;
 using EgressGuard.Identity;
 using EgressGuard.Quarantine;
 using EgressGuard.Resolution;
+using EgressGuard.Rules;
 
 namespace EgressGuard.Policy;
 
@@ -42,23 +43,28 @@ internal sealed class EgressPolicy
         DecideAsync(target, ClientIdentity.Unknown, cancellationToken);
 
     public ValueTask<Decision> DecideAsync(Target target, ClientIdentity client, CancellationToken cancellationToken) =>
-        DecideCoreAsync(_policy.Current, target, client, null, cancellationToken);
+        DecideCoreAsync(_policy.Current, target, client, null, null, cancellationToken);
 
     /// <summary>
     /// Decides against the snapshot the caller captured: one request sees one policy from its
     /// first check to its last (the connection, its TLS name, its path, the interception choice).
     /// </summary>
-    public ValueTask<Decision> DecideAsync(PolicySnapshot snapshot, Target target, ClientIdentity client, CancellationToken cancellationToken) =>
-        DecideCoreAsync(snapshot, target, client, null, cancellationToken);
+    /// <param name="method">The method asking (CONNECT for a tunnel); rules with <c>methods</c> decide only theirs; null: any.</param>
+    public ValueTask<Decision> DecideAsync(PolicySnapshot snapshot, Target target, ClientIdentity client, CancellationToken cancellationToken, string? method = null) =>
+        DecideCoreAsync(snapshot, target, client, RuleMethods.Normalize(method), null, cancellationToken);
 
     /// <summary>The snapshot a new request captures.</summary>
     public PolicySnapshot Current => _policy.Current;
 
     /// <summary>The same decision, resolving like a real request, with every entry considered; nothing is dialled.</summary>
-    public async Task<(Decision Decision, IReadOnlyList<ExplainStep> Steps)> ExplainAsync(Target target, ClientIdentity client, CancellationToken cancellationToken)
+    public Task<(Decision Decision, IReadOnlyList<ExplainStep> Steps)> ExplainAsync(Target target, ClientIdentity client, CancellationToken cancellationToken) =>
+        ExplainAsync(_policy.Current, target, client, null, cancellationToken);
+
+    /// <inheritdoc cref="ExplainAsync(Target, ClientIdentity, CancellationToken)"/>
+    public async Task<(Decision Decision, IReadOnlyList<ExplainStep> Steps)> ExplainAsync(PolicySnapshot snapshot, Target target, ClientIdentity client, string? method, CancellationToken cancellationToken)
     {
         var steps = new List<ExplainStep>();
-        var decision = await DecideCoreAsync(_policy.Current, target, client, steps, cancellationToken).ConfigureAwait(false);
+        var decision = await DecideCoreAsync(snapshot, target, client, RuleMethods.Normalize(method), steps, cancellationToken).ConfigureAwait(false);
         return (decision, steps);
     }
 
@@ -95,10 +101,10 @@ internal sealed class EgressPolicy
         }
 
         allowedBy = context.AllowedBy;
-        return context.AllowedBy is null && !snapshot.Rules.DefaultAllow ? DefaultDeny(target, context) : null;
+        return context.AllowedBy is null && !snapshot.Rules.DefaultAllow ? PolicyDenials.Default(target, context) : null;
     }
 
-    private async ValueTask<Decision> DecideCoreAsync(PolicySnapshot snapshot, Target target, ClientIdentity client, List<ExplainStep>? trace, CancellationToken cancellationToken)
+    private async ValueTask<Decision> DecideCoreAsync(PolicySnapshot snapshot, Target target, ClientIdentity client, string? method, List<ExplainStep>? trace, CancellationToken cancellationToken)
     {
         // 1. Fail closed.
         if (snapshot.MissingRequiredFeeds.Count > 0)
@@ -126,7 +132,7 @@ internal sealed class EgressPolicy
             return Contain(cached, client, trace);
         }
 
-        var context = new EvaluationContext(target, client, now, trace);
+        var context = new EvaluationContext(target, client, now, trace) { Method = method };
         var decision = await EvaluateAsync(snapshot, context, cancellationToken).ConfigureAwait(false);
         if (cacheable && decision.IsAllowed)
         {
@@ -200,7 +206,7 @@ internal sealed class EgressPolicy
 
             if (!resolution.Succeeded)
             {
-                return DnsFailure(target, resolution);
+                return PolicyDenials.DnsFailure(target, resolution);
             }
 
             addresses = resolution.Addresses;
@@ -244,7 +250,7 @@ internal sealed class EgressPolicy
         // 7. The connection default, then allow.
         if (context.AllowedBy is null && !snapshot.Rules.DefaultAllow)
         {
-            return DefaultDeny(target, context) with { ResolvedAddresses = addresses, CanonicalNames = names };
+            return PolicyDenials.Default(target, context) with { ResolvedAddresses = addresses, CanonicalNames = names };
         }
 
         return new Decision
@@ -260,32 +266,6 @@ internal sealed class EgressPolicy
             WouldDeny = context.WouldDeny,
         };
     }
-
-    private static Decision DefaultDeny(Target target, EvaluationContext context) => new()
-    {
-        Action = DecisionAction.Deny,
-        Reason = DecisionReasons.DefaultDeny,
-        Target = target,
-        Rule = "default",
-        Matches = context.Matches ?? [],
-        Detail = $"no rule allows {target} and the default is deny",
-    };
-
-    private static Decision DnsFailure(Target target, Resolution.Resolution resolution) => new()
-    {
-        Action = DecisionAction.Error,
-        Reason = resolution.Error switch
-        {
-            ResolutionError.NxDomain => DecisionReasons.DnsNxDomain,
-            ResolutionError.Timeout => DecisionReasons.DnsTimeout,
-            ResolutionError.NoAddresses => DecisionReasons.DnsNoAddress,
-            ResolutionError.CnameChain => DecisionReasons.DnsCnameChain,
-            _ => DecisionReasons.DnsServerFailure,
-        },
-        Target = target,
-        CanonicalNames = resolution.CanonicalNames,
-        Detail = resolution.ErrorDetail,
-    };
 
     private IReadOnlyList<IPAddress> Order(IReadOnlyList<IPAddress> addresses)
     {

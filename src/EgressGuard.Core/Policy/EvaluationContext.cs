@@ -20,6 +20,9 @@ internal sealed class EvaluationContext
 
     public DateTimeOffset Now { get; }
 
+    /// <summary>The method asking (upper case: CONNECT for a tunnel, the request's for plain HTTP); null: any.</summary>
+    public string? Method { get; init; }
+
     /// <summary>Names of the connection (requested name and CNAMEs), for rules with both name and address matchers.</summary>
     public List<string> Names { get; } = [];
 

@@ -1,6 +1,7 @@
 using System.Net;
 using EgressGuard.Addressing;
 using EgressGuard.Lists;
+using EgressGuard.Resolution;
 using EgressGuard.Rules;
 
 namespace EgressGuard.Policy;
@@ -57,4 +58,32 @@ internal static class PolicyDenials
 
     private static string Describe(IPAddress address, IPAddress form) =>
         form.Equals(address) ? form.ToString() : $"{form} (embedded in {address})";
+
+    /// <summary>No rule allowed anything and the default is deny.</summary>
+    public static Decision Default(Target target, EvaluationContext context) => new()
+    {
+        Action = DecisionAction.Deny,
+        Reason = DecisionReasons.DefaultDeny,
+        Target = target,
+        Rule = "default",
+        Matches = context.Matches ?? [],
+        Detail = $"no rule allows {target} and the default is deny",
+    };
+
+    /// <summary>Resolution failed: an error decision naming the DNS error.</summary>
+    public static Decision DnsFailure(Target target, Resolution.Resolution resolution) => new()
+    {
+        Action = DecisionAction.Error,
+        Reason = resolution.Error switch
+        {
+            ResolutionError.NxDomain => DecisionReasons.DnsNxDomain,
+            ResolutionError.Timeout => DecisionReasons.DnsTimeout,
+            ResolutionError.NoAddresses => DecisionReasons.DnsNoAddress,
+            ResolutionError.CnameChain => DecisionReasons.DnsCnameChain,
+            _ => DecisionReasons.DnsServerFailure,
+        },
+        Target = target,
+        CanonicalNames = resolution.CanonicalNames,
+        Detail = resolution.ErrorDetail,
+    };
 }

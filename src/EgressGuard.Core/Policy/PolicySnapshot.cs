@@ -72,13 +72,13 @@ internal sealed partial class PolicySnapshot
                 continue;
             }
 
-            if (rule.HasPaths)
+            if (rule.IsPerRequest)
             {
-                context.Step(name, rule.Label, rule.Action, "decided per URL (path rule)");
+                context.Step(name, rule.Label, rule.Action, rule.HasPaths ? "decided per URL (path rule)" : "decided per request (method rule)");
                 continue;
             }
 
-            if (rule.Kind == RuleKind.User && !rule.AppliesTo(target.Port, context.Client, context.Now))
+            if (rule.Kind == RuleKind.User && !rule.AppliesTo(target.Port, context.Client, context.Now, context.Method))
             {
                 context.Step(name, rule.Label, rule.Action, rule.IsExpired(context.Now) ? "expired" : "conditions not met");
                 continue;
@@ -141,13 +141,13 @@ internal sealed partial class PolicySnapshot
                 continue;
             }
 
-            if (rule.HasPaths)
+            if (rule.IsPerRequest)
             {
-                context.Step(address.ToString(), rule.Label, rule.Action, "decided per URL (path rule)");
+                context.Step(address.ToString(), rule.Label, rule.Action, rule.HasPaths ? "decided per URL (path rule)" : "decided per request (method rule)");
                 continue;
             }
 
-            if (rule.Kind == RuleKind.User && !rule.AppliesTo(target.Port, context.Client, context.Now))
+            if (rule.Kind == RuleKind.User && !rule.AppliesTo(target.Port, context.Client, context.Now, context.Method))
             {
                 context.Step(address.ToString(), rule.Label, rule.Action, rule.IsExpired(context.Now) ? "expired" : "conditions not met");
                 continue;

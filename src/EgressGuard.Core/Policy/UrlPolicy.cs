@@ -21,9 +21,11 @@ internal static class UrlPolicy
     /// </summary>
     /// <param name="addresses">The addresses the request may go to: a deny path rule matches when any does, an allow when all do.</param>
     /// <param name="path">The path's canonical form (<see cref="RequestPath"/>), without the query.</param>
-    public static Decision Decide(PolicySnapshot snapshot, Decision connection, IReadOnlyList<IPAddress> addresses, string path, ClientIdentity client, DateTimeOffset now)
+    /// <param name="method">The request's method; rules with <c>methods</c> decide only theirs.</param>
+    public static Decision Decide(PolicySnapshot snapshot, Decision connection, IReadOnlyList<IPAddress> addresses, string path, ClientIdentity client, DateTimeOffset now, string? method = null)
     {
-        if (!connection.IsAllowed || connection.Target is not { } target || !snapshot.Rules.HasPathRules)
+        method = RuleMethods.Normalize(method);
+        if (!connection.IsAllowed || connection.Target is not { } target || !snapshot.Rules.HasRequestRules)
         {
             return connection;
         }
@@ -37,25 +39,26 @@ internal static class UrlPolicy
                 break; // the entry that decided the connection: nothing after it is reached
             }
 
-            if (!rule.HasPaths || !rule.AppliesTo(target.Port, client, now) || !MatchesAny(rule, names, addresses))
+            // A method rule without paths takes every path; a rule without methods every method.
+            if (!rule.IsPerRequest || !rule.AppliesTo(target.Port, client, now, method ?? string.Empty) || !MatchesAny(rule, names, addresses))
             {
                 continue;
             }
 
-            var pattern = rule.Paths.FirstOrDefault(p => p.Matches(path));
-            if (pattern.Text is null)
+            var entry = rule.HasPaths ? rule.Paths.FirstOrDefault(p => p.Matches(path)).Text : method;
+            if (entry is null)
             {
                 continue;
             }
 
             if (rule.IsAllow)
             {
-                return connection with { Rule = rule.Label, Entry = pattern.Text, WouldDeny = wouldDeny ?? connection.WouldDeny };
+                return connection with { Rule = rule.Label, Entry = entry, WouldDeny = wouldDeny ?? connection.WouldDeny };
             }
 
             if (rule.Mode == EnforcementMode.Report)
             {
-                wouldDeny ??= new MatchRecord(rule.Label, pattern.Text, path, null, null, EnforcementMode.Report);
+                wouldDeny ??= new MatchRecord(rule.Label, entry, path, null, null, EnforcementMode.Report);
                 continue;
             }
 
@@ -64,9 +67,9 @@ internal static class UrlPolicy
                 Action = DecisionAction.Deny,
                 Reason = DecisionReasons.Rule,
                 Rule = rule.Label,
-                Entry = pattern.Text,
+                Entry = entry,
                 Approved = [],
-                Detail = $"{target.Host}{path} is denied by {rule.Label} (path {pattern.Text})"
+                Detail = (rule.HasPaths ? $"{target.Host}{path} is denied by {rule.Label} (path {entry})" : $"{method} {target.Host}{path} is denied by {rule.Label} (method {entry})")
                     + (rule.Definition.Comment is { Length: > 0 } comment ? $" ({comment})" : string.Empty)
                     + (rule.Definition.Ticket is { Length: > 0 } ticket ? $" [{ticket}]" : string.Empty),
             };

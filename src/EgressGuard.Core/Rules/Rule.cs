@@ -39,10 +39,22 @@ internal sealed class Rule
     /// <summary>URL path patterns; empty for a rule that decides connections.</summary>
     public IReadOnlyList<PathPattern> Paths { get; init; } = [];
 
+    /// <summary>HTTP methods, upper case; empty for a rule that takes every method.</summary>
+    public IReadOnlyList<string> Methods { get; init; } = [];
+
     /// <summary>The rule's <c>inspect</c> setting.</summary>
     public InspectMode Inspect { get; init; }
 
     public bool HasPaths => Paths.Count > 0;
+
+    /// <summary>A rule about tunnels (<c>methods: [CONNECT]</c>): it decides CONNECTs and nothing else.</summary>
+    public bool IsConnectRule => Methods.Count > 0 && Methods[0] == RuleMethods.Connect;
+
+    /// <summary>
+    /// Decided per request, where the path and method are known (plain <c>http://</c>, intercepted
+    /// tunnels): a rule with paths, or with methods other than CONNECT. Connection walks skip it.
+    /// </summary>
+    public bool IsPerRequest => HasPaths || (Methods.Count > 0 && !IsConnectRule);
 
     /// <summary>The rule as written, for the API and explain output.</summary>
     public required RuleDto Definition { get; init; }
@@ -63,10 +75,16 @@ internal sealed class Rule
 
     public bool IsExpired(DateTimeOffset now) => Expires is { } expires && expires <= now;
 
-    /// <summary>The conditions besides the destination: port, client range, user, group, expiry.</summary>
-    public bool AppliesTo(int port, ClientIdentity client, DateTimeOffset now)
+    /// <summary>The conditions besides the destination: port, client range, user, group, expiry, method.</summary>
+    /// <param name="method">The request's method (upper case); null: any method (a walk that stands for every request a tunnel may carry).</param>
+    public bool AppliesTo(int port, ClientIdentity client, DateTimeOffset now, string? method = null)
     {
         if (IsExpired(now))
+        {
+            return false;
+        }
+
+        if (method is not null && Methods.Count > 0 && !Methods.Contains(method, StringComparer.Ordinal))
         {
             return false;
         }

@@ -74,12 +74,13 @@ internal static class RuleCompiler
         }
 
         // inspect: never under a deny path rule: for what that rule allows, HTTPS requests are never
-        // decrypted, so the path rule above it cannot see them. Legitimate (pinned apps), but say so.
+        // decrypted, so the path rule above it cannot see them and such CONNECTs are refused (a blind
+        // tunnel would bypass it) unless the rule is about CONNECT. Legitimate (pinned apps), but say so.
         for (var i = 0; i < rules.Count; i++)
         {
-            if (rules[i].Inspect == InspectMode.Never && rules.Take(i).FirstOrDefault(r => r.HasPaths && !r.IsAllow) is { } above)
+            if (rules[i].Inspect == InspectMode.Never && !rules[i].IsConnectRule && rules.Take(i).FirstOrDefault(r => r.IsPerRequest && !r.IsAllow) is { } above)
             {
-                warnings.Add($"rule '{rules[i].Id}': inspect = 'never': HTTPS requests to what it allows are not decrypted, so path rule '{above.Id}' above it cannot see them (plain http:// still is)");
+                warnings.Add($"rule '{rules[i].Id}': inspect = 'never': HTTPS requests to what it allows are not decrypted, so path rule '{above.Id}' above it cannot see them: CONNECTs it applies to are refused unless allowed by a rule with methods [CONNECT] (plain http:// is still checked)");
             }
         }
 

@@ -58,6 +58,15 @@ internal sealed class RuleDto
     public List<string>? Paths { get; set; }
 
     /// <summary>
+    /// HTTP methods the rule is limited to (<c>GET</c>, <c>POST</c>…, case-insensitive). <c>CONNECT</c>
+    /// makes a rule about tunnels: it decides CONNECTs only, and an allow lets a tunnel through blind
+    /// even where path rules apply. Other methods are decided per request, like paths.
+    /// </summary>
+    [JsonPropertyName("methods")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<string>? Methods { get; set; }
+
+    /// <summary>
     /// TLS interception for the tunnels this rule decides: <c>always</c> or <c>never</c>; unset
     /// follows <c>Tls:Intercept:Mode</c>.
     /// </summary>

@@ -5,7 +5,7 @@ namespace EgressGuard.Rules;
 
 /// <summary>
 /// Compiles a rule of the user's: action and mode, destinations (names and addresses), ports, sources,
-/// feeds, paths, inspection and expiry. Every problem is added to the errors and names the field and index.
+/// feeds, paths, methods, inspection and expiry. Every problem is added to the errors and names the field and index.
 /// </summary>
 internal static class UserRuleCompiler
 {
@@ -120,14 +120,43 @@ internal static class UserRuleCompiler
             errors.Add($"{label}: paths cannot be combined with feeds (a feed lists hosts, not URLs)");
         }
 
+        var methods = new List<string>();
+        for (var i = 0; i < (dto.Methods?.Count ?? 0); i++)
+        {
+            if (RuleMethods.Normalize(dto.Methods![i]) is { } method)
+            {
+                if (!methods.Contains(method))
+                {
+                    methods.Add(method);
+                }
+            }
+            else
+            {
+                errors.Add($"{label}: methods[{i}] = '{dto.Methods[i]}': expected an HTTP method such as GET, POST or CONNECT");
+            }
+        }
+
+        if (methods.Contains(RuleMethods.Connect) && methods.Count > 1)
+        {
+            errors.Add($"{label}: methods: CONNECT cannot be combined with other methods (CONNECT decides tunnels, the others decide requests): use two rules");
+        }
+        else if (methods.Contains(RuleMethods.Connect) && paths.Count > 0)
+        {
+            errors.Add($"{label}: methods: CONNECT cannot be combined with paths (a CONNECT has no path)");
+        }
+        else if (methods.Count > 0 && !methods.Contains(RuleMethods.Connect) && dto.Feeds is { Count: > 0 })
+        {
+            errors.Add($"{label}: methods cannot be combined with feeds (a feed lists hosts, not requests)");
+        }
+
         var inspect = InspectMode.Default;
         if (dto.Inspect is not (null or "always" or "never"))
         {
             errors.Add($"{label}: inspect = '{dto.Inspect}': expected always or never");
         }
-        else if (dto.Inspect == "never" && dto.Paths is { Count: > 0 })
+        else if (dto.Inspect == "never" && (dto.Paths is { Count: > 0 } || (methods.Count > 0 && !methods.Contains(RuleMethods.Connect))))
         {
-            errors.Add($"{label}: inspect = 'never' with paths: path rules need interception to see HTTPS paths");
+            errors.Add($"{label}: inspect = 'never' with {(dto.Paths is { Count: > 0 } ? "paths" : "methods")}: rules decided per request need interception to see HTTPS requests");
         }
         else
         {
@@ -170,6 +199,7 @@ internal static class UserRuleCompiler
             Groups = dto.Groups ?? [],
             Feeds = dto.Feeds ?? [],
             Paths = paths,
+            Methods = methods,
             Inspect = inspect,
             Definition = definition,
         };

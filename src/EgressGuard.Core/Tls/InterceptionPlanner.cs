@@ -7,7 +7,7 @@ namespace EgressGuard.Tls;
 
 /// <summary>
 /// Chooses interception for an allowed tunnel, in this order: mode off → no; the bypass list → no;
-/// the rule that allowed the tunnel says <c>inspect: never|always</c>; a path rule that could
+/// the rule that allowed the tunnel says <c>inspect: never|always</c>; a path (or method) rule that could
 /// decide a request to this destination → yes (its paths are only visible decrypted); mode
 /// <c>all</c> → yes; else no.
 /// </summary>
@@ -52,7 +52,7 @@ internal static class InterceptionPlanner
                 break;
             }
 
-            if (rule.HasPaths && rule.AppliesTo(target.Port, client, now) && rule.MatchesDestination(names, dialed))
+            if (rule.IsPerRequest && rule.AppliesTo(target.Port, client, now) && rule.MatchesDestination(names, dialed))
             {
                 return new(true, "path rule " + rule.Label);
             }

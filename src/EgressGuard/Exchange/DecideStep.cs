@@ -33,7 +33,7 @@ internal sealed class DecideStep
     public async ValueTask<Decision> DecideAsync(ProxyExchange exchange, Activity? activity, PolicySnapshot snapshot, Target target, CancellationToken cancellationToken)
     {
         var start = _time.GetTimestamp();
-        var decision = await _policy.DecideAsync(snapshot, target, exchange.Identity, cancellationToken);
+        var decision = await _policy.DecideAsync(snapshot, target, exchange.Identity, cancellationToken, exchange.Method);
         _telemetry.Metrics.DecisionTime(_time.GetElapsedTime(start));
         Record(exchange, activity, decision);
         return decision;
@@ -44,16 +44,16 @@ internal sealed class DecideStep
     /// host) decided like the first; not recorded: the caller says what the exchange's decision is.
     /// </summary>
     public ValueTask<Decision> DecideAlsoAsync(ProxyExchange exchange, PolicySnapshot snapshot, Target target) =>
-        _policy.DecideAsync(snapshot, target, exchange.Identity, CancellationToken.None);
+        _policy.DecideAsync(snapshot, target, exchange.Identity, CancellationToken.None, exchange.Method);
 
     /// <summary>
-    /// The path rules' say on a request whose connection is allowed (plain http, or inside an
+    /// The path and method rules' say on a request whose connection is allowed (plain http, or inside an
     /// intercepted tunnel), on the widest reading of its path (<see cref="RequestPath"/>). A path
     /// servers would read differently is a bad request. No path rule: the connection's decision.
     /// </summary>
     public Decision DecidePath(ProxyExchange exchange, Activity? activity, PolicySnapshot snapshot, Decision connection)
     {
-        if (!snapshot.Rules.HasPathRules)
+        if (!snapshot.Rules.HasRequestRules)
         {
             return connection;
         }
@@ -64,7 +64,7 @@ internal sealed class DecideStep
             return exchange.Decision;
         }
 
-        var decision = UrlPolicy.Decide(snapshot, connection, connection.Approved, canonical, exchange.Identity, _time.GetUtcNow());
+        var decision = UrlPolicy.Decide(snapshot, connection, connection.Approved, canonical, exchange.Identity, _time.GetUtcNow(), exchange.Method);
         Record(exchange, activity, decision);
         return decision;
     }

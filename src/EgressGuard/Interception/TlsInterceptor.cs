@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using EgressGuard.Addressing;
 using EgressGuard.Configuration;
 using EgressGuard.Dialing;
+using EgressGuard.Identity;
 using EgressGuard.Policy;
 using EgressGuard.Telemetry;
 using EgressGuard.Tls;
@@ -48,7 +49,10 @@ internal sealed class TlsInterceptor : IDisposable
     public bool Enabled => Authority is not null;
 
     public InterceptChoice Choose(PolicySnapshot snapshot, ProxyExchange exchange, Decision decision, string? serverName, IPEndPoint dialed) =>
-        InterceptionPlanner.Choose(_options.ParsedMode, _bypass, snapshot, decision, serverName, dialed.Address, exchange.Identity, _time.GetUtcNow());
+        Choose(snapshot, exchange.Identity, decision, serverName, dialed.Address);
+
+    public InterceptChoice Choose(PolicySnapshot snapshot, ClientIdentity client, Decision decision, string? serverName, IPAddress dialed) =>
+        InterceptionPlanner.Choose(_options.ParsedMode, _bypass, snapshot, decision, serverName, dialed, client, _time.GetUtcNow());
 
     /// <summary>
     /// The pump that decrypts this tunnel; it owns <paramref name="upstream"/> from here on (the

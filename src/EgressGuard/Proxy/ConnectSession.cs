@@ -15,7 +15,8 @@ namespace EgressGuard.Proxy;
 /// ARCHITECTURE.md, CONNECT column):
 /// 1. head: read (size cap, timeout) and parse strictly; bad → 400/408;
 /// 2. admission: proxy authentication or client certificate (<see cref="Admission"/>); refused → 407/429;
-/// 3. decide against one snapshot (<see cref="DecideStep"/>); deny → 403, DNS failure → 502/504; nothing dialled;
+/// 3. decide against one snapshot (<see cref="DecideStep"/>), refusing a blind tunnel past path rules
+///    (<see cref="InterceptionStep.RefuseBlind"/>); deny → 403, DNS failure → 502/504; nothing dialled;
 /// 4. dial an approved address through the <see cref="Dialer"/>; failure → 502/504;
 /// 5. answer 200; on inspected ports read the ClientHello (<see cref="ClientHelloInspection"/>) and
 ///    choose interception (<see cref="InterceptionStep"/>);
@@ -101,6 +102,11 @@ internal sealed class ConnectSession
             //    once); DNS and connect are bounded by their own timeouts.
             var snapshot = _decide.Capture();
             var decision = await _decide.DecideAsync(exchange, activity, snapshot, head.Target, CancellationToken.None);
+            if (_interception.RefuseBlind(snapshot, decision, exchange.Identity) is var blind && blind != decision)
+            {
+                _decide.Record(exchange, activity, decision = blind); // path rules a blind tunnel would bypass
+            }
+
             if (!decision.IsAllowed)
             {
                 await RefuseAsync(client, exchange, ProxyResponse.ForDecision(decision, "CONNECT", exchange.TraceId));

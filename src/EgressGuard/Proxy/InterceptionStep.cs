@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using EgressGuard.Addressing;
+using EgressGuard.Identity;
 using EgressGuard.Interception;
 using EgressGuard.Policy;
 using EgressGuard.Telemetry;
@@ -20,13 +21,27 @@ internal sealed class InterceptionStep
     private readonly TlsInterceptor _interceptor;
     private readonly TlsOptions _tls;
 
-    public InterceptionStep(TlsInterceptor interceptor, TlsOptions tls)
+    private readonly TimeProvider _time;
+
+    public InterceptionStep(TlsInterceptor interceptor, TlsOptions tls, TimeProvider time)
     {
         _interceptor = interceptor;
         _tls = tls;
+        _time = time;
     }
 
     public bool Considers(int port) => _interceptor.Enabled && _tls.Inspects(port);
+
+    /// <summary>
+    /// Before the dial: the deny for a CONNECT that path or method rules apply to and that would not
+    /// be decrypted (<see cref="BlindTunnelCheck"/>), else <paramref name="decision"/>. Asked without
+    /// the TLS server name, which can only add interception, never remove it.
+    /// </summary>
+    public Decision RefuseBlind(PolicySnapshot snapshot, Decision decision, ClientIdentity client) =>
+        decision.Target is { } target
+            ? BlindTunnelCheck.Check(snapshot, decision, client, _time.GetUtcNow(), address =>
+                Considers(target.Port) && _interceptor.Choose(snapshot, client, decision, null, address).Intercept) ?? decision
+            : decision;
 
     /// <summary>
     /// The decrypting pump (it owns <paramref name="upstream"/> then), or null: blind when

@@ -4,13 +4,14 @@ using EgressGuard.Exchange;
 using EgressGuard.Identity;
 using EgressGuard.Policy;
 using EgressGuard.Proxy;
+using EgressGuard.Rules;
 
 namespace EgressGuard.Admin.Explain;
 
 /// <summary><c>POST /explain</c>: what the policy would decide for a client and destination, step by step, without connecting.</summary>
 internal static class ExplainEndpoints
 {
-    public static void Map(IEndpointRouteBuilder app, EgressPolicy policy, IPolicySource policySource)
+    public static void Map(IEndpointRouteBuilder app, EgressPolicy policy, IPolicySource policySource, InterceptionStep interception)
     {
         app.MapPost("/explain", async (ExplainRequest request, CancellationToken cancellationToken) =>
         {
@@ -31,18 +32,33 @@ internal static class ExplainEndpoints
                 errors.Add($"destination = '{request.Destination}': {targetError}");
             }
 
+            var method = request.Method is null ? RuleMethods.Connect : RuleMethods.Normalize(request.Method);
+            if (method is null)
+            {
+                errors.Add($"method = '{request.Method}': expected an HTTP method such as CONNECT, GET or POST");
+            }
+
             if (errors.Count > 0)
             {
                 return AdminProblems.BadRequest("Invalid explain request", errors);
             }
 
             var identity = new ClientIdentity(client is null ? null : AddressNormalizer.Canonicalize(client), request.User, request.Groups);
-            var (decision, steps) = await policy.ExplainAsync(target!, identity, cancellationToken);
+            var snapshot = policySource.Current;
+            var (decision, explained) = await policy.ExplainAsync(snapshot, target!, identity, method, cancellationToken);
+            var steps = explained.ToList();
+            if (method == RuleMethods.Connect && interception.RefuseBlind(snapshot, decision, identity) is var blind && blind != decision)
+            {
+                // As a real CONNECT would be: refused before the dial when path rules would be bypassed.
+                steps.Add(new ExplainStep($"CONNECT {target}", blind.Rule!, "deny", "blind tunnel", blind.Detail));
+                decision = blind;
+            }
+
             return Results.Json(new ExplainDto(
                 DecisionDto.From(decision),
                 ProxyResponse.StatusFor(decision),
                 steps.Select(s => new ExplainStepDto(s.Subject, s.Rule, s.Action, s.Result, s.Detail)),
-                policySource.Current.Rules.Version));
+                snapshot.Rules.Version));
         });
     }
 
