@@ -40,6 +40,9 @@ public sealed class AdminConsoleBrowserTests : IClassFixture<AdminConsoleBrowser
     public void RuleForm_KeyboardOnly_RuleCreated() => _run.AssertCase("keyboard-only-rule-form");
 
     [ConsoleBrowserFact]
+    public void RuleForm_Methods_SavedAndValidated() => _run.AssertCase("rule-form-methods");
+
+    [ConsoleBrowserFact]
     public void Rules_UpButton_Reordered() => _run.AssertCase("reorder-with-buttons");
 
     [ConsoleBrowserFact]

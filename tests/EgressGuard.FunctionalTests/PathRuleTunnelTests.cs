@@ -134,6 +134,9 @@ public sealed class PathRuleTunnelTests : IAsyncLifetime
 
         var get = await ExplainAsync(admin, $$"""{"destination":"files.test","port":{{port}},"method":"GET"}""");
         Assert.Equal("allow", get.GetProperty("decision").Str("action"));
+        var secret = await ExplainAsync(admin, $$"""{"destination":"files.test","port":{{port}},"method":"get","path":"/secret/plans"}""");
+        Assert.Equal("deny", secret.GetProperty("decision").Str("action"));
+        Assert.Equal("rule:no-secrets", secret.GetProperty("decision").Str("rule"));
 
         using var bad = await admin.PostAsync("/explain", new StringContent("""{"destination":"files.test","method":"G ET"}""", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);

@@ -204,6 +204,27 @@ try {
     check(status === 200 && body.action === 'allow' && body.destinations?.[0] === 'kbd.test' && body.ports?.[0] === '443' && body.users?.[0] === 'alice', `kbd-rule: ${status} ${JSON.stringify(body)}`);
   });
 
+  await run('rule-form-methods', async () => {
+    const form = page.locator('form[name=rule]');
+    await form.locator('[name=id]').fill('console-methods');
+    await form.locator('[name=action]').selectOption('allow');
+    await form.locator('[name=destinations]').fill('tunnel.test');
+    await form.locator('[name=methods]').fill('connect');
+    await form.locator('button[type=submit]').click();
+    await page.locator('tr[data-rule-id="console-methods"]').waitFor();
+    const { status, body } = await api('GET', '/rules/console-methods');
+    check(status === 200 && JSON.stringify(body.methods) === JSON.stringify(['connect']), `console-methods: ${status} ${JSON.stringify(body)}`);
+    // A bad method: the API's error is shown next to the field.
+    await form.locator('[name=id]').fill('console-bad-method');
+    await form.locator('[name=methods]').fill('GE/T');
+    await form.locator('button[type=submit]').click();
+    await form.locator('[data-error-for=methods]').filter({ hasText: 'methods[0]' }).waitFor();
+    await form.locator('[name=id]').fill('');
+    await form.locator('[name=methods]').fill('');
+    await form.locator('[name=destinations]').fill('');
+    check((await api('DELETE', '/rules/console-methods')).status < 300, 'console-methods not deleted');
+  });
+
   await run('reorder-with-buttons', async () => {
     const before = (await api('GET', '/rules')).body.rules.map((e) => e.rule.id);
     const index = before.indexOf('kbd-rule');

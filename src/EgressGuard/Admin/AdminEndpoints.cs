@@ -60,7 +60,7 @@ internal static class AdminEndpoints
         var fleetStatus = new Fleet.FleetStatus(services);
         HealthEndpoints.Map(app, services.GetRequiredService<IPolicySource>(), fleetStatus, services.GetService<Fleet.FleetFeedStatus>());
         RulesEndpoints.Map(app, services.GetRequiredService<RulesStore>(), services.GetRequiredService<AuditLog>(), services.GetRequiredService<TimeProvider>());
-        ExplainEndpoints.Map(app, services.GetRequiredService<EgressPolicy>(), services.GetRequiredService<IPolicySource>(), services.GetRequiredService<InterceptionStep>());
+        ExplainEndpoints.Map(app, services.GetRequiredService<EgressPolicy>(), services.GetRequiredService<IPolicySource>(), services.GetRequiredService<InterceptionStep>(), services.GetRequiredService<TimeProvider>());
         StatusEndpoints.Map(app, services.GetRequiredService<IPolicySource>(), services.GetRequiredService<TunnelRegistry>(), services.GetRequiredService<ConnectionLimiter>(), services.GetRequiredService<DecisionLog>(), services.GetRequiredService<TimeProvider>(), fleetStatus, services);
         AlertsEndpoints.Map(app, services.GetRequiredService<AlertDispatcher>(), services.GetRequiredService<AlertService>());
         QuarantineEndpoints.Map(app, services.GetRequiredService<QuarantineService>());

@@ -19,10 +19,11 @@ internal static class RulesCommand
           list                                   the ordered list, built-in entries included
           show ID                                one rule as JSON
           add ID --action allow|deny [--dest D1,D2] [--ports 443,8000-8100] [--sources CIDR,..]
-                 [--feeds NAME,..] [--mode report] [--expires 2026-12-31T00:00:00Z]
+                 [--feeds NAME,..] [--paths /upload/*,..] [--methods CONNECT|GET,POST,..]
+                 [--mode report] [--expires 2026-12-31T00:00:00Z]
                  [--comment TEXT] [--ticket ID] [--alert true] [--position N]
           remove ID
-          explain DESTINATION [--port 443] [--client IP] [--user NAME] [--groups G1,G2]
+          explain DESTINATION [--port 443] [--method CONNECT] [--client IP] [--user NAME] [--groups G1,G2]
           history
           rollback VERSION
         admin URL and token default to EGRESSGUARD_ADMIN_URL / EGRESSGUARD_ADMIN_TOKEN, then the config.
@@ -121,6 +122,8 @@ internal static class RulesCommand
                 case "--ports": rule["ports"] = List(value); break;
                 case "--sources": rule["sources"] = List(value); break;
                 case "--feeds": rule["feeds"] = List(value); break;
+                case "--paths": rule["paths"] = List(value); break;
+                case "--methods": rule["methods"] = List(value); break;
                 case "--users": rule["users"] = List(value); break;
                 case "--groups": rule["groups"] = List(value); break;
                 case "--mode": rule["mode"] = value; break;
@@ -150,6 +153,7 @@ internal static class RulesCommand
             switch (args[i])
             {
                 case "--port": request["port"] = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--method": request["method"] = args[i + 1]; break;
                 case "--client": request["client"] = args[i + 1]; break;
                 case "--user": request["user"] = args[i + 1]; break;
                 case "--groups": request["groups"] = List(args[i + 1]); break;

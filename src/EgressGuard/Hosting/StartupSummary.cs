@@ -105,7 +105,7 @@ internal static partial class StartupSummary
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "The interception CA expires {ExpiresAt}: renew it (EgressGuard ca init --force) and reinstall it on the clients; intercepted tunnels are refused once it has expired")]
     private static partial void LogCaExpiring(ILogger logger, string expiresAt);
 
-    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "Rules with paths apply to plain http:// requests only while Tls:Intercept:Mode is off: HTTPS requests are not seen by them")]
+    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "Rules with paths apply to plain http:// requests only while Tls:Intercept:Mode is off: HTTPS requests are not seen by them, and a CONNECT they apply to is refused unless a rule with methods [CONNECT] allows it")]
     private static partial void LogPathRulesPlainOnly(ILogger logger);
 
     [LoggerMessage(EventId = 9, Level = LogLevel.Information, Message = "TLS: ClientHello read on ports {Ports}, SNI check {SniCheck}; interception {Interception}")]

@@ -11,7 +11,7 @@ namespace EgressGuard.Admin.Explain;
 /// <summary><c>POST /explain</c>: what the policy would decide for a client and destination, step by step, without connecting.</summary>
 internal static class ExplainEndpoints
 {
-    public static void Map(IEndpointRouteBuilder app, EgressPolicy policy, IPolicySource policySource, InterceptionStep interception)
+    public static void Map(IEndpointRouteBuilder app, EgressPolicy policy, IPolicySource policySource, InterceptionStep interception, TimeProvider time)
     {
         app.MapPost("/explain", async (ExplainRequest request, CancellationToken cancellationToken) =>
         {
@@ -38,6 +38,12 @@ internal static class ExplainEndpoints
                 errors.Add($"method = '{request.Method}': expected an HTTP method such as CONNECT, GET or POST");
             }
 
+            var path = "/";
+            if (request.Path is not null && !RequestPath.TryCanonicalize(request.Path, out path, out var pathError))
+            {
+                errors.Add($"path = '{request.Path}': {pathError}");
+            }
+
             if (errors.Count > 0)
             {
                 return AdminProblems.BadRequest("Invalid explain request", errors);
@@ -52,6 +58,11 @@ internal static class ExplainEndpoints
                 // As a real CONNECT would be: refused before the dial when path rules would be bypassed.
                 steps.Add(new ExplainStep($"CONNECT {target}", blind.Rule!, "deny", "blind tunnel", blind.Detail));
                 decision = blind;
+            }
+            else if (method != RuleMethods.Connect && UrlPolicy.Decide(snapshot, decision, decision.Approved, path, identity, time.GetUtcNow(), method) is var byRequest && byRequest != decision)
+            {
+                steps.Add(new ExplainStep($"{method} {path}", byRequest.Rule ?? "-", byRequest.Action.ToString().ToLowerInvariant(), "per request", byRequest.Detail));
+                decision = byRequest;
             }
 
             return Results.Json(new ExplainDto(

@@ -4,7 +4,7 @@ import { api, get, ApiError } from '../api.js';
 import { h, clear, list, time, toast, confirmDialog } from '../dom.js';
 import { field, select, clearErrors, showErrors, splitList } from './form.js';
 
-const LIST_FIELDS = ['destinations', 'ports', 'sources', 'users', 'groups'];
+const LIST_FIELDS = ['destinations', 'ports', 'methods', 'sources', 'users', 'groups'];
 const FIELDS = ['id', 'action', ...LIST_FIELDS, 'mode', 'expires', 'comment', 'ticket'];
 
 export async function render(view) {
@@ -98,6 +98,7 @@ function ruleForm(state, saved) {
     action: select([['deny', 'deny'], ['allow', 'allow']], 'deny'),
     destinations: h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false' }),
     ports: h('input', { type: 'text', autocomplete: 'off', inputmode: 'numeric' }),
+    methods: h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false' }),
     sources: h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false' }),
     users: h('input', { type: 'text', autocomplete: 'off' }),
     groups: h('input', { type: 'text', autocomplete: 'off' }),
@@ -119,6 +120,7 @@ function ruleForm(state, saved) {
         field('rule', 'sources', 'Sources', controls.sources, 'Client CIDRs; empty: any'),
         field('rule', 'users', 'Users', controls.users),
         field('rule', 'groups', 'Groups', controls.groups),
+        field('rule', 'methods', 'Methods', controls.methods, 'CONNECT (tunnels), or GET, POST… (requests); empty: any'),
         field('rule', 'mode', 'Mode', controls.mode),
         field('rule', 'expires', 'Expires', controls.expires, 'Empty: never'),
         field('rule', 'comment', 'Comment', controls.comment),
