@@ -223,6 +223,10 @@ try {
     await form.locator('[name=methods]').fill('');
     await form.locator('[name=destinations]').fill('');
     check((await api('DELETE', '/rules/console-methods')).status < 300, 'console-methods not deleted');
+    // Deleted behind the page's back: reload so the table (and the next case's positions) match the API.
+    await page.reload();
+    await page.locator('tr[data-rule-id="kbd-rule"]').waitFor();
+    await page.locator('tr[data-rule-id="console-methods"]').waitFor({ state: 'detached' });
   });
 
   await run('reorder-with-buttons', async () => {
