@@ -13,6 +13,7 @@ namespace EgressGuard.Forwarding;
 /// 3. decide against one snapshot: the destination, then the path rules (<see cref="DecideStep"/>);
 ///    not allowed → the decision's response, nothing dialled;
 /// 4. forward (<see cref="UpstreamForwarder"/>) to <c>http://approved-ip:port</c> with the original Host;
+///    an upgraded request (WebSocket) runs on as a tunnel (<see cref="UpgradeWatch"/>);
 /// 5. complete (<see cref="ExchangeCompletion"/>).
 /// </summary>
 internal sealed class HttpForwardHandler
@@ -30,9 +31,11 @@ internal sealed class HttpForwardHandler
     private readonly ProxyResponseWriter _writer;
     private readonly ExchangeCompletion _completion;
     private readonly ProxyTelemetry _telemetry;
+    private readonly Tunnels.TunnelRunner _tunnels;
 
-    public HttpForwardHandler(ExchangeFactory exchanges, Admission admission, DecideStep decide, UpstreamForwarder upstream, UpstreamHttpClient client, ProxyResponseWriter writer, ExchangeCompletion completion, ProxyTelemetry telemetry)
+    public HttpForwardHandler(ExchangeFactory exchanges, Admission admission, DecideStep decide, UpstreamForwarder upstream, UpstreamHttpClient client, ProxyResponseWriter writer, ExchangeCompletion completion, ProxyTelemetry telemetry, Tunnels.TunnelRunner tunnels)
     {
+        _tunnels = tunnels;
         _exchanges = exchanges;
         _admission = admission;
         _decide = decide;
@@ -96,6 +99,7 @@ internal sealed class HttpForwardHandler
             }
 
             // 4. Forward.
+            await using var upgrade = UpgradeWatch.Start(context, exchange, snapshot, _tunnels);
             await _upstream.ForwardAsync(context, exchange, decision, target, pathAndQuery, "http", _client.Invoker);
         }
         finally
