@@ -12,7 +12,8 @@ namespace EgressGuard.Forwarding;
 /// 2. target: the authority and raw path as the client wrote them; ambiguous framing refused;
 /// 3. decide against one snapshot: the destination, then the path rules (<see cref="DecideStep"/>);
 ///    not allowed → the decision's response, nothing dialled;
-/// 4. forward (<see cref="UpstreamForwarder"/>) to <c>http://approved-ip:port</c> with the original Host;
+/// 4. forward (<see cref="UpstreamForwarder"/>) to <c>http://approved-ip:port</c> with the original Host,
+///    on the client identity's own upstream pool (<see cref="UpstreamPools"/>);
 ///    an upgraded request (WebSocket) runs on as a tunnel (<see cref="UpgradeWatch"/>);
 /// 5. complete (<see cref="ExchangeCompletion"/>).
 /// </summary>
@@ -100,7 +101,8 @@ internal sealed class HttpForwardHandler
 
             // 4. Forward.
             await using var upgrade = UpgradeWatch.Start(context, exchange, snapshot, _tunnels);
-            await _upstream.ForwardAsync(context, exchange, decision, target, pathAndQuery, "http", _client.Invoker);
+            using var pool = _client.Pools.Rent(exchange.Identity);
+            await _upstream.ForwardAsync(context, exchange, decision, target, pathAndQuery, "http", pool.Invoker);
         }
         finally
         {

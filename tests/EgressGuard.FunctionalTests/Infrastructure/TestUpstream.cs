@@ -100,6 +100,7 @@ public sealed class TestUpstream : IAsyncDisposable
             }
         });
         app.MapGet("/hello", (HttpContext c) => $"hello from {c.Connection.LocalIpAddress}");
+        app.MapGet("/peer-port", (HttpContext c) => c.Connection.RemotePort.ToString(System.Globalization.CultureInfo.InvariantCulture));
         app.MapGet("/whoami", (HttpContext c) => $"local={c.Connection.LocalIpAddress}");
         app.MapGet("/headers", (HttpContext c) =>
             string.Join("\n", c.Request.Headers.OrderBy(h => h.Key).Select(h => $"{h.Key}: {h.Value}")));
