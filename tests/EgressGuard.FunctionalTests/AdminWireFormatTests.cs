@@ -71,7 +71,7 @@ public sealed class AdminWireFormatTests : IAsyncLifetime
             await ShapeOfAsync(admin, "/status"));
         Assert.Equal(
             "[{name:s,source:s,format:s,mode:s,category:s,required:b,loaded:b,entries:n,version:null,loadedAt:s,ageSeconds:n,fromCache:b,"
-            + "lastAttempt:s,lastSuccess:s,lastError:null,consecutiveFailures:n,hygiene:s}]",
+            + "lastAttempt:s,lastSuccess:s,lastError:null,consecutiveFailures:n,hygiene:s,droppedKnownGood:n}]",
             await ShapeOfAsync(admin, "/feeds"));
         Assert.Equal(
             "[{name:s,up:b,delivered:n,failures:n,dropped:n,consecutiveFailures:n,lastDelivered:null,lastFailure:null,lastError:null}]",

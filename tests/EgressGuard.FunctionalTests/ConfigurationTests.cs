@@ -74,6 +74,33 @@ public sealed class ConfigurationTests
         await app.StopAsync();
     }
 
+    [Fact]
+    public void Build_UnreadableKnownGoodFile_ErrorNamesKeyAndLine()
+    {
+        var config = WriteEmptyConfig();
+        File.WriteAllText(Path.Combine(Path.GetDirectoryName(config)!, "good.txt"), "# resolvers\n8.8.8.8 # Google\nnot-an-address # typo\n");
+        var ex = Assert.Throws<ConfigurationErrorsException>(() => EgressGuardHost.Build(["--config", config, "--Hygiene:KnownGoodFile=good.txt", "--Hygiene:KnownGoodFiles:0=gone.txt"]));
+        Assert.Contains(ex.Errors, e => e.StartsWith("Hygiene:KnownGoodFile = 'good.txt': line 3: 'not-an-address'", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.StartsWith("Hygiene:KnownGoodFiles:0 = 'gone.txt': file not found", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void KnownGoodFile_Shipped_EveryEntryParsesAndNamesItsSource()
+    {
+        // The copy beside the program is config/known-good.txt, used when the config folder has none.
+        var lines = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "config", "known-good.txt"));
+        var entries = lines.Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
+        Assert.Contains(entries, l => l.StartsWith("8.8.8.8 ", StringComparison.Ordinal));
+        Assert.Contains(entries, l => l.StartsWith("1.1.1.1 ", StringComparison.Ordinal));
+        Assert.Contains(entries, l => l.StartsWith("9.9.9.9 ", StringComparison.Ordinal));
+        foreach (var line in entries)
+        {
+            var hash = line.IndexOf('#', StringComparison.Ordinal);
+            Assert.True(hash > 0 && line[(hash + 1)..].Trim().Length > 0, $"no source comment: {line}");
+            Assert.True(EgressGuard.Addressing.IpNetworkParser.TryParse(line[..hash].Trim(), out _, out _, out var error), error);
+        }
+    }
+
     private static string WriteEmptyConfig()
     {
         var dir = Path.Combine(Path.GetTempPath(), "egressguard-tests", Guid.NewGuid().ToString("N"));

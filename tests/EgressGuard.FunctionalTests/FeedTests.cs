@@ -202,4 +202,59 @@ public sealed class FeedTests : IAsyncLifetime
         Assert.Equal("report", match.Str("mode"));
         Assert.Equal("c2", match.Str("category"));
     }
+
+    private static async Task<string> ExplainAsync(TestProxy proxy, string destination)
+    {
+        using var admin = proxy.CreateAdminClient();
+        var response = await admin.PostAsync("/explain", new StringContent($$"""{"client":"127.0.0.1","destination":"{{destination}}","port":80}""", Encoding.UTF8, "application/json"));
+        using var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var decision = body.RootElement.GetProperty("decision");
+        return decision.GetProperty("action").GetString() + " " + (decision.TryGetProperty("rule", out var rule) ? rule.GetString() : null);
+    }
+
+    private static async Task<System.Text.Json.JsonElement> FeedStatusAsync(TestProxy proxy, string name)
+    {
+        using var admin = proxy.CreateAdminClient();
+        using var feeds = System.Text.Json.JsonDocument.Parse(await admin.GetStringAsync("/feeds"));
+        return feeds.RootElement.EnumerateArray().Single(f => f.GetProperty("name").GetString() == name).Clone();
+    }
+
+    [Fact]
+    public async Task FeedListingKnownGood_EntriesCoveringItDroppedAndCounted_OthersEnforced()
+    {
+        _feed.Body = "8.8.8.8/32\n8.8.0.0/16\n127.0.0.66\n";
+        await using var proxy = await StartProxyAsync("--Feeds:0:Timeout=00:00:10"); // a first download on a loaded machine can take over 1 s
+        await WaitLoadedAsync(proxy, "test-c2");
+
+        var status = await FeedStatusAsync(proxy, "test-c2");
+        Assert.Equal(2, status.GetProperty("droppedKnownGood").GetInt32());
+        Assert.Equal(1, status.GetProperty("entries").GetInt32());
+        Assert.StartsWith("allow", await ExplainAsync(proxy, "8.8.8.8"));
+        Assert.StartsWith("allow", await ExplainAsync(proxy, "8.8.1.1"));
+        var denied = await ConnectAsync(proxy, "127.0.0.66:9");
+        Assert.StartsWith("HTTP/1.1 403", denied);
+        Assert.Contains("X-EgressGuard-Rule: feed:test-c2", denied);
+        Assert.Contains(proxy.Logs.Lines, l => l.Contains("probable false positive: 8.8.0.0/16 covers 8.8.", StringComparison.Ordinal) && l.Contains("entry dropped", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task FeedListingKnownGood_DropKnownGoodFalse_KeptAndWarned()
+    {
+        _feed.Body = "8.8.8.8/32\n8.8.0.0/16\n127.0.0.66\n";
+        await using var proxy = await StartProxyAsync("--Hygiene:DropKnownGood=false", "--Feeds:0:Timeout=00:00:10");
+        await WaitLoadedAsync(proxy, "test-c2");
+
+        var status = await FeedStatusAsync(proxy, "test-c2");
+        Assert.Equal(0, status.GetProperty("droppedKnownGood").GetInt32());
+        Assert.Equal(3, status.GetProperty("entries").GetInt32());
+        Assert.Equal("deny feed:test-c2", await ExplainAsync(proxy, "8.8.8.8"));
+        Assert.Contains(proxy.Logs.Lines, l => l.Contains("probable false positive: 8.8.8.8 covers 8.8.8.8", StringComparison.Ordinal) && l.Contains("entry kept", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AdminListListingKnownGood_NeverFiltered()
+    {
+        await using var proxy = await TestProxy.StartAsync(_dns.Endpoint, "8.8.8.8\n", "");
+        Assert.Equal("deny list:test-bad-ips", await ExplainAsync(proxy, "8.8.8.8"));
+    }
 }

@@ -287,4 +287,39 @@ public sealed class ForwardingTests : IClassFixture<ProxyEnvironment>
         Assert.Equal(2, frame[1]);
         Assert.Equal("hi", Encoding.ASCII.GetString(frame, 2, 2));
     }
+
+    /// <summary>A client whose connections to the proxy come from <paramref name="source"/> (a loopback address of its own).</summary>
+    private HttpClient ClientFrom(string source)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            Proxy = new WebProxy(_env.Proxy.Url),
+            UseProxy = true,
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+                socket.Bind(new IPEndPoint(IPAddress.Parse(source), 0));
+                await socket.ConnectAsync(IPAddress.Loopback, _env.Proxy.Port, cancellationToken);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            },
+        };
+        return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(20) };
+    }
+
+    [Fact]
+    public async Task Get_TwoClientAddresses_UpstreamConnectionsNotSharedButReusedPerClient()
+    {
+        // The upstream answers with the port of the connection each request came on: one port, one connection.
+        using var first = ClientFrom("127.0.0.2");
+        using var second = ClientFrom("127.0.0.3");
+        var url = GoodUrl("good.test", "/peer-port");
+        var firstPorts = new[] { await first.GetStringAsync(url), await first.GetStringAsync(url) };
+        var secondPorts = new[] { await second.GetStringAsync(url), await second.GetStringAsync(url) };
+        var againFirst = await first.GetStringAsync(url);
+
+        Assert.Equal(firstPorts[0], firstPorts[1]);
+        Assert.Equal(firstPorts[0], againFirst);
+        Assert.Equal(secondPorts[0], secondPorts[1]);
+        Assert.NotEqual(firstPorts[0], secondPorts[0]);
+    }
 }

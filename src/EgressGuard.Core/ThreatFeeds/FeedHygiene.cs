@@ -7,7 +7,8 @@ namespace EgressGuard.ThreatFeeds;
 /// (FireHOL level1 carries 10/8, 192.168/16, 127/8, 224/3 on purpose). Entries wholly inside a
 /// non-public or excluded range are dropped, entries overlapping one are trimmed around it, and
 /// entries wider than the configured prefix are dropped. Entries covering a known-good address
-/// (public resolvers) are counted as probable false positives, and dropped when configured.
+/// (public resolvers) are counted as probable false positives and dropped (<c>Hygiene:DropKnownGood</c>,
+/// default on): that check runs for every feed, even one whose own <c>Hygiene</c> is off.
 /// </summary>
 internal sealed class FeedHygiene
 {
@@ -27,14 +28,32 @@ internal sealed class FeedHygiene
         _knownGoodV6 = Merge(good.Where(r => !r.IsIPv4));
     }
 
-    public (List<IpRange> Kept, HygieneReport Report) Apply(IReadOnlyList<IpRange> ranges)
+    /// <param name="full">The feed's own <c>Hygiene</c>: false checks known-good addresses only.</param>
+    public (List<IpRange> Kept, HygieneReport Report) Apply(IReadOnlyList<IpRange> ranges, bool full = true)
     {
         var kept = new List<IpRange>(ranges.Count);
-        int nonPublic = 0, excluded = 0, tooWide = 0, trimmed = 0, knownGood = 0;
+        int nonPublic = 0, excluded = 0, tooWide = 0, trimmed = 0, knownGood = 0, droppedKnownGood = 0;
         var samples = new List<string>();
         var pieces = new List<IpRange>();
         foreach (var range in ranges)
         {
+            if (!full)
+            {
+                if (CoversKnownGood(range, out var covered))
+                {
+                    knownGood++;
+                    Sample(samples, range, covered);
+                    if (_options.DropKnownGood)
+                    {
+                        droppedKnownGood++;
+                        continue;
+                    }
+                }
+
+                kept.Add(range);
+                continue;
+            }
+
             if (IsTooWide(range))
             {
                 tooWide++;
@@ -67,13 +86,10 @@ internal sealed class FeedHygiene
             if (CoversKnownGood(range, out var good))
             {
                 knownGood++;
-                if (samples.Count < 5)
-                {
-                    samples.Add($"{range} covers {good}");
-                }
-
+                Sample(samples, range, good);
                 if (_options.DropKnownGood)
                 {
+                    droppedKnownGood++;
                     continue;
                 }
             }
@@ -81,7 +97,15 @@ internal sealed class FeedHygiene
             kept.AddRange(pieces);
         }
 
-        return (kept, new HygieneReport(nonPublic, excluded, tooWide, trimmed, knownGood, samples));
+        return (kept, new HygieneReport(nonPublic, excluded, tooWide, trimmed, knownGood, samples, droppedKnownGood));
+    }
+
+    private static void Sample(List<string> samples, IpRange range, string good)
+    {
+        if (samples.Count < 5)
+        {
+            samples.Add($"{range} covers {good}");
+        }
     }
 
     private bool IsTooWide(IpRange range)

@@ -19,8 +19,8 @@ internal sealed partial class FeedManager
     [LoggerMessage(EventId = 204, Level = LogLevel.Warning, Message = "Feed {Feed}: {Problem}")]
     private static partial void LogProblem(ILogger logger, string feed, string problem);
 
-    [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "Feed {Feed}: probable false positive: {Sample}")]
-    private static partial void LogKnownGood(ILogger logger, string feed, string sample);
+    [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "Feed {Feed}: probable false positive: {Sample}; {Outcome}")]
+    private static partial void LogKnownGood(ILogger logger, string feed, string sample, string outcome);
 
     [LoggerMessage(EventId = 206, Level = LogLevel.Information, Message = "Feed {Feed}: {Entries} entries from the cache (fetched {FetchedAt:u})")]
     private static partial void LogCacheLoaded(ILogger logger, string feed, int entries, DateTimeOffset fetchedAt);

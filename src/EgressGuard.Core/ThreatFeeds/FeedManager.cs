@@ -186,7 +186,7 @@ internal sealed partial class FeedManager : IDisposable
 
         foreach (var sample in applied.Hygiene.KnownGoodSamples)
         {
-            LogKnownGood(_logger, name, sample);
+            LogKnownGood(_logger, name, sample, applied.Hygiene.DroppedKnownGood > 0 ? "entry dropped (Hygiene:DropKnownGood)" : "entry kept (Hygiene:DropKnownGood is false)");
         }
 
         // 6. Tell the policy.
@@ -196,7 +196,7 @@ internal sealed partial class FeedManager : IDisposable
 
     private FeedState Apply(FeedState state, FeedData data, FetchValidators validators, DateTimeOffset fetchedAt)
     {
-        var (ranges, report) = state.Options.Hygiene ? _hygiene.Apply(data.Ranges) : (data.Ranges, HygieneReport.None);
+        var (ranges, report) = _hygiene.Apply(data.Ranges, full: state.Options.Hygiene);
         return state with
         {
             Ranges = ranges,

@@ -14,16 +14,28 @@ internal sealed class HygieneOptions
     /// <summary>The company's own ranges: never enforced from a feed (Guard:Exempt is added). Default none.</summary>
     public List<string> Exclude { get; set; } = [];
 
-    /// <summary>Known-good addresses (public resolvers…): a feed entry covering one is logged as a probable false positive. Default: the big public DNS resolvers.</summary>
-    public List<string> KnownGood { get; set; } =
-    [
-        "8.8.8.8", "8.8.4.4", "1.1.1.1", "1.0.0.1", "9.9.9.9", "149.112.112.112", "208.67.222.222", "208.67.220.220",
-        "2001:4860:4860::8888", "2001:4860:4860::8844", "2606:4700:4700::1111", "2606:4700:4700::1001", "2620:fe::fe",
-    ];
+    /// <summary>The known-good file's default name, resolved against the config folder, else the copy shipped with the program.</summary>
+    public const string DefaultKnownGoodFile = "known-good.txt";
 
-    /// <summary>Files with more known-good addresses (one per line, like an IP list).</summary>
+    /// <summary>
+    /// Known-good addresses (public resolvers…): one address or CIDR per line, <c>#</c> comments
+    /// (the shipped file names each entry's source). Relative to the config file's folder; the
+    /// default falls back to the copy shipped beside the program. Empty: no file. Default
+    /// <c>known-good.txt</c>. Validated at start (line numbers).
+    /// </summary>
+    public string KnownGoodFile { get; set; } = DefaultKnownGoodFile;
+
+    /// <summary>More known-good addresses, added to the file's. Default none.</summary>
+    public List<string> KnownGood { get; set; } = [];
+
+    /// <summary>More known-good files (same format), added to <see cref="KnownGoodFile"/>. Default none.</summary>
     public List<string> KnownGoodFiles { get; set; } = [];
 
-    /// <summary>Also drop (not only log) feed entries that cover a known-good address. Default false.</summary>
-    public bool DropKnownGood { get; set; }
+    /// <summary>
+    /// Drop a threat-feed entry that covers a known-good address (a tampered or mistaken feed must
+    /// not take down services everybody uses); it is warned and counted either way. False keeps the
+    /// entry (warning only). Applies to every feed, whatever its own <c>Hygiene</c> switch; admin
+    /// lists and rules are never filtered. Default true.
+    /// </summary>
+    public bool DropKnownGood { get; set; } = true;
 }

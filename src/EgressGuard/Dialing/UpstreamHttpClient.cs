@@ -6,9 +6,11 @@ using EgressGuard.Policy;
 namespace EgressGuard.Dialing;
 
 /// <summary>
-/// The <see cref="SocketsHttpHandler"/>s for forwarded requests. Plain <c>http://</c> requests share
-/// one: they are sent to <c>http://approved-ip:port</c> with the original Host header, so the
-/// connection pool is keyed by the checked address and a pooled connection is only ever reused for
+/// The <see cref="SocketsHttpHandler"/>s for forwarded requests. Plain <c>http://</c> requests get
+/// one per client identity (<see cref="UpstreamPools"/>: the user, else the client address), so
+/// one client's upstream connection (and any NTLM/Negotiate login bound to it) is never reused for
+/// another's request. They are sent to <c>http://approved-ip:port</c> with the original Host header,
+/// so each pool is keyed by the checked address and a pooled connection is only ever reused for
 /// a request whose current decision approved that same address. Each intercepted tunnel gets its
 /// own (<see cref="CreateTunnelInvoker"/>): its upstream connections belong to that client's tunnel
 /// alone, as a blind tunnel's would (connection-bound authentication such as NTLM stays per user,
@@ -26,7 +28,7 @@ internal sealed class UpstreamHttpClient : IDisposable
     private readonly DialerOptions _options;
     private readonly X509ChainPolicy _chainPolicy;
 
-    public UpstreamHttpClient(Dialer dialer, DialerOptions options)
+    public UpstreamHttpClient(Dialer dialer, DialerOptions options, TimeProvider time)
     {
         _dialer = dialer;
         _options = options;
@@ -35,13 +37,13 @@ internal sealed class UpstreamHttpClient : IDisposable
             ? Tls.OfflineChain.CustomTrust(UpstreamTrust.Load(extra))
             : Tls.OfflineChain.SystemTrust();
 
-        Invoker = new HttpMessageInvoker(CreateHandler(null, PooledConnectionIdle), disposeHandler: true);
+        Pools = new UpstreamPools(() => new HttpMessageInvoker(CreateHandler(null, PooledConnectionIdle), disposeHandler: true), time, PooledConnectionIdle);
     }
 
     private static readonly TimeSpan PooledConnectionIdle = TimeSpan.FromSeconds(60);
 
-    /// <summary>The shared invoker for plain <c>http://</c> requests.</summary>
-    public HttpMessageInvoker Invoker { get; }
+    /// <summary>The per-identity pools for plain <c>http://</c> requests.</summary>
+    public UpstreamPools Pools { get; }
 
     /// <summary>
     /// An intercepted tunnel's own invoker: its first connection uses the CONNECT's socket
@@ -85,5 +87,5 @@ internal sealed class UpstreamHttpClient : IDisposable
         return handler;
     }
 
-    public void Dispose() => Invoker.Dispose();
+    public void Dispose() => Pools.Dispose();
 }

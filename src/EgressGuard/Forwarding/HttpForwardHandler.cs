@@ -12,7 +12,9 @@ namespace EgressGuard.Forwarding;
 /// 2. target: the authority and raw path as the client wrote them; ambiguous framing refused;
 /// 3. decide against one snapshot: the destination, then the path rules (<see cref="DecideStep"/>);
 ///    not allowed → the decision's response, nothing dialled;
-/// 4. forward (<see cref="UpstreamForwarder"/>) to <c>http://approved-ip:port</c> with the original Host;
+/// 4. forward (<see cref="UpstreamForwarder"/>) to <c>http://approved-ip:port</c> with the original Host,
+///    on the client identity's own upstream pool (<see cref="UpstreamPools"/>);
+///    an upgraded request (WebSocket) runs on as a tunnel (<see cref="UpgradeWatch"/>);
 /// 5. complete (<see cref="ExchangeCompletion"/>).
 /// </summary>
 internal sealed class HttpForwardHandler
@@ -31,10 +33,12 @@ internal sealed class HttpForwardHandler
     private readonly ExchangeCompletion _completion;
     private readonly ProxyTelemetry _telemetry;
     private readonly ViaHeader _via;
+    private readonly Tunnels.TunnelRunner _tunnels;
 
-    public HttpForwardHandler(ExchangeFactory exchanges, Admission admission, DecideStep decide, UpstreamForwarder upstream, UpstreamHttpClient client, ProxyResponseWriter writer, ExchangeCompletion completion, ProxyTelemetry telemetry, ViaHeader via)
+    public HttpForwardHandler(ExchangeFactory exchanges, Admission admission, DecideStep decide, UpstreamForwarder upstream, UpstreamHttpClient client, ProxyResponseWriter writer, ExchangeCompletion completion, ProxyTelemetry telemetry, ViaHeader via, Tunnels.TunnelRunner tunnels)
     {
         _via = via;
+        _tunnels = tunnels;
         _exchanges = exchanges;
         _admission = admission;
         _decide = decide;
@@ -106,7 +110,9 @@ internal sealed class HttpForwardHandler
             }
 
             // 4. Forward.
-            await _upstream.ForwardAsync(context, exchange, decision, target, pathAndQuery, "http", _client.Invoker);
+            await using var upgrade = UpgradeWatch.Start(context, exchange, snapshot, _tunnels);
+            using var pool = _client.Pools.Rent(exchange.Identity);
+            await _upstream.ForwardAsync(context, exchange, decision, target, pathAndQuery, "http", pool.Invoker);
         }
         finally
         {

@@ -48,8 +48,9 @@ internal sealed class UpstreamForwarder
         {
             var endpoint = new IPEndPoint(address, target.Port);
             state.Destination = new Uri($"{scheme}://{endpoint}{pathAndQuery}", new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
-            var error = await _forwarder.SendAsync(context, $"{scheme}://{endpoint}", invoker, _requestConfig, ForwardTransformer.Instance);
+            // Set before sending: an upgraded request is re-checked against this address while YARP pipes it.
             exchange.Dialed = endpoint;
+            var error = await _forwarder.SendAsync(context, $"{scheme}://{endpoint}", invoker, _requestConfig, ForwardTransformer.Instance);
             if (error == ForwarderError.None)
             {
                 dialFailure = null;

@@ -201,16 +201,11 @@ internal sealed class EgressGuardSettings
         return list;
     }
 
-    /// <summary>Binds <c>Hygiene</c>; a configured KnownGood list replaces the built-in one instead of adding to it.</summary>
+    /// <summary>Binds <c>Hygiene</c>.</summary>
     private static HygieneOptions BindHygiene(IConfiguration configuration, List<string> errors)
     {
         var section = configuration.GetSection(HygieneOptions.Section);
         var options = new HygieneOptions();
-        if (section.GetSection(nameof(HygieneOptions.KnownGood)).Exists())
-        {
-            options.KnownGood.Clear();
-        }
-
         try
         {
             section.Bind(options);

@@ -56,13 +56,8 @@ internal static class PolicyServices
             var paths = sp.GetRequiredService<ConfigPaths>();
             var guard = settings.Policy.Admin!;
             var excluded = guard.Exempt.Concat(settings.Hygiene.Exclude.Select(IpNetworkParser.Parse));
-            var knownGood = settings.Hygiene.KnownGood.Select(IpNetworkParser.Parse).ToList();
-            foreach (var file in settings.Hygiene.KnownGoodFiles)
-            {
-                using var reader = new StreamReader(paths.Resolve(file));
-                knownGood.AddRange(IpListParser.Parse(reader, file).Entries);
-            }
-
+            // Validated at start: no errors left to report here.
+            var knownGood = KnownGoodSet.Load(settings.Hygiene, paths, []);
             return new FeedHygiene(settings.Hygiene, excluded, knownGood);
         });
         services.AddSingleton(sp =>

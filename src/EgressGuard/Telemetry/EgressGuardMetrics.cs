@@ -29,7 +29,7 @@ internal sealed class EgressGuardMetrics
         _interceptions = meter.CreateCounter<long>("egressguard.tls.interceptions", "{tunnel}", "Tunnels on inspected ports with interception on: intercepted, passed (bypass, rule, mode) or client-refused (the client did not accept the minted certificate)");
 
         _decisions = meter.CreateCounter<long>("egressguard.decisions", "{decision}", "Requests and tunnels decided, by decision, reason and feed");
-        _tunnelsActive = meter.CreateUpDownCounter<long>("egressguard.tunnels.active", "{tunnel}", "Open CONNECT tunnels");
+        _tunnelsActive = meter.CreateUpDownCounter<long>("egressguard.tunnels.active", "{tunnel}", "Open tunnels: CONNECT, and upgraded HTTP requests (WebSocket)");
         _bytes = meter.CreateCounter<long>("egressguard.bytes", "By", "Bytes proxied, by direction (up: client to upstream)");
         _dnsDuration = meter.CreateHistogram<double>("egressguard.dns.lookup.duration", "s", "DNS resolution time, cache hits included");
         _connectDuration = meter.CreateHistogram<double>("egressguard.connect.duration", "s", "Upstream TCP connect time");

@@ -82,14 +82,7 @@ internal static class FeedValidation
         }
 
         CheckRanges(hygiene.Exclude, "Hygiene:Exclude", errors);
-        CheckRanges(hygiene.KnownGood, "Hygiene:KnownGood", errors);
-        for (var i = 0; i < hygiene.KnownGoodFiles.Count; i++)
-        {
-            if (!File.Exists(paths.Resolve(hygiene.KnownGoodFiles[i])))
-            {
-                errors.Add($"Hygiene:KnownGoodFiles:{i} = '{hygiene.KnownGoodFiles[i]}': file not found");
-            }
-        }
+        KnownGoodSet.Load(hygiene, paths, errors);
     }
 
     private static void CheckRanges(List<string> ranges, string key, List<string> errors)

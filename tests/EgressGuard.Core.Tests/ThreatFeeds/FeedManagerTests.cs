@@ -32,6 +32,9 @@ public class FeedManagerTests
     private static string Ips(int count, int start = 1) =>
         string.Join('\n', Enumerable.Range(start, count).Select(i => $"198.51.{i / 256}.{i % 256}"));
 
+    /// <summary>A few of config/known-good.txt's public resolvers.</summary>
+    private static readonly string[] KnownGood = ["8.8.8.8", "8.8.4.4", "1.1.1.1", "9.9.9.9", "2001:4860:4860::8888"];
+
     private static (FeedManager Manager, ScriptedFetcher Fetcher, FakeTimeProvider Time, string CacheDir) Create(FeedOptions? options = null, HygieneOptions? hygiene = null, string? cacheDir = null)
     {
         var fetcher = new ScriptedFetcher();
@@ -40,7 +43,7 @@ public class FeedManagerTests
         var feed = options ?? new FeedOptions { Name = "test", Format = "plain", Source = "https://feeds.example/test.txt", Hygiene = false };
         var manager = new FeedManager(
             [feed],
-            new FeedHygiene(hygiene ?? new HygieneOptions(), [IpNetworkParser.Parse("81.2.69.0/24")], (hygiene ?? new HygieneOptions()).KnownGood.Select(IpNetworkParser.Parse)),
+            new FeedHygiene(hygiene ?? new HygieneOptions(), [IpNetworkParser.Parse("81.2.69.0/24")], KnownGood.Select(IpNetworkParser.Parse)),
             fetcher,
             new FeedCache(cacheDir),
             "/",
@@ -139,7 +142,7 @@ public class FeedManagerTests
     public async Task Refresh_Hygiene_DropsNonPublicExcludedAndTooWideTrimsOverlaps()
     {
         var options = new FeedOptions { Name = "test", Format = "plain", Source = "https://x/", Hygiene = true };
-        var (manager, fetcher, _, _) = Create(options);
+        var (manager, fetcher, _, _) = Create(options, new HygieneOptions { DropKnownGood = false });
         fetcher.Next.Enqueue(Text("10.0.0.0/8\n192.168.1.1\n127.0.0.0/8\n224.0.0.0/3\n81.2.69.5\n0.0.0.0/0\n45.154.244.193\n172.0.0.0/8\n2001:db8::/32\n2a00::/12\n8.8.8.0/24\n"));
 
         var state = await manager.RefreshAsync("test", default);
@@ -148,7 +151,7 @@ public class FeedManagerTests
         Assert.Contains("45.154.244.193", kept);
         Assert.Contains("172.0.0.0/12", kept);
         Assert.Contains("172.32.0.0-172.255.255.255", kept);
-        Assert.Contains("8.8.8.0/24", kept); // known-good is only logged by default
+        Assert.Contains("8.8.8.0/24", kept); // DropKnownGood=false: known-good is only logged
         Assert.DoesNotContain("10.0.0.0/8", kept);
         Assert.DoesNotContain("81.2.69.5", kept);
         Assert.Equal(4, state.Hygiene.NonPublic); // 10/8, 192.168.1.1, 127/8, 2001:db8::/32 (224/3 is too wide)
@@ -156,6 +159,7 @@ public class FeedManagerTests
         Assert.Equal(3, state.Hygiene.TooWide);   // 224/3, 0/0, 2a00::/12
         Assert.Equal(1, state.Hygiene.Trimmed);
         Assert.Equal(1, state.Hygiene.KnownGood);
+        Assert.Equal(0, state.Hygiene.DroppedKnownGood);
     }
 
     [Fact]
@@ -166,6 +170,26 @@ public class FeedManagerTests
         fetcher.Next.Enqueue(Text("1.1.1.1\n45.154.244.193\n9.9.9.0/24\n"));
         var state = await manager.RefreshAsync("test", default);
         Assert.Equal(["45.154.244.193"], state.Ranges.Select(r => r.ToString()));
+        Assert.Equal(2, state.Hygiene.DroppedKnownGood);
+    }
+
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    public async Task Refresh_FeedCoveringKnownGood_DroppedByDefaultWhateverTheFeedsHygiene(bool feedHygiene, bool keep)
+    {
+        var options = new FeedOptions { Name = "test", Format = "plain", Source = "https://x/", Hygiene = feedHygiene };
+        var (manager, fetcher, _, _) = Create(options, keep ? new HygieneOptions { DropKnownGood = false } : new HygieneOptions());
+        fetcher.Next.Enqueue(Text("8.8.8.8/32\n8.8.0.0/16\n45.154.244.193\n2001:4860::/32\n"));
+
+        var state = await manager.RefreshAsync("test", default);
+
+        var kept = state.Ranges.Select(r => r.ToString()).ToList();
+        Assert.Contains("45.154.244.193", kept);
+        Assert.Equal(3, state.Hygiene.KnownGood);
+        Assert.Equal(keep ? 0 : 3, state.Hygiene.DroppedKnownGood);
+        Assert.Equal(keep ? 4 : 1, kept.Count);
     }
 
     [Fact]

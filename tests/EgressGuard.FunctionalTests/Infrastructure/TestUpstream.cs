@@ -76,7 +76,31 @@ public sealed class TestUpstream : IAsyncDisposable
             await socket.SendAsync(buffer.AsMemory(0, received.Count), System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None);
             await socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
         });
+        app.Map("/ws-echo", async (HttpContext c) =>
+        {
+            // A long-lived WebSocket: echoes every message until the client (or the proxy) ends it.
+            using var socket = await c.WebSockets.AcceptWebSocketAsync();
+            var buffer = new byte[1024];
+            try
+            {
+                while (true)
+                {
+                    var received = await socket.ReceiveAsync(buffer, c.RequestAborted);
+                    if (received.MessageType == System.Net.WebSockets.WebSocketMessageType.Close)
+                    {
+                        return;
+                    }
+
+                    await socket.SendAsync(buffer.AsMemory(0, received.Count), received.MessageType, received.EndOfMessage, c.RequestAborted);
+                }
+            }
+            catch (Exception e) when (e is System.Net.WebSockets.WebSocketException or OperationCanceledException or IOException)
+            {
+                // The proxy closed the connection: what the tests want.
+            }
+        });
         app.MapGet("/hello", (HttpContext c) => $"hello from {c.Connection.LocalIpAddress}");
+        app.MapGet("/peer-port", (HttpContext c) => c.Connection.RemotePort.ToString(System.Globalization.CultureInfo.InvariantCulture));
         app.MapGet("/whoami", (HttpContext c) => $"local={c.Connection.LocalIpAddress}");
         app.MapGet("/headers", (HttpContext c) =>
             string.Join("\n", c.Request.Headers.OrderBy(h => h.Key).Select(h => $"{h.Key}: {h.Value}")));

@@ -2,7 +2,11 @@ using EgressGuard.ThreatFeeds;
 
 namespace EgressGuard.Admin.Feeds;
 
-/// <summary>One entry of <c>GET /feeds</c>. <see cref="AgeSeconds"/> counts from the fetch of the data in force; null until it first loads.</summary>
+/// <summary>
+/// One entry of <c>GET /feeds</c>. <see cref="AgeSeconds"/> counts from the fetch of the data in force;
+/// null until it first loads. <see cref="DroppedKnownGood"/>: entries of the data in force's load
+/// dropped because they cover a known-good address (<c>Hygiene:DropKnownGood</c>).
+/// </summary>
 internal sealed record FeedDto(
     string Name,
     string Source,
@@ -20,7 +24,8 @@ internal sealed record FeedDto(
     DateTimeOffset? LastSuccess,
     string? LastError,
     int ConsecutiveFailures,
-    string Hygiene)
+    string Hygiene,
+    int DroppedKnownGood)
 {
     public static FeedDto From(FeedState s, DateTimeOffset now) => new(
         s.Name,
@@ -39,5 +44,6 @@ internal sealed record FeedDto(
         s.LastSuccess,
         s.LastError,
         s.ConsecutiveFailures,
-        s.Hygiene.ToString());
+        s.Hygiene.ToString(),
+        s.Hygiene.DroppedKnownGood);
 }
