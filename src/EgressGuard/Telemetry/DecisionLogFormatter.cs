@@ -171,6 +171,7 @@ internal static class DecisionLogFormatter
 
         json.WriteNumber(LogFields.BytesUp, x.BytesUp);
         json.WriteNumber(LogFields.BytesDown, x.BytesDown);
+        WriteIfNotNull(json, LogFields.TunnelRelay, x.TunnelRelay);
         json.WriteNumber(LogFields.DurationMs, Math.Round(x.Duration.TotalMilliseconds, 3));
         json.WriteEndObject();
     }
@@ -204,6 +205,7 @@ internal static class DecisionLogFormatter
             new(LogFields.ErrorType, x.ErrorType),
             new(LogFields.BytesUp, x.BytesUp),
             new(LogFields.BytesDown, x.BytesDown),
+            new(LogFields.TunnelRelay, x.TunnelRelay),
             new(LogFields.DurationMs, Math.Round(x.Duration.TotalMilliseconds, 3)),
         };
         fields.RemoveAll(f => f.Value is null);
