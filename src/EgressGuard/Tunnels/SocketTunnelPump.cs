@@ -99,7 +99,8 @@ internal sealed partial class SocketTunnelPump : ITunnelPump
                 {
                     await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
                     buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
-                    read = await from.ReceiveAsync(buffer, SocketFlags.None).ConfigureAwait(false);
+                    // As Memory: the byte[] overload binds to ArraySegment and allocates a Task<int> per read.
+                    read = await from.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).ConfigureAwait(false);
                 }
                 catch (SocketException)
                 {
