@@ -56,7 +56,28 @@ internal sealed class SpliceDirection(SafeHandle from, SafeHandle to, SplicePipe
     public bool Received { get; private set; }
 
     /// <summary>True when both sockets are non-blocking, as .NET makes them on Linux; splice on a blocking socket could block a pool thread.</summary>
-    public static bool CanSplice(Socket socket) => (LibC.fcntl((int)socket.Handle, LibC.F_GETFL, 0) & LibC.O_NONBLOCK) != 0;
+    public static bool CanSplice(Socket socket)
+    {
+        var handle = socket.SafeHandle;
+        var added = false;
+        try
+        {
+            // Referenced like every splice: the registry may already have closed this tunnel.
+            handle.DangerousAddRef(ref added);
+            return (LibC.fcntl((int)handle.DangerousGetHandle(), LibC.F_GETFL, 0) & LibC.O_NONBLOCK) != 0;
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
 
     /// <exception cref="ObjectDisposedException">A socket was closed by <see cref="SocketTunnelPump.Close"/>.</exception>
     public SpliceStep Move()
