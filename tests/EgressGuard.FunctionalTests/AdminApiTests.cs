@@ -240,6 +240,16 @@ public sealed class AdminApiTests : IAsyncLifetime
         Assert.Equal("[]", (await admin.GetStringAsync("/feeds")).Trim());
         var status = JsonDocument.Parse(await admin.GetStringAsync("/status")).RootElement;
         Assert.True(status.GetProperty("rssBytes").GetInt64() > 0);
+        var memory = status.GetProperty("memory");
+        Assert.True(memory.GetProperty("committedBytes").GetInt64() >= memory.GetProperty("heapBytes").GetInt64());
+        Assert.True(memory.GetProperty("privateBytes").GetInt64() > 0);
+        if (OperatingSystem.IsLinux())
+        {
+            // RSS is anonymous + file-backed + shared resident memory.
+            Assert.True(memory.GetProperty("workingSetBytes").GetInt64() >= memory.GetProperty("privateBytes").GetInt64());
+        }
+
+        Assert.Contains(memory.Str("gcMode"), new[] { "workstation", "server", "datas" });
         Assert.True(status.GetProperty("openFiles").GetInt32() > 0);
         Assert.Equal(0, status.GetProperty("decisionLinesDropped").GetInt64());
     }

@@ -67,7 +67,8 @@ public sealed class AdminWireFormatTests : IAsyncLifetime
         Assert.Equal(
             "{policyVersion:n,rulesVersion:n,openConnections:n,openTunnels:n,rssBytes:n,managedHeapBytes:n,gcCollections:[n],threads:n,openFiles:n,"
             + "decisionLinesDropped:n,alertSinksDown:[],historyRecordsWritten:n,historyRecordsDropped:n,node:s,store:{kind:s,node:s,state:s},uptimeSeconds:n,"
-            + "interception:{mode:s,ca:s,caExpires:s,certificatesMinted:n}}",
+            + "interception:{mode:s,ca:s,caExpires:s,certificatesMinted:n},"
+            + "memory:{gcMode:s,gcConcurrent:b,heapBytes:n,committedBytes:n,fragmentedBytes:n,workingSetBytes:n,privateBytes:n,nativeBytes:n}}",
             await ShapeOfAsync(admin, "/status"));
         Assert.Equal(
             "[{name:s,source:s,format:s,mode:s,category:s,required:b,loaded:b,entries:n,version:null,loadedAt:s,ageSeconds:n,fromCache:b,"

@@ -156,7 +156,7 @@ internal sealed class ConnectSession
             }
 
             // 6. Relay.
-            using var pump = intercepting ?? client.CreatePump(upstream!, _options.IdleTimeout, _time);
+            using var pump = intercepting ?? client.CreatePump(upstream!, _options.IdleTimeout, _options.Splice, _time);
             await _tunnels.RunAsync(exchange, pump, snapshot);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException or Microsoft.AspNetCore.Connections.ConnectionResetException)

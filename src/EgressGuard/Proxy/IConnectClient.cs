@@ -31,5 +31,6 @@ internal interface IConnectClient : IInterceptableClient
     /// <summary>After a refusal: flush and close the client side.</summary>
     ValueTask CloseAsync();
 
-    ITunnelPump CreatePump(Socket upstream, TimeSpan idleTimeout, TimeProvider time);
+    /// <param name="splice"><c>Proxy:Splice</c>: a raw socket may relay by splice(2).</param>
+    ITunnelPump CreatePump(Socket upstream, TimeSpan idleTimeout, bool splice, TimeProvider time);
 }

@@ -147,6 +147,6 @@ internal sealed class PipeConnectClient : IConnectClient
         }
     }
 
-    public ITunnelPump CreatePump(Socket upstream, TimeSpan idleTimeout, TimeProvider time) =>
+    public ITunnelPump CreatePump(Socket upstream, TimeSpan idleTimeout, bool splice, TimeProvider time) =>
         new TunnelPump(_connection.Transport, upstream, idleTimeout, time);
 }

@@ -52,6 +52,13 @@ internal sealed class ProxyOptions
     /// <summary>New connections per second from one client address; over it: 503. 0 (default) = off.</summary>
     public int MaxNewConnectionsPerClientPerSecond { get; set; }
 
+    /// <summary>
+    /// Blind tunnels on Linux: move the bytes with splice(2), socket to pipe to socket inside the
+    /// kernel, instead of copying them through the process. Default true; ignored elsewhere. False
+    /// copies through pooled buffers (the fallback used anyway when the kernel refuses).
+    /// </summary>
+    public bool Splice { get; set; } = true;
+
     /// <summary>Longest a tunnel may stay open whatever its traffic; zero (default) = no limit.</summary>
     public TimeSpan MaxTunnelLifetime { get; set; } = TimeSpan.Zero;
 

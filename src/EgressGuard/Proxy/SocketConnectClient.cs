@@ -115,13 +115,13 @@ internal sealed class SocketConnectClient : IConnectClient, IDisposable
         return ValueTask.CompletedTask;
     }
 
-    public ITunnelPump CreatePump(Socket upstream, TimeSpan idleTimeout, TimeProvider time)
+    public ITunnelPump CreatePump(Socket upstream, TimeSpan idleTimeout, bool splice, TimeProvider time)
     {
         // Bytes the client sent after its head (a TLS ClientHello, say) go upstream first; the head
         // buffer goes back to the pool now, not when the tunnel ends.
         var early = _length > _headEnd ? _buffer.AsSpan(_headEnd, _length - _headEnd).ToArray() : [];
         Dispose();
-        return new SocketTunnelPump(_socket, upstream, early, idleTimeout, time);
+        return new SocketTunnelPump(_socket, upstream, early, idleTimeout, time, splice);
     }
 
     public Interception.TunnelClientStream OpenStream()

@@ -176,6 +176,7 @@ internal static class DecisionLogFormatter
 
         json.WriteNumber(LogFields.BytesUp, x.BytesUp);
         json.WriteNumber(LogFields.BytesDown, x.BytesDown);
+        WriteIfNotNull(json, LogFields.TunnelRelay, x.TunnelRelay);
         json.WriteNumber(LogFields.DurationMs, Math.Round(x.Duration.TotalMilliseconds, 3));
         json.WriteEndObject();
     }
@@ -210,6 +211,7 @@ internal static class DecisionLogFormatter
             new(LogFields.Refusals, x.Refusals > 0 ? x.Refusals : null),
             new(LogFields.BytesUp, x.BytesUp),
             new(LogFields.BytesDown, x.BytesDown),
+            new(LogFields.TunnelRelay, x.TunnelRelay),
             new(LogFields.DurationMs, Math.Round(x.Duration.TotalMilliseconds, 3)),
         };
         fields.RemoveAll(f => f.Value is null);

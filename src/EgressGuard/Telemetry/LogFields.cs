@@ -52,6 +52,7 @@ internal static class LogFields
     public const string ClosedByEntry = "egressguard.closed_by.entry";
     public const string BytesUp = "egressguard.bytes_up";
     public const string BytesDown = "egressguard.bytes_down";
+    public const string TunnelRelay = "egressguard.tunnel.relay";
     public const string DurationMs = "egressguard.duration_ms";
 
     /// <summary>On an aggregated refusal line: how many refusals of this client and reason it stands for.</summary>

@@ -50,6 +50,9 @@ internal sealed class ProxyExchange
 
     public long BytesDown { get; set; }
 
+    /// <summary>How a blind tunnel's bytes moved: <c>splice</c> (kernel, zero-copy), <c>copy</c> or <c>pipe</c> (Kestrel's pipes); null otherwise.</summary>
+    public string? TunnelRelay { get; set; }
+
     public TimeSpan Duration { get; set; }
 
     /// <summary>What the tunnel's ClientHello said (server name, ALPN, version), when it was inspected and was TLS.</summary>

@@ -10,9 +10,10 @@ namespace EgressGuard.Tunnels;
 /// receive and one send per chunk each way, and real half-close in both directions (each side's
 /// FIN becomes a <c>shutdown(SHUT_WR)</c> on the other). Bytes the client sent after its CONNECT
 /// head go upstream first. Ends when both directions are done, on idle timeout, on any error, or
-/// when closed by a policy change.
+/// when closed by a policy change. On Linux with <c>Proxy:Splice</c> each direction is spliced
+/// instead (<c>SocketTunnelPump.Splice.cs</c>), this copy being the fallback.
 /// </summary>
-internal sealed class SocketTunnelPump : ITunnelPump
+internal sealed partial class SocketTunnelPump : ITunnelPump
 {
     private const int BufferSize = 64 * 1024;
 
@@ -21,28 +22,44 @@ internal sealed class SocketTunnelPump : ITunnelPump
     private readonly ReadOnlyMemory<byte> _early;
     private readonly TimeProvider _time;
     private readonly TimeSpan _idleTimeout;
+    private readonly bool _splice;
     private IdleTimer? _idle;
     private string? _errorType;
     private int _closed;
+    private int _copied;
 
-    public SocketTunnelPump(Socket client, Socket upstream, ReadOnlyMemory<byte> early, TimeSpan idleTimeout, TimeProvider time)
+    /// <param name="splice">Relay by splice(2) where the kernel offers it (Linux), else copy.</param>
+    public SocketTunnelPump(Socket client, Socket upstream, ReadOnlyMemory<byte> early, TimeSpan idleTimeout, TimeProvider time, bool splice = false)
     {
         _client = client;
         _upstream = upstream;
         _early = early;
         _idleTimeout = idleTimeout;
         _time = time;
+        _splice = splice && OperatingSystem.IsLinux();
     }
+
+    /// <summary>How the bytes moved, for the decision line: <c>splice</c>, or <c>copy</c> when either direction was copied.</summary>
+    public const string Spliced = "splice";
+
+    /// <inheritdoc cref="Spliced"/>
+    public const string Copied = "copy";
 
     public async Task<TunnelResult> RunAsync()
     {
         using var idle = new IdleTimer(_time, _idleTimeout, () => Close(ErrorTypes.IdleTimeout));
         _idle = idle;
-        var upTask = CopyAsync(_client, _upstream, _early, ErrorTypes.UpstreamSendFailed, ErrorTypes.ClientReset);
-        var downTask = CopyAsync(_upstream, _client, default, ErrorTypes.ClientSendFailed, ErrorTypes.UpstreamReset);
+        var splice = _splice && SpliceDirection.CanSplice(_client) && SpliceDirection.CanSplice(_upstream);
+        var upTask = splice
+            ? SpliceAsync(_client, _upstream, _early, ErrorTypes.UpstreamSendFailed, ErrorTypes.ClientReset)
+            : CopyAsync(_client, _upstream, _early, ErrorTypes.UpstreamSendFailed, ErrorTypes.ClientReset);
+        var downTask = splice
+            ? SpliceAsync(_upstream, _client, default, ErrorTypes.ClientSendFailed, ErrorTypes.UpstreamReset)
+            : CopyAsync(_upstream, _client, default, ErrorTypes.ClientSendFailed, ErrorTypes.UpstreamReset);
         var up = await upTask.ConfigureAwait(false);
         var down = await downTask.ConfigureAwait(false);
-        return new TunnelResult(up, down, Volatile.Read(ref _errorType));
+        var relay = splice && Volatile.Read(ref _copied) == 0 ? Spliced : Copied;
+        return new TunnelResult(up, down, Volatile.Read(ref _errorType), relay);
     }
 
     public void Close(string errorType)
@@ -82,16 +99,13 @@ internal sealed class SocketTunnelPump : ITunnelPump
                 {
                     await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
                     buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
-                    read = await from.ReceiveAsync(buffer, SocketFlags.None).ConfigureAwait(false);
+                    // As Memory: the byte[] overload binds to ArraySegment and allocates a Task<int> per read.
+                    read = await from.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).ConfigureAwait(false);
                 }
                 catch (SocketException)
                 {
                     Return(buffer);
-                    if (Volatile.Read(ref _closed) == 0)
-                    {
-                        Close(receiveError);
-                    }
-
+                    CloseUnlessClosed(receiveError);
                     break;
                 }
 
@@ -100,14 +114,7 @@ internal sealed class SocketTunnelPump : ITunnelPump
                     Return(buffer);
 
                     // Half-close: this side is done sending; the other may still answer.
-                    try
-                    {
-                        to.Shutdown(SocketShutdown.Send);
-                    }
-                    catch (SocketException)
-                    {
-                    }
-
+                    ShutdownSend(to);
                     break;
                 }
 
@@ -118,11 +125,7 @@ internal sealed class SocketTunnelPump : ITunnelPump
                 }
                 catch (SocketException)
                 {
-                    if (Volatile.Read(ref _closed) == 0)
-                    {
-                        Close(sendError);
-                    }
-
+                    CloseUnlessClosed(sendError);
                     break;
                 }
                 finally
@@ -138,6 +141,26 @@ internal sealed class SocketTunnelPump : ITunnelPump
         }
 
         return total;
+    }
+
+    /// <summary>A failure seen after <see cref="Close"/> is the close's echo, not the tunnel's end reason.</summary>
+    private void CloseUnlessClosed(string errorType)
+    {
+        if (Volatile.Read(ref _closed) == 0)
+        {
+            Close(errorType);
+        }
+    }
+
+    private static void ShutdownSend(Socket to)
+    {
+        try
+        {
+            to.Shutdown(SocketShutdown.Send);
+        }
+        catch (SocketException)
+        {
+        }
     }
 
     private static void Return(byte[]? buffer)

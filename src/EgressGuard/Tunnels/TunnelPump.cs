@@ -52,7 +52,7 @@ internal sealed class TunnelPump : ITunnelPump
         var up = PumpUpAsync();
         var down = PumpDownAsync();
         await Task.WhenAll(up, down).ConfigureAwait(false);
-        return new TunnelResult(_bytesUp, _bytesDown, _errorType);
+        return new TunnelResult(_bytesUp, _bytesDown, _errorType, "pipe");
     }
 
     public void Dispose() => _abort.Dispose();

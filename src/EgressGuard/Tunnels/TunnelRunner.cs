@@ -64,6 +64,7 @@ internal sealed class TunnelRunner
 
         exchange.BytesUp = tunnel.BytesUp;
         exchange.BytesDown = tunnel.BytesDown;
+        exchange.TunnelRelay = tunnel.Relay;
         exchange.ErrorType ??= tunnel.ErrorType;
     }
 }

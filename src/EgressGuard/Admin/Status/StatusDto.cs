@@ -1,6 +1,6 @@
 namespace EgressGuard.Admin.Status;
 
-/// <summary>The body of <c>GET /status</c>. <see cref="OpenFiles"/> is -1 where <c>/proc/self/fd</c> is missing; the history counts are null while history is off.</summary>
+/// <summary>The body of <c>GET /status</c> (<see cref="Memory"/>: managed and native memory in detail). <see cref="OpenFiles"/> is -1 where <c>/proc/self/fd</c> is missing; the history counts are null while history is off.</summary>
 internal sealed record StatusDto(
     long PolicyVersion,
     long RulesVersion,
@@ -18,4 +18,5 @@ internal sealed record StatusDto(
     string? Node,
     object? Store,
     long UptimeSeconds,
-    InterceptionStatusDto? Interception);
+    InterceptionStatusDto? Interception,
+    MemoryStatusDto Memory);

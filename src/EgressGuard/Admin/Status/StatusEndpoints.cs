@@ -40,7 +40,8 @@ internal static class StatusEndpoints
                 UptimeSeconds: (long)(time.GetUtcNow() - process.StartTime.ToUniversalTime()).TotalSeconds,
                 Interception: interceptor.Authority is { } authority
                     ? new InterceptionStatusDto(services.GetRequiredService<TlsOptions>().Intercept.Mode, authority.Certificate.Subject, authority.ExpiresAt, authority.Minted)
-                    : null));
+                    : null,
+                Memory: MemoryStatusDto.Now(process)));
         });
     }
 }
