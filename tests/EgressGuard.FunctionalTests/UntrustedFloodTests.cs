@@ -54,6 +54,8 @@ public sealed class UntrustedFloodTests : IDisposable
         await Eventually.UntilAsync(() => refusals.Pending == 4, "four refusals counted after the first");
         var first = await proxy.WaitForDecisionAsync(l => l.Str("error.type") == "untrusted-client");
         Assert.Equal(1, first.GetProperty("egressguard.refusals").GetInt32());
+        // The reason says why, like the metric and the history row (it said bad-request before).
+        Assert.Equal("untrusted-client", first.Str("egressguard.reason"));
         Assert.Equal("127.0.0.1", first.Str("client.address"));
         Assert.Single(Lines());
 

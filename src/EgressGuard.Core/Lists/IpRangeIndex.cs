@@ -10,44 +10,29 @@ namespace EgressGuard.Lists;
 /// entries from several sources are all kept and all reported; exact duplicates within a source
 /// are kept once. Built off the request path, swapped atomically, read without locks.
 /// </summary>
-internal sealed class IpRangeIndex
+internal sealed class IpRangeIndex(RangeTable<uint> v4, RangeTable<UInt128> v6, IpFamilyEntries v4Entries, IpFamilyEntries v6Entries, ListSource[] sources)
 {
-    private readonly RangeTable<uint> _v4;
-    private readonly RangeTable<UInt128> _v6;
-    private readonly IpFamilyEntries _v4Entries;
-    private readonly IpFamilyEntries _v6Entries;
-    private readonly ListSource[] _sources;
-
-    internal IpRangeIndex(RangeTable<uint> v4, RangeTable<UInt128> v6, IpFamilyEntries v4Entries, IpFamilyEntries v6Entries, ListSource[] sources)
-    {
-        _v4 = v4;
-        _v6 = v6;
-        _v4Entries = v4Entries;
-        _v6Entries = v6Entries;
-        _sources = sources;
-    }
-
     public static IpRangeIndex Empty { get; } = new IpRangeIndexBuilder().Build();
 
     /// <summary>Distinct entries (exact duplicates within one source counted once).</summary>
-    public int EntryCount => _v4Entries.Count + _v6Entries.Count;
+    public int EntryCount => v4Entries.Count + v6Entries.Count;
 
-    public int SegmentCount => _v4.SegmentCount + _v6.SegmentCount;
+    public int SegmentCount => v4.SegmentCount + v6.SegmentCount;
 
-    public IReadOnlyList<ListSource> Sources => _sources;
+    public IReadOnlyList<ListSource> Sources => sources;
 
     public bool TryMatchAll(IPAddress address, out IpMatchSet matches)
     {
         if (address.AddressFamily == AddressFamily.InterNetwork)
         {
-            var offset = _v4.Find(IpNumber.ToUInt32(address));
-            matches = offset < 0 ? default : new IpMatchSet(_v4Entries, _v4.SetEntries, offset);
+            var offset = v4.Find(IpNumber.ToUInt32(address));
+            matches = offset < 0 ? default : new IpMatchSet(v4Entries, v4.SetEntries, offset);
             return offset >= 0;
         }
         else
         {
-            var offset = _v6.Find(IpNumber.ToNumber(address));
-            matches = offset < 0 ? default : new IpMatchSet(_v6Entries, _v6.SetEntries, offset);
+            var offset = v6.Find(IpNumber.ToNumber(address));
+            matches = offset < 0 ? default : new IpMatchSet(v6Entries, v6.SetEntries, offset);
             return offset >= 0;
         }
     }

@@ -7,34 +7,26 @@ namespace EgressGuard.Quarantine;
 /// reaches the threshold. Bounded: at most <see cref="QuarantineOptions.Threshold"/> timestamps per
 /// source, sources idle for a window are pruned.
 /// </summary>
-internal sealed class QuarantineTrigger
+internal sealed class QuarantineTrigger(QuarantineOptions options, TimeProvider time)
 {
-    private readonly QuarantineOptions _options;
-    private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private readonly Dictionary<IPAddress, Queue<DateTimeOffset>> _recent = [];
     private DateTimeOffset _nextPrune;
 
-    public QuarantineTrigger(QuarantineOptions options, TimeProvider time)
-    {
-        _options = options;
-        _time = time;
-    }
-
     /// <summary>Whether a deny of <paramref name="category"/> counts at all.</summary>
     public bool Counts(string? category) =>
-        _options.Categories.Count == 0 || (category is not null && _options.Categories.Contains(category, StringComparer.OrdinalIgnoreCase));
+        options.Categories.Count == 0 || (category is not null && options.Categories.Contains(category, StringComparer.OrdinalIgnoreCase));
 
     /// <summary>Records one deny; true when this one reaches the threshold (the counter then starts over).</summary>
     public bool Record(IPAddress source)
     {
-        var now = _time.GetUtcNow();
+        var now = time.GetUtcNow();
         lock (_gate)
         {
             if (now >= _nextPrune)
             {
-                _nextPrune = now + _options.Window;
-                foreach (var idle in _recent.Where(p => p.Value.Count == 0 || now - p.Value.Last() >= _options.Window).Select(p => p.Key).ToList())
+                _nextPrune = now + options.Window;
+                foreach (var idle in _recent.Where(p => p.Value.Count == 0 || now - p.Value.Last() >= options.Window).Select(p => p.Key).ToList())
                 {
                     _recent.Remove(idle);
                 }
@@ -46,12 +38,12 @@ internal sealed class QuarantineTrigger
             }
 
             times.Enqueue(now);
-            while (times.Count > 0 && now - times.Peek() >= _options.Window)
+            while (times.Count > 0 && now - times.Peek() >= options.Window)
             {
                 times.Dequeue();
             }
 
-            if (times.Count < _options.Threshold)
+            if (times.Count < options.Threshold)
             {
                 return false;
             }

@@ -13,24 +13,15 @@ namespace EgressGuard.Clients;
 /// finds the decision log line (the trace id), and whom to contact. Everything from the request is
 /// HTML-encoded; the query string is never shown (it may hold tokens).
 /// </summary>
-internal sealed class BlockPage
+internal sealed class BlockPage(BlockPageOptions options, TimeProvider time)
 {
     /// <summary>Nothing may load from anywhere: the page is inline CSS only.</summary>
     public const string ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-    private readonly BlockPageOptions _options;
-    private readonly TimeProvider _time;
-
-    public BlockPage(BlockPageOptions options, TimeProvider time)
-    {
-        _options = options;
-        _time = time;
-    }
-
     /// <summary>A browser asks for HTML first-hand; curl, package managers and APIs do not.</summary>
     public bool Wants(HttpRequest request)
     {
-        if (!_options.Enabled)
+        if (!options.Enabled)
         {
             return false;
         }
@@ -62,7 +53,7 @@ internal sealed class BlockPage
             .Append("p.contact{border-top:1px solid #e3e5ea;padding-top:1rem;color:#3a4150}")
             .Append("</style></head><body><main>")
             .Append("<h1>This site is blocked</h1>")
-            .Append("<p class=\"org\">").Append(e(_options.Organization)).Append(" egress policy</p>")
+            .Append("<p class=\"org\">").Append(e(options.Organization)).Append(" egress policy</p>")
             .Append("<p id=\"why\">").Append(e(Why(decision))).Append("</p>")
             .Append("<dl>")
             .Append("<dt>Request</dt><dd id=\"request\"><code>").Append(e(method)).Append(' ').Append(e(url)).Append("</code></dd>");
@@ -78,11 +69,11 @@ internal sealed class BlockPage
         }
 
         html.Append("<dt>Reason code</dt><dd id=\"reason\"><code>").Append(e(decision.Reason)).Append("</code></dd>")
-            .Append("<dt>Time</dt><dd>").Append(_time.GetUtcNow().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture)).Append("</dd>")
+            .Append("<dt>Time</dt><dd>").Append(time.GetUtcNow().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture)).Append("</dd>")
             .Append("<dt>Reference</dt><dd id=\"reference\"><code>").Append(traceId.ToHexString()).Append("</code></dd>")
             .Append("</dl>")
             .Append("<p class=\"contact\">If you need this site for your work, or think this is a mistake, contact ")
-            .Append(e(_options.Contact)).Append(" and quote the reference above.</p>")
+            .Append(e(options.Contact)).Append(" and quote the reference above.</p>")
             .Append("</main></body></html>\n");
         return html.ToString();
     }

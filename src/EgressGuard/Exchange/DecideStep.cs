@@ -11,30 +11,17 @@ namespace EgressGuard.Exchange;
 /// (<see cref="Capture"/>): the destination, then (for HTTP) its path. A deny is observed by the
 /// alerts (and perhaps quarantine) before the caller answers, so the client's next attempt sees it.
 /// </summary>
-internal sealed class DecideStep
+internal sealed class DecideStep(EgressPolicy policy, AlertService alerts, ProxyTelemetry telemetry, TimeProvider time)
 {
-    private readonly EgressPolicy _policy;
-    private readonly AlertService _alerts;
-    private readonly ProxyTelemetry _telemetry;
-    private readonly TimeProvider _time;
-
-    public DecideStep(EgressPolicy policy, AlertService alerts, ProxyTelemetry telemetry, TimeProvider time)
-    {
-        _policy = policy;
-        _alerts = alerts;
-        _telemetry = telemetry;
-        _time = time;
-    }
-
     /// <summary>The snapshot one exchange is decided against, from its first check to its last.</summary>
-    public PolicySnapshot Capture() => _policy.Current;
+    public PolicySnapshot Capture() => policy.Current;
 
     /// <summary>Decides the destination and records the decision on the exchange.</summary>
     public async ValueTask<Decision> DecideAsync(ProxyExchange exchange, Activity? activity, PolicySnapshot snapshot, Target target, CancellationToken cancellationToken)
     {
-        var start = _time.GetTimestamp();
-        var decision = await _policy.DecideAsync(snapshot, target, exchange.Identity, cancellationToken, exchange.Method);
-        _telemetry.Metrics.DecisionTime(_time.GetElapsedTime(start));
+        var start = time.GetTimestamp();
+        var decision = await policy.DecideAsync(snapshot, target, exchange.Identity, cancellationToken, exchange.Method);
+        telemetry.Metrics.DecisionTime(time.GetElapsedTime(start));
         Record(exchange, activity, decision);
         return decision;
     }
@@ -44,7 +31,7 @@ internal sealed class DecideStep
     /// host) decided like the first; not recorded: the caller says what the exchange's decision is.
     /// </summary>
     public ValueTask<Decision> DecideAlsoAsync(ProxyExchange exchange, PolicySnapshot snapshot, Target target) =>
-        _policy.DecideAsync(snapshot, target, exchange.Identity, CancellationToken.None, exchange.Method);
+        policy.DecideAsync(snapshot, target, exchange.Identity, CancellationToken.None, exchange.Method);
 
     /// <summary>
     /// The path and method rules' say on a request whose connection is allowed (plain http, or inside an
@@ -64,7 +51,7 @@ internal sealed class DecideStep
             return exchange.Decision;
         }
 
-        var decision = UrlPolicy.Decide(snapshot, connection, connection.Approved, canonical, exchange.Identity, _time.GetUtcNow(), exchange.Method);
+        var decision = UrlPolicy.Decide(snapshot, connection, connection.Approved, canonical, exchange.Identity, time.GetUtcNow(), exchange.Method);
         Record(exchange, activity, decision);
         return decision;
     }
@@ -75,7 +62,7 @@ internal sealed class DecideStep
         exchange.Decision = decision;
         if (decision.Action == DecisionAction.Deny)
         {
-            _alerts.Observe(exchange, activity);
+            alerts.Observe(exchange, activity);
         }
     }
 }

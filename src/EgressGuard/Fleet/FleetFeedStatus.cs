@@ -9,21 +9,13 @@ namespace EgressGuard.Fleet;
 /// Each node's feed status in <c>eg_feed_status</c> (one row per node and feed, written when it
 /// changes), so that one node shows which nodes run on which feed versions (<c>GET /fleet/feeds</c>).
 /// </summary>
-internal sealed class FleetFeedStatus : IFleetParticipant
+internal sealed class FleetFeedStatus(FleetDatabase db, FeedManager feeds) : IFleetParticipant
 {
-    private readonly FleetDatabase _db;
-    private readonly FeedManager _feeds;
     private readonly Dictionary<string, string> _written = new(StringComparer.Ordinal);
-
-    public FleetFeedStatus(FleetDatabase db, FeedManager feeds)
-    {
-        _db = db;
-        _feeds = feeds;
-    }
 
     public async Task SyncAsync(bool atStart, CancellationToken cancellationToken)
     {
-        var changed = _feeds.States
+        var changed = feeds.States
             .Select(s => (s.Name, Json: JsonSerializer.Serialize(new
             {
                 loaded = s.Loaded,
@@ -42,7 +34,7 @@ internal sealed class FleetFeedStatus : IFleetParticipant
             return;
         }
 
-        await _db.RunAsync(async connection =>
+        await db.RunAsync(async connection =>
         {
             foreach (var (name, json) in changed)
             {
@@ -50,7 +42,7 @@ internal sealed class FleetFeedStatus : IFleetParticipant
                     INSERT INTO eg_feed_status (node, feed, status, updated) VALUES ($1, $2, $3::jsonb, now())
                     ON CONFLICT (node, feed) DO UPDATE SET status = EXCLUDED.status, updated = EXCLUDED.updated
                     """, connection);
-                upsert.Parameters.AddWithValue(_db.Node);
+                upsert.Parameters.AddWithValue(db.Node);
                 upsert.Parameters.AddWithValue(name);
                 upsert.Parameters.AddWithValue(json);
                 await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -61,7 +53,7 @@ internal sealed class FleetFeedStatus : IFleetParticipant
 
     /// <summary>Every node's status of every feed.</summary>
     public Task<IReadOnlyList<JsonObject>> AllAsync(CancellationToken cancellationToken) =>
-        _db.RunAsync<IReadOnlyList<JsonObject>>(async connection =>
+        db.RunAsync<IReadOnlyList<JsonObject>>(async connection =>
         {
             await using var command = new NpgsqlCommand("SELECT node, feed, status, updated FROM eg_feed_status ORDER BY feed, node", connection);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);

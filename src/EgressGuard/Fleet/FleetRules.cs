@@ -8,28 +8,19 @@ namespace EgressGuard.Fleet;
 /// whole fleet). A commit inserts the next version (the primary key makes two nodes' simultaneous
 /// edits a lost race, never a lost edit) and notifies every node on the <c>egressguard</c> channel.
 /// </summary>
-internal sealed class FleetRules : IRulesReplica
+internal sealed class FleetRules(FleetDatabase db, TimeProvider time) : IRulesReplica
 {
     public const string Channel = "egressguard";
 
-    private readonly FleetDatabase _db;
-    private readonly TimeProvider _time;
-
-    public FleetRules(FleetDatabase db, TimeProvider time)
-    {
-        _db = db;
-        _time = time;
-    }
-
     public Task<bool> TryCommitAsync(long version, string content, CancellationToken cancellationToken = default) =>
-        _db.RunAsync(async connection =>
+        db.RunAsync(async connection =>
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using var insert = new NpgsqlCommand("INSERT INTO eg_rules (version, content, node, time) VALUES ($1, $2, $3, $4) ON CONFLICT (version) DO NOTHING", connection, transaction);
             insert.Parameters.AddWithValue(version);
             insert.Parameters.AddWithValue(content);
-            insert.Parameters.AddWithValue(_db.Node);
-            insert.Parameters.AddWithValue(_time.GetUtcNow());
+            insert.Parameters.AddWithValue(db.Node);
+            insert.Parameters.AddWithValue(time.GetUtcNow());
             if (await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
             {
                 return false;
@@ -47,7 +38,7 @@ internal sealed class FleetRules : IRulesReplica
         }, cancellationToken);
 
     public Task<(long Version, string Content)?> LatestAsync(CancellationToken cancellationToken = default) =>
-        _db.RunAsync(async connection =>
+        db.RunAsync(async connection =>
         {
             await using var command = new NpgsqlCommand("SELECT version, content FROM eg_rules ORDER BY version DESC LIMIT 1", connection);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -62,7 +53,7 @@ internal sealed class FleetRules : IRulesReplica
     }
 
     public Task<string?> ContentAsync(long version, CancellationToken cancellationToken = default) =>
-        _db.RunAsync(async connection =>
+        db.RunAsync(async connection =>
         {
             await using var command = new NpgsqlCommand("SELECT content FROM eg_rules WHERE version = $1", connection);
             command.Parameters.AddWithValue(version);
@@ -70,7 +61,7 @@ internal sealed class FleetRules : IRulesReplica
         }, cancellationToken);
 
     public Task<IReadOnlyList<(long Version, DateTimeOffset Time)>> HistoryAsync(int limit, CancellationToken cancellationToken = default) =>
-        _db.RunAsync<IReadOnlyList<(long, DateTimeOffset)>>(async connection =>
+        db.RunAsync<IReadOnlyList<(long, DateTimeOffset)>>(async connection =>
         {
             await using var command = new NpgsqlCommand("SELECT version, time FROM eg_rules ORDER BY version DESC LIMIT $1", connection);
             command.Parameters.AddWithValue(limit);

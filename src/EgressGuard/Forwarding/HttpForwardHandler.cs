@@ -17,51 +17,26 @@ namespace EgressGuard.Forwarding;
 ///    an upgraded request (WebSocket) runs on as a tunnel (<see cref="UpgradeWatch"/>);
 /// 5. complete (<see cref="ExchangeCompletion"/>).
 /// </summary>
-internal sealed class HttpForwardHandler
+internal sealed class HttpForwardHandler(ExchangeFactory exchanges, Admission admission, DecideStep decide, UpstreamForwarder upstream, UpstreamHttpClient client, ProxyResponseWriter writer, ExchangeCompletion completion, ProxyTelemetry telemetry, ViaHeader via, Tunnels.TunnelRunner tunnels)
 {
     /// <summary>Kestrel accepts Content-Length with Transfer-Encoding, reads the body as chunked and keeps the dropped length as this header.</summary>
     public const string DroppedContentLength = "X-Content-Length";
 
     public const string AmbiguousFraming = "Content-Length together with Transfer-Encoding is ambiguous framing; send one of them";
 
-    private readonly ExchangeFactory _exchanges;
-    private readonly Admission _admission;
-    private readonly DecideStep _decide;
-    private readonly UpstreamForwarder _upstream;
-    private readonly UpstreamHttpClient _client;
-    private readonly ProxyResponseWriter _writer;
-    private readonly ExchangeCompletion _completion;
-    private readonly ProxyTelemetry _telemetry;
-    private readonly ViaHeader _via;
-    private readonly Tunnels.TunnelRunner _tunnels;
-
-    public HttpForwardHandler(ExchangeFactory exchanges, Admission admission, DecideStep decide, UpstreamForwarder upstream, UpstreamHttpClient client, ProxyResponseWriter writer, ExchangeCompletion completion, ProxyTelemetry telemetry, ViaHeader via, Tunnels.TunnelRunner tunnels)
-    {
-        _via = via;
-        _tunnels = tunnels;
-        _exchanges = exchanges;
-        _admission = admission;
-        _decide = decide;
-        _upstream = upstream;
-        _client = client;
-        _writer = writer;
-        _completion = completion;
-        _telemetry = telemetry;
-    }
-
     public async Task HandleAsync(HttpContext context, string rawTarget)
     {
         var traceParent = context.Request.Headers.TraceParent;
-        var (activity, traceId) = _telemetry.Start(context.Request.Method, traceParent.Count > 0 ? traceParent.ToString() : null);
-        var exchange = _exchanges.Create(context, traceId);
+        var (activity, traceId) = telemetry.Start(context.Request.Method, traceParent.Count > 0 ? traceParent.ToString() : null);
+        var exchange = exchanges.Create(context, traceId);
         try
         {
             // 1. Admission (the trusted range was checked by the listener).
             var header = context.Request.Headers.ProxyAuthorization;
-            if (await _admission.AdmitAsync(exchange, header.Count > 0 ? header.ToString() : null, context.Connection.ClientCertificate, context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionItemsFeature>()?.Items, context.RequestAborted) is { } refusal)
+            if (await admission.AdmitAsync(exchange, header.Count > 0 ? header.ToString() : null, context.Connection.ClientCertificate, context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionItemsFeature>()?.Items, context.RequestAborted) is { } refusal)
             {
                 exchange.RawTarget = PrintableText.Of(rawTarget);
-                await _writer.RespondAsync(context, exchange, refusal);
+                await writer.RespondAsync(context, exchange, refusal);
                 return;
             }
 
@@ -72,7 +47,7 @@ internal sealed class HttpForwardHandler
             {
                 exchange.RawTarget = PrintableText.Of(rawTarget);
                 exchange.Decision = Decision.BadRequest($"invalid request target '{exchange.RawTarget}': {error}");
-                await _writer.RefuseAsync(context, exchange, exchange.Decision);
+                await writer.RefuseAsync(context, exchange, exchange.Decision);
                 return;
             }
 
@@ -83,41 +58,41 @@ internal sealed class HttpForwardHandler
             {
                 // Request smuggling: ambiguous framing is refused, never forwarded.
                 exchange.Decision = Decision.BadRequest(AmbiguousFraming, target);
-                await _writer.RefuseAsync(context, exchange, exchange.Decision, closeConnection: true);
+                await writer.RefuseAsync(context, exchange, exchange.Decision, closeConnection: true);
                 return;
             }
 
             // A request that has been through this node already: a loop, refused before any lookup.
-            if (_via.Loop(context.Request.Headers.Via, target) is { } loop)
+            if (via.Loop(context.Request.Headers.Via, target) is { } loop)
             {
                 exchange.Decision = loop;
-                await _writer.RefuseAsync(context, exchange, loop);
+                await writer.RefuseAsync(context, exchange, loop);
                 return;
             }
 
             // 3. Decide: the destination, then the path.
-            var snapshot = _decide.Capture();
-            var decision = await _decide.DecideAsync(exchange, activity, snapshot, target, context.RequestAborted);
+            var snapshot = decide.Capture();
+            var decision = await decide.DecideAsync(exchange, activity, snapshot, target, context.RequestAborted);
             if (decision.IsAllowed)
             {
-                decision = _decide.DecidePath(exchange, activity, snapshot, decision);
+                decision = decide.DecidePath(exchange, activity, snapshot, decision);
             }
 
             if (!decision.IsAllowed)
             {
-                await _writer.RefuseAsync(context, exchange, decision);
+                await writer.RefuseAsync(context, exchange, decision);
                 return;
             }
 
             // 4. Forward.
-            await using var upgrade = UpgradeWatch.Start(context, exchange, snapshot, _tunnels);
-            using var pool = _client.Pools.Rent(exchange.Identity);
-            await _upstream.ForwardAsync(context, exchange, decision, target, pathAndQuery, "http", pool.Invoker);
+            await using var upgrade = UpgradeWatch.Start(context, exchange, snapshot, tunnels);
+            using var pool = client.Pools.Rent(exchange.Identity);
+            await upstream.ForwardAsync(context, exchange, decision, target, pathAndQuery, "http", pool.Invoker);
         }
         finally
         {
             // 5. Complete.
-            _completion.Complete(activity, exchange);
+            completion.Complete(activity, exchange);
         }
     }
 }

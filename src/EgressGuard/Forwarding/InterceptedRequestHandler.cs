@@ -16,31 +16,12 @@ namespace EgressGuard.Forwarding;
 /// 3. forward over TLS, validated strictly, to the address the CONNECT dialled, as the CONNECT's identity;
 /// 4. complete: one decision line per request, linked to the tunnel's by <c>egressguard.tunnel.trace_id</c>.
 /// </summary>
-internal sealed class InterceptedRequestHandler
+internal sealed class InterceptedRequestHandler(ExchangeFactory exchanges, DecideStep decide, UpstreamForwarder upstream, ProxyResponseWriter writer, ExchangeCompletion completion, ProxyTelemetry telemetry, ViaHeader via)
 {
-    private readonly ExchangeFactory _exchanges;
-    private readonly DecideStep _decide;
-    private readonly UpstreamForwarder _upstream;
-    private readonly ProxyResponseWriter _writer;
-    private readonly ExchangeCompletion _completion;
-    private readonly ProxyTelemetry _telemetry;
-    private readonly ViaHeader _via;
-
-    public InterceptedRequestHandler(ExchangeFactory exchanges, DecideStep decide, UpstreamForwarder upstream, ProxyResponseWriter writer, ExchangeCompletion completion, ProxyTelemetry telemetry, ViaHeader via)
-    {
-        _via = via;
-        _exchanges = exchanges;
-        _decide = decide;
-        _upstream = upstream;
-        _writer = writer;
-        _completion = completion;
-        _telemetry = telemetry;
-    }
-
     public async Task HandleAsync(HttpContext context, InterceptedTunnel tunnel, string rawTarget)
     {
-        var (activity, traceId) = _telemetry.Start(context.Request.Method, tunnel.ParentId);
-        var exchange = _exchanges.Create(context, traceId);
+        var (activity, traceId) = telemetry.Start(context.Request.Method, tunnel.ParentId);
+        var exchange = exchanges.Create(context, traceId);
         exchange.Identity = tunnel.Connect.Identity;
         exchange.Scheme = "https";
         exchange.Interception = InterceptionOutcome.Inner;
@@ -58,7 +39,7 @@ internal sealed class InterceptedRequestHandler
             {
                 exchange.RawTarget = PrintableText.Of(rawTarget);
                 exchange.Decision = Decision.BadRequest($"request target '{exchange.RawTarget}': inside a tunnel only origin-form targets ('/path', no fragment) are accepted", target);
-                await _writer.RefuseAsync(context, exchange, exchange.Decision, closeConnection: true);
+                await writer.RefuseAsync(context, exchange, exchange.Decision, closeConnection: true);
                 return;
             }
 
@@ -75,7 +56,7 @@ internal sealed class InterceptedRequestHandler
                     Approved = [],
                     Detail = $"this tunnel was opened to {target.Host}; a request for '{PrintableText.Of(host)}' needs its own CONNECT",
                 };
-                await _writer.RefuseAsync(context, exchange, exchange.Decision, closeConnection: true);
+                await writer.RefuseAsync(context, exchange, exchange.Decision, closeConnection: true);
                 return;
             }
 
@@ -86,28 +67,28 @@ internal sealed class InterceptedRequestHandler
                     : HttpMethods.IsTrace(context.Request.Method) ? "TRACE is not proxied (it echoes the request, credentials included)"
                     : HttpForwardHandler.AmbiguousFraming,
                     target);
-                await _writer.RefuseAsync(context, exchange, exchange.Decision, closeConnection: true);
+                await writer.RefuseAsync(context, exchange, exchange.Decision, closeConnection: true);
                 return;
             }
 
-            if (_via.Loop(context.Request.Headers.Via, target) is { } loop)
+            if (via.Loop(context.Request.Headers.Via, target) is { } loop)
             {
                 exchange.Decision = loop;
-                await _writer.RefuseAsync(context, exchange, loop);
+                await writer.RefuseAsync(context, exchange, loop);
                 return;
             }
 
             // 2. The URL: the path rules, as for plain http, against this request's snapshot.
             exchange.Decision = tunnel.Decision;
-            var decision = _decide.DecidePath(exchange, activity, _decide.Capture(), tunnel.Decision);
+            var decision = decide.DecidePath(exchange, activity, decide.Capture(), tunnel.Decision);
             if (!decision.IsAllowed)
             {
-                await _writer.RefuseAsync(context, exchange, decision);
+                await writer.RefuseAsync(context, exchange, decision);
                 return;
             }
 
             // 3. Upstream, to the CONNECT's address only.
-            await _upstream.ForwardAsync(context, exchange, decision, target, rawTarget, "https", tunnel.Invoker);
+            await upstream.ForwardAsync(context, exchange, decision, target, rawTarget, "https", tunnel.Invoker);
         }
         finally
         {
@@ -116,7 +97,7 @@ internal sealed class InterceptedRequestHandler
             tunnel.Upstream.Dispose();
 
             // 4. Complete.
-            _completion.Complete(activity, exchange);
+            completion.Complete(activity, exchange);
         }
     }
 }

@@ -17,25 +17,8 @@ namespace EgressGuard.Forwarding;
 /// 6. anything else (<c>https://</c> absolute-form, authority-form): a 400.
 /// Every refusal of a proxy request completes like any exchange: log line, history row, span.
 /// </summary>
-internal sealed class RequestRouter
+internal sealed class RequestRouter(HttpForwardHandler forward, InterceptedRequestHandler intercepted, PacFile pac, ExchangeFactory exchanges, ExchangeCompletion completion, ProxyTelemetry telemetry)
 {
-    private readonly HttpForwardHandler _forward;
-    private readonly InterceptedRequestHandler _intercepted;
-    private readonly PacFile _pac;
-    private readonly ExchangeFactory _exchanges;
-    private readonly ExchangeCompletion _completion;
-    private readonly ProxyTelemetry _telemetry;
-
-    public RequestRouter(HttpForwardHandler forward, InterceptedRequestHandler intercepted, PacFile pac, ExchangeFactory exchanges, ExchangeCompletion completion, ProxyTelemetry telemetry)
-    {
-        _forward = forward;
-        _intercepted = intercepted;
-        _pac = pac;
-        _exchanges = exchanges;
-        _completion = completion;
-        _telemetry = telemetry;
-    }
-
     public Task InvokeAsync(HttpContext context)
     {
         var rawTarget = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
@@ -46,7 +29,7 @@ internal sealed class RequestRouter
 
         if (context.Features.Get<Interception.InterceptedTunnel>() is { } tunnel)
         {
-            return _intercepted.HandleAsync(context, tunnel, rawTarget);
+            return intercepted.HandleAsync(context, tunnel, rawTarget);
         }
 
         if (HttpMethods.IsTrace(context.Request.Method))
@@ -56,7 +39,7 @@ internal sealed class RequestRouter
 
         if (rawTarget.StartsWith(AbsoluteTarget.HttpPrefix, StringComparison.OrdinalIgnoreCase))
         {
-            return _forward.HandleAsync(context, rawTarget);
+            return forward.HandleAsync(context, rawTarget);
         }
 
         if (rawTarget.StartsWith('/'))
@@ -75,9 +58,9 @@ internal sealed class RequestRouter
             return context.Response.WriteAsync("ok\n");
         }
 
-        if (_pac.Serves(context.Request))
+        if (pac.Serves(context.Request))
         {
-            return _pac.WriteAsync(context);
+            return pac.WriteAsync(context);
         }
 
         return ProxyResponseWriter.WriteAsync(context, ProxyResponse.ForProtocolError(
@@ -97,8 +80,8 @@ internal sealed class RequestRouter
     /// <summary>A proxy request refused before any target was decided: answered, and recorded like every exchange.</summary>
     private async Task RefuseAsync(HttpContext context, string rawTarget, int status, string message)
     {
-        var (activity, traceId) = _telemetry.Start(context.Request.Method);
-        var exchange = _exchanges.Create(context, traceId);
+        var (activity, traceId) = telemetry.Start(context.Request.Method);
+        var exchange = exchanges.Create(context, traceId);
         exchange.RawTarget = PrintableText.Of(rawTarget);
         exchange.Status = status;
         exchange.ErrorType = Policy.DecisionReasons.BadRequest;
@@ -108,7 +91,7 @@ internal sealed class RequestRouter
         }
         finally
         {
-            _completion.Complete(activity, exchange);
+            completion.Complete(activity, exchange);
         }
     }
 }

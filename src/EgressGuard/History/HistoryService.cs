@@ -69,7 +69,7 @@ internal sealed partial class HistoryService : BackgroundService
             Cnames = d?.CanonicalNames ?? [],
             Dialed = x.Dialed?.Address,
             Decision = d is null ? "error" : DecisionLogFormatter.ActionName(d.Action),
-            Reason = d?.Reason ?? x.ErrorType,
+            Reason = x.ReasonText,
             Rule = d?.Rule,
             Entry = d?.Entry,
             Feed = EgressGuardMetrics.FeedOf(d),

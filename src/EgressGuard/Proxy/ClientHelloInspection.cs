@@ -13,32 +13,21 @@ namespace EgressGuard.Proxy;
 /// that is another host than the CONNECT's (domain fronting) is decided too, against the
 /// exchange's snapshot (<see cref="TlsOptions.SniCheck"/>, <see cref="TlsOptions.DenyMismatch"/>).
 /// </summary>
-internal sealed class ClientHelloInspection
+internal sealed class ClientHelloInspection(TlsOptions tls, DecideStep decide, TimeProvider time)
 {
     /// <summary>A ClientHello is read up to this size (a 16 KiB hello in as many records as carry it).</summary>
     private const int MaxClientHello = SniInspection.MaxReadBytes;
 
-    private readonly TlsOptions _tls;
-    private readonly DecideStep _decide;
-    private readonly TimeProvider _time;
-
-    public ClientHelloInspection(TlsOptions tls, DecideStep decide, TimeProvider time)
-    {
-        _tls = tls;
-        _decide = decide;
-        _time = time;
-    }
-
-    public bool Inspects(int port) => _tls.Inspects(port);
+    public bool Inspects(int port) => tls.Inspects(port);
 
     /// <summary>Returns the error type when the tunnel must not open (the deny is on the exchange), else null.</summary>
     public async Task<string?> InspectAsync(IConnectClient client, ProxyExchange exchange, Activity? activity, PolicySnapshot snapshot, Target connect)
     {
-        using var timeout = new CancellationTokenSource(_tls.HelloTimeout, _time);
+        using var timeout = new CancellationTokenSource(tls.HelloTimeout, time);
         var early = await client.ReadEarlyAsync(MaxClientHello, b => ClientHello.TryParse(b.Span, out _) != ClientHelloStatus.Incomplete, timeout.Token);
         var status = ClientHello.TryParse(early.Span, out var hello);
         exchange.TlsHello = hello;
-        if (SniInspection.Judge(_tls, status, hello, early.Length, connect, exchange) is { Outcome: not SniOutcome.OtherHost } verdict)
+        if (SniInspection.Judge(tls, status, hello, early.Length, connect, exchange) is { Outcome: not SniOutcome.OtherHost } verdict)
         {
             return verdict.ErrorType;
         }
@@ -50,13 +39,13 @@ internal sealed class ClientHelloInspection
         {
             denied = Mismatch(exchange.Decision!, sni, $"TLS server name '{PrintableText.Of(sni)}' is not a valid host name ({error})");
         }
-        else if (_tls.DenyMismatch)
+        else if (tls.DenyMismatch)
         {
             denied = Mismatch(exchange.Decision!, sni, $"TLS server name '{sni}' differs from the CONNECT host {connect.Host} (Tls:DenyMismatch)");
         }
         else
         {
-            var decision = await _decide.DecideAlsoAsync(exchange, snapshot, sniTarget);
+            var decision = await decide.DecideAlsoAsync(exchange, snapshot, sniTarget);
             denied = decision.IsAllowed ? null : decision with
             {
                 Target = connect,
@@ -64,12 +53,12 @@ internal sealed class ClientHelloInspection
             };
         }
 
-        if (denied is null || _tls.SniCheck != SniCheckMode.Enforce)
+        if (denied is null || tls.SniCheck != SniCheckMode.Enforce)
         {
             return null;
         }
 
-        _decide.Record(exchange, activity, denied);
+        decide.Record(exchange, activity, denied);
         return DecisionReasons.SniMismatch;
     }
 

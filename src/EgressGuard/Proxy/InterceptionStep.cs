@@ -16,21 +16,9 @@ namespace EgressGuard.Proxy;
 /// exchange either way. A tunnel chosen for decryption that cannot be decrypted (not TLS, no
 /// certificate for its name) is closed, never passed blind.
 /// </summary>
-internal sealed class InterceptionStep
+internal sealed class InterceptionStep(TlsInterceptor interceptor, TlsOptions tls, TimeProvider time)
 {
-    private readonly TlsInterceptor _interceptor;
-    private readonly TlsOptions _tls;
-
-    private readonly TimeProvider _time;
-
-    public InterceptionStep(TlsInterceptor interceptor, TlsOptions tls, TimeProvider time)
-    {
-        _interceptor = interceptor;
-        _tls = tls;
-        _time = time;
-    }
-
-    public bool Considers(int port) => _interceptor.Enabled && _tls.Inspects(port);
+    public bool Considers(int port) => interceptor.Enabled && tls.Inspects(port);
 
     /// <summary>
     /// Before the dial: the deny for a CONNECT that path or method rules apply to and that would not
@@ -39,8 +27,8 @@ internal sealed class InterceptionStep
     /// </summary>
     public Decision RefuseBlind(PolicySnapshot snapshot, Decision decision, ClientIdentity client) =>
         decision.Target is { } target
-            ? BlindTunnelCheck.Check(snapshot, decision, client, _time.GetUtcNow(), address =>
-                Considers(target.Port) && _interceptor.Choose(snapshot, client, decision, null, address).Intercept) ?? decision
+            ? BlindTunnelCheck.Check(snapshot, decision, client, time.GetUtcNow(), address =>
+                Considers(target.Port) && interceptor.Choose(snapshot, client, decision, null, address).Intercept) ?? decision
             : decision;
 
     /// <summary>
@@ -52,7 +40,7 @@ internal sealed class InterceptionStep
         refused = null;
         var decision = exchange.Decision!;
         var serverName = exchange.TlsHello?.ServerName;
-        var choice = _interceptor.Choose(snapshot, exchange, decision, serverName, dialed);
+        var choice = interceptor.Choose(snapshot, exchange, decision, serverName, dialed);
         exchange.Interception = choice.Intercept ? InterceptionOutcome.Intercepted : InterceptionOutcome.NotIntercepted;
         exchange.InterceptionReason = choice.Reason;
         if (!choice.Intercept)
@@ -69,7 +57,7 @@ internal sealed class InterceptionStep
 
         try
         {
-            return _interceptor.CreatePump(client, exchange, decision, target, serverName, upstream, dialed, dialedAt, activity);
+            return interceptor.CreatePump(client, exchange, decision, target, serverName, upstream, dialed, dialedAt, activity);
         }
         catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or ArgumentException or InvalidOperationException)
         {

@@ -75,7 +75,7 @@ internal static class DecisionLogFormatter
         }
 
         json.WriteString(LogFields.Decision, d is null ? "error" : ActionName(d.Action));
-        json.WriteString(LogFields.Reason, d?.Reason ?? DecisionReasons.BadRequest);
+        json.WriteString(LogFields.Reason, x.ReasonText);
         WriteIfNotNull(json, LogFields.Rule, d?.Rule);
         WriteIfNotNull(json, LogFields.Entry, d?.Entry);
         WriteIfNotNull(json, LogFields.MatchedAddress, d?.MatchedAddress?.ToString());
@@ -200,7 +200,7 @@ internal static class DecisionLogFormatter
             new(LogFields.UrlPath, x.Path),
             new(LogFields.TlsInterception, x.InterceptionText),
             new(LogFields.Decision, d is null ? "error" : ActionName(d.Action)),
-            new(LogFields.Reason, d?.Reason ?? DecisionReasons.BadRequest),
+            new(LogFields.Reason, x.ReasonText),
             new(LogFields.Rule, d?.Rule),
             new(LogFields.Entry, d?.Entry),
             new(LogFields.Feed, EgressGuardMetrics.FeedOf(d)),

@@ -42,7 +42,7 @@ internal sealed class EgressGuardMetrics
         var tags = new TagList
         {
             { LogFields.Decision, d is null ? "error" : DecisionLogFormatter.ActionName(d.Action) },
-            { LogFields.Reason, d?.Reason ?? exchange.ErrorType ?? DecisionReasons.BadRequest },
+            { LogFields.Reason, exchange.ReasonText },
         };
         if (FeedOf(d) is { } feed)
         {

@@ -78,7 +78,7 @@ internal sealed class ProxyTelemetry
         var d = exchange.Decision;
         activity.SetTag(LogFields.Node, _node);
         activity.SetTag(LogFields.Decision, d is null ? "error" : DecisionLogFormatter.ActionName(d.Action));
-        activity.SetTag(LogFields.Reason, d?.Reason ?? exchange.ErrorType);
+        activity.SetTag(LogFields.Reason, exchange.ReasonText);
         activity.SetTag(LogFields.Rule, d?.Rule);
         activity.SetTag(LogFields.Entry, d?.Entry);
         activity.SetTag(LogFields.Feed, EgressGuardMetrics.FeedOf(d));

@@ -67,6 +67,12 @@ internal sealed class ProxyExchange
     /// <summary>Why (the bypass entry, the rule, the mode), and what went wrong if it did.</summary>
     public string? InterceptionReason { get; set; }
 
+    /// <summary>
+    /// The reason on the decision line, span, metric and history row alike: the decision's, else
+    /// (refused before any decision: untrusted, over the caps, a bad head) the error type.
+    /// </summary>
+    public string ReasonText => Decision?.Reason ?? ErrorType ?? DecisionReasons.BadRequest;
+
     /// <summary>As the decision line and span carry it: <c>intercepted: …</c>, <c>not intercepted: …</c> or <c>inner</c>.</summary>
     public string? InterceptionText => Interception switch
     {

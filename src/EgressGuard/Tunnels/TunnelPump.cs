@@ -17,26 +17,14 @@ namespace EgressGuard.Tunnels;
 /// 3. an idle timer closes both sides when neither moved a byte for the idle timeout;
 /// 4. any error aborts both sides.
 /// </summary>
-internal sealed class TunnelPump : ITunnelPump
+internal sealed class TunnelPump(IDuplexPipe client, Socket upstream, TimeSpan idleTimeout, TimeProvider timeProvider) : ITunnelPump
 {
     private const int ReceiveSize = 16 * 1024;
 
-    private readonly IDuplexPipe _client;
-    private readonly Socket _upstream;
-    private readonly TimeProvider _timeProvider;
-    private readonly TimeSpan _idleTimeout;
     private readonly CancellationTokenSource _abort = new();
     private long _bytesUp;
     private long _bytesDown;
     private string? _errorType;
-
-    public TunnelPump(IDuplexPipe client, Socket upstream, TimeSpan idleTimeout, TimeProvider timeProvider)
-    {
-        _client = client;
-        _upstream = upstream;
-        _idleTimeout = idleTimeout;
-        _timeProvider = timeProvider;
-    }
 
     private IdleTimer? _idle;
 
@@ -46,7 +34,7 @@ internal sealed class TunnelPump : ITunnelPump
     /// </remarks>
     public async Task<TunnelResult> RunAsync()
     {
-        using var idle = new IdleTimer(_timeProvider, _idleTimeout, () => Abort(ErrorTypes.IdleTimeout));
+        using var idle = new IdleTimer(timeProvider, idleTimeout, () => Abort(ErrorTypes.IdleTimeout));
         _idle = idle;
 
         var up = PumpUpAsync();
@@ -77,12 +65,12 @@ internal sealed class TunnelPump : ITunnelPump
         {
         }
 
-        _upstream.Dispose();
+        upstream.Dispose();
     }
 
     private async Task PumpUpAsync()
     {
-        var input = _client.Input;
+        var input = client.Input;
         var segments = new List<ArraySegment<byte>>();
         try
         {
@@ -127,7 +115,7 @@ internal sealed class TunnelPump : ITunnelPump
     {
         try
         {
-            _upstream.Shutdown(SocketShutdown.Send);
+            upstream.Shutdown(SocketShutdown.Send);
         }
         catch (SocketException)
         {
@@ -142,7 +130,7 @@ internal sealed class TunnelPump : ITunnelPump
     {
         if (buffer.IsSingleSegment)
         {
-            await _upstream.SendAsync(buffer.First, SocketFlags.None, _abort.Token).ConfigureAwait(false);
+            await upstream.SendAsync(buffer.First, SocketFlags.None, _abort.Token).ConfigureAwait(false);
             return;
         }
 
@@ -161,25 +149,25 @@ internal sealed class TunnelPump : ITunnelPump
 
         if (segments.Count > 0)
         {
-            await _upstream.SendAsync(segments, SocketFlags.None).ConfigureAwait(false);
+            await upstream.SendAsync(segments, SocketFlags.None).ConfigureAwait(false);
             return;
         }
 
         foreach (var memory in buffer)
         {
-            await _upstream.SendAsync(memory, SocketFlags.None, _abort.Token).ConfigureAwait(false);
+            await upstream.SendAsync(memory, SocketFlags.None, _abort.Token).ConfigureAwait(false);
         }
     }
 
     private async Task PumpDownAsync()
     {
-        var output = _client.Output;
+        var output = client.Output;
         try
         {
             while (true)
             {
                 var memory = output.GetMemory(ReceiveSize);
-                var read = await _upstream.ReceiveAsync(memory, SocketFlags.None, _abort.Token).ConfigureAwait(false);
+                var read = await upstream.ReceiveAsync(memory, SocketFlags.None, _abort.Token).ConfigureAwait(false);
                 if (read == 0)
                 {
                     break;
@@ -209,7 +197,7 @@ internal sealed class TunnelPump : ITunnelPump
         {
             // 2. The upstream is done (or failed): finish the client side, which also ends PumpUp.
             await output.CompleteAsync().ConfigureAwait(false);
-            _client.Input.CancelPendingRead();
+            client.Input.CancelPendingRead();
         }
     }
 }

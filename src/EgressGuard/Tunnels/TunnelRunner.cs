@@ -10,40 +10,23 @@ namespace EgressGuard.Tunnels;
 /// <c>Proxy:MaxTunnelLifetime</c>, re-checked once against a policy swapped in while it was
 /// being set up; its byte counts and end reason go on the exchange.
 /// </summary>
-internal sealed class TunnelRunner
+internal sealed class TunnelRunner(TunnelRegistry registry, QuarantineStore quarantine, IPolicySource policy, EgressGuardMetrics metrics, TimeProvider time, TimeSpan maxLifetime)
 {
-    private readonly TunnelRegistry _registry;
-    private readonly QuarantineStore _quarantine;
-    private readonly IPolicySource _policy;
-    private readonly EgressGuardMetrics _metrics;
-    private readonly TimeProvider _time;
-    private readonly TimeSpan _maxLifetime;
-
-    public TunnelRunner(TunnelRegistry registry, QuarantineStore quarantine, IPolicySource policy, EgressGuardMetrics metrics, TimeProvider time, TimeSpan maxLifetime)
-    {
-        _registry = registry;
-        _quarantine = quarantine;
-        _policy = policy;
-        _metrics = metrics;
-        _time = time;
-        _maxLifetime = maxLifetime;
-    }
-
     /// <param name="decidedUnder">The snapshot the tunnel was decided against.</param>
     public async Task RunAsync(ProxyExchange exchange, ITunnelPump pump, PolicySnapshot decidedUnder)
     {
-        using var lifetime = _maxLifetime > TimeSpan.Zero
-            ? _time.CreateTimer(static p => ((ITunnelPump)p!).Close(ErrorTypes.MaxLifetime), pump, _maxLifetime, Timeout.InfiniteTimeSpan)
+        using var lifetime = maxLifetime > TimeSpan.Zero
+            ? time.CreateTimer(static p => ((ITunnelPump)p!).Close(ErrorTypes.MaxLifetime), pump, maxLifetime, Timeout.InfiniteTimeSpan)
             : null;
-        var registration = _registry.Register(exchange, pump);
-        if (_policy.Current is { } current && current.Version != decidedUnder.Version)
+        var registration = registry.Register(exchange, pump);
+        if (policy.Current is { } current && current.Version != decidedUnder.Version)
         {
             // The policy changed between the decision and the registration: check again.
-            _registry.Enforce(registration, current);
+            registry.Enforce(registration, current);
         }
 
         if (exchange.Client is { } source && exchange.Decision is { } decision
-            && _quarantine.TryGet(source.Address, out var quarantined) && !_quarantine.Remediation.Allows(decision))
+            && quarantine.TryGet(source.Address, out var quarantined) && !quarantine.Remediation.Allows(decision))
         {
             // Quarantined while this tunnel was dialling or being inspected: the registry's sweep missed it.
             exchange.ClosedBy = decision with { Action = DecisionAction.Deny, Reason = DecisionReasons.Quarantined, Rule = "quarantine", Entry = quarantined.Address.ToString() };
@@ -51,15 +34,15 @@ internal sealed class TunnelRunner
         }
 
         TunnelResult tunnel;
-        _metrics.TunnelOpened();
+        metrics.TunnelOpened();
         try
         {
             tunnel = await pump.RunAsync();
         }
         finally
         {
-            _metrics.TunnelClosed();
-            _registry.Unregister(registration);
+            metrics.TunnelClosed();
+            registry.Unregister(registration);
         }
 
         exchange.BytesUp = tunnel.BytesUp;

@@ -179,10 +179,13 @@ public sealed class NegotiateTests
     public async Task ExpiredTicket_Token407_ClearLogLine()
     {
         await using var proxy = await StartAsync();
-        var cache = await _fixture.Kdc.KinitAsync("carol", TimeSpan.FromSeconds(3));
+        // Long enough that building two tokens and the first request fit in it on a loaded machine
+        // (3 s did not: the "fresh" token was sometimes already expired).
+        var lifetime = TimeSpan.FromSeconds(8);
+        var cache = await _fixture.Kdc.KinitAsync("carol", lifetime);
+        var expired = DateTime.UtcNow + lifetime + TimeSpan.FromSeconds(1 + 1); // lifetime + clockskew (1 s) + margin
         var fresh = await TokenAsync(cache);
         var stale = await TokenAsync(cache);
-        var expired = DateTime.UtcNow + TimeSpan.FromSeconds(3 + 1 + 1); // lifetime + clockskew (1 s) + margin
 
         // The same ticket, while valid: accepted (so the 407 below is the expiry, nothing else).
         using (var raw = await RawClient.ConnectAsync(proxy.Port))
