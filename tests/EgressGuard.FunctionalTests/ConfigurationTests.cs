@@ -75,6 +75,18 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task Build_InspectPortsConfigured_ReplaceTheDefaultNotAppended()
+    {
+        // Regression: the binder appended the configured ports to the initial [443, 8443], so the
+        // sample config's [443, 8443] became 443, 8443, 443, 8443 and [8443] still inspected 443.
+        var data = Path.Combine(Path.GetTempPath(), "egressguard-tests", "ports-" + Guid.NewGuid().ToString("N"));
+        await using var configured = EgressGuardHost.Build(["--config", WriteEmptyConfig(), "--Proxy:Listen=127.0.0.1:0", "--Admin:Listen=", $"--Data:Directory={data}", "--Tls:InspectPorts:0=8443"]);
+        Assert.Equal([8443], ((EgressGuardSettings)configured.Services.GetService(typeof(EgressGuardSettings))!).Tls.InspectPorts);
+        await using var unset = EgressGuardHost.Build(["--config", WriteEmptyConfig(), "--Proxy:Listen=127.0.0.1:0", "--Admin:Listen=", $"--Data:Directory={data}"]);
+        Assert.Equal([443, 8443], ((EgressGuardSettings)unset.Services.GetService(typeof(EgressGuardSettings))!).Tls.InspectPorts);
+    }
+
+    [Fact]
     public void Build_UnreadableKnownGoodFile_ErrorNamesKeyAndLine()
     {
         var config = WriteEmptyConfig();

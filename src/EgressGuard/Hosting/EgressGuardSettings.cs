@@ -103,6 +103,7 @@ internal sealed class EgressGuardSettings
         SectionValidation.Quarantine(quarantine, errors);
         EgressGuard.Quarantine.Remediation.Validate(quarantine.Remediation, errors);
         var tls = Bind<TlsOptions>(configuration, TlsOptions.Section, errors);
+        tls.ApplyDefaults();
         var node = Bind<NodeOptions>(configuration, NodeOptions.Section, errors); NodeOptions.Validate(node, errors);
         var store = Bind<EgressGuard.Fleet.StoreOptions>(configuration, EgressGuard.Fleet.StoreOptions.Section, errors); EgressGuard.Fleet.StoreOptions.Validate(store, paths, errors);
         SectionValidation.Tls(tls, errors);

@@ -10,8 +10,15 @@ internal sealed class TlsOptions
 {
     public const string Section = "Tls";
 
-    /// <summary>Ports whose tunnels are inspected. Default 443 and 8443. Empty: inspection off.</summary>
-    public List<int> InspectPorts { get; set; } = [443, 8443];
+    /// <summary>The ports inspected when <see cref="InspectPorts"/> is not configured.</summary>
+    public static readonly IReadOnlyList<int> DefaultInspectPorts = [443, 8443];
+
+    /// <summary>
+    /// Ports whose tunnels are inspected. Default (unset) 443 and 8443: see <see cref="ApplyDefaults"/>.
+    /// Not initialised here, because the configuration binder appends a configured list to an initial
+    /// one (<c>[443]</c> would have meant 443, 8443, 443).
+    /// </summary>
+    public List<int> InspectPorts { get; set; } = [];
 
     /// <summary>
     /// How long to wait for the client's first bytes after the 200. A client that stays silent (a
@@ -45,4 +52,13 @@ internal sealed class TlsOptions
     public Interception.InterceptOptions Intercept { get; set; } = new();
 
     public bool Inspects(int port) => InspectPorts.Contains(port);
+
+    /// <summary>After binding: the default ports when none are configured.</summary>
+    public void ApplyDefaults()
+    {
+        if (InspectPorts.Count == 0)
+        {
+            InspectPorts.AddRange(DefaultInspectPorts);
+        }
+    }
 }
