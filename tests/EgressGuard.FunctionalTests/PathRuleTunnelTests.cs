@@ -121,6 +121,28 @@ public sealed class PathRuleTunnelTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LiveBlindTunnel_PathRuleAddedForItsHost_Closed()
+    {
+        await using var proxy = await StartAsync("""
+            {"id":"no-secrets","action":"deny","destinations":["files.test"],"paths":["/secret*"]}
+            """);
+        using var raw = await RawClient.ConnectAsync(proxy.Port);
+        await raw.SendAsync($"CONNECT open.test:{_backend.Port} HTTP/1.1\r\nHost: open.test:{_backend.Port}\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200", (await raw.ReadHeadAsync()).Head, StringComparison.Ordinal);
+
+        // During an incident a path rule is added for the host the tunnel already goes to: the same
+        // CONNECT made now is refused, so the open one must not keep carrying requests past the rule.
+        using var admin = proxy.CreateAdminClient();
+        var created = await admin.PostAsync("/rules", new StringContent("""{"id":"open-paths","action":"deny","destinations":["open.test"],"paths":["/admin*"]}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+
+        Assert.Empty(await raw.ReadToEndAsync(TimeSpan.FromSeconds(10)));
+        var line = await proxy.WaitForDecisionAsync(l => l.Str("http.request.method") == "CONNECT" && l.Str("server.address") == "open.test");
+        Assert.Equal("policy-changed", line.Str("error.type"));
+        Assert.Equal("rule:open-paths", line.Str("egressguard.closed_by.rule"));
+    }
+
+    [Fact]
     public async Task Explain_ConnectWherePathRuleApplies_DenyNamingTheRule()
     {
         await using var proxy = await StartAsync("""

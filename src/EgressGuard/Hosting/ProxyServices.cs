@@ -62,6 +62,7 @@ internal static class ProxyServices
         services.AddSingleton<TlsInterceptor>();
         services.AddSingleton<InterceptedConnectionQueue>();
         services.AddSingleton<ITunnelCheck, InterceptionTunnelCheck>();
+        services.AddSingleton<ITunnelCheck, BlindTunnelRecheck>();
         return services;
     }
 
