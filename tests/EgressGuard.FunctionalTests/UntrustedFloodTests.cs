@@ -77,6 +77,29 @@ public sealed class UntrustedFloodTests : IDisposable
     }
 
     [Fact]
+    public async Task UntrustedRefusals_CountedWhenStopping_WrittenBeforeExit()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var proxy = await TestProxy.StartAsync(
+            _dns.Endpoint, "", "", services => services.AddSingleton(sp => ActivatorUtilities.CreateInstance<RefusalLog>(sp, clock)), "--Proxy:TrustedClients:0=192.0.2.0/24");
+        var refusals = proxy.Services.GetRequiredService<RefusalLog>();
+        for (var i = 0; i < 4; i++)
+        {
+            using var raw = await RawClient.ConnectAsync(proxy.Port);
+            Assert.StartsWith("HTTP/1.1 403", (await raw.ReadHeadAsync()).Head);
+        }
+
+        await Eventually.UntilAsync(() => refusals.Pending == 3, "three refusals counted after the first");
+
+        // The window has not ended (the clock stands still): stopping must write its count anyway.
+        await proxy.StopAsync();
+
+        var lines = proxy.ReadDecisions().Where(l => l.Str("error.type") == "untrusted-client").ToList();
+        Assert.Equal([1, 3], lines.Select(l => l.GetProperty("egressguard.refusals").GetInt32()));
+        Assert.Equal(0, refusals.Pending);
+    }
+
+    [Fact]
     public async Task DecisionLog_QueueFull_LinesDroppedAndCounted()
     {
         await using var proxy = await TestProxy.StartAsync(_dns.Endpoint, "", "");

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using EgressGuard.History;
 using EgressGuard.Telemetry;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace EgressGuard.Exchange;
@@ -15,7 +16,9 @@ namespace EgressGuard.Exchange;
 /// 3. when the window ends with some counted, the last of them is written carrying the count, and a
 ///    new window starts; a window that ends with none is forgotten.
 /// Metrics and spans still see every refusal. Past <see cref="MaxSources"/> addresses in a window,
-/// further addresses share one window per reason, written without a client address.
+/// further addresses share one window per reason, written without a client address. When the host
+/// starts stopping, the windows are written out and later refusals are written one by one, so a
+/// count is never lost with the process (the decision log and history drain after this).
 /// </summary>
 internal sealed class RefusalLog : IDisposable
 {
@@ -28,8 +31,9 @@ internal sealed class RefusalLog : IDisposable
     private readonly DecisionLog _log;
     private readonly HistoryService _history;
     private readonly ITimer? _timer;
+    private volatile bool _draining;
 
-    public RefusalLog(IOptions<LogOptions> options, DecisionLog log, HistoryService history, TimeProvider time)
+    public RefusalLog(IOptions<LogOptions> options, DecisionLog log, HistoryService history, TimeProvider time, IHostApplicationLifetime lifetime)
     {
         _log = log;
         _history = history;
@@ -38,6 +42,10 @@ internal sealed class RefusalLog : IDisposable
         {
             _timer = time.CreateTimer(_ => Sweep(), null, window, window);
         }
+
+        // ApplicationStopping fires before any hosted service stops: the decision log's and the
+        // history's queues still take what is flushed here.
+        lifetime.ApplicationStopping.Register(Flush);
     }
 
     /// <summary>Refusals counted and not yet written.</summary>
@@ -45,7 +53,7 @@ internal sealed class RefusalLog : IDisposable
 
     public void Record(ProxyExchange exchange)
     {
-        if (_timer is null || exchange.Client is null)
+        if (_timer is null || exchange.Client is null || _draining)
         {
             Write(exchange);
             return;
@@ -95,6 +103,16 @@ internal sealed class RefusalLog : IDisposable
             taken.Last.Refusals = taken.Count;
             Write(key.Address == Others ? Anonymous(taken.Last, taken.Count) : taken.Last);
         }
+    }
+
+    /// <summary>At stop: every window's counted refusals written now; no aggregation from here on.</summary>
+    internal void Flush()
+    {
+        _draining = true;
+        _timer?.Dispose();
+        Sweep();
+        // A refusal counted between the sweep and the flag is still in a window: sweep once more.
+        Sweep();
     }
 
     private void Write(ProxyExchange exchange)

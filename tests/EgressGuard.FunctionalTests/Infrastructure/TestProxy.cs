@@ -13,6 +13,7 @@ namespace EgressGuard.FunctionalTests.Infrastructure;
 public sealed class TestProxy : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private bool _stopped;
 
     private TestProxy(WebApplication app, string directory)
     {
@@ -160,9 +161,19 @@ public sealed class TestProxy : IAsyncDisposable
         return lines;
     }
 
+    /// <summary>Stops the host (drain, queues flushed) and keeps its files for the test to read.</summary>
+    public async Task StopAsync()
+    {
+        if (!_stopped)
+        {
+            _stopped = true;
+            await _app.StopAsync();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
+        await StopAsync();
         await _app.DisposeAsync();
         try
         {
