@@ -96,6 +96,22 @@ internal sealed class FailureWindow(AuthOptions options, TimeProvider time)
         }
     }
 
+    /// <summary>Retires the window when it is over, nothing is in flight and no block holds (a sweep may forget it).</summary>
+    public bool TryRetireIdle(long now)
+    {
+        lock (_gate)
+        {
+            var over = time.GetElapsedTime(_start, now) > options.FailureWindow && now >= _blockedUntil;
+            if (_retired || _pending > 0 || !over)
+            {
+                return _retired;
+            }
+
+            _retired = true;
+            return true;
+        }
+    }
+
     /// <summary>A new window once the last one is over, or once a block has ended.</summary>
     private void Roll(long now)
     {
