@@ -49,6 +49,39 @@ public sealed class FileModeTests : IDisposable
     }
 
     [Fact]
+    public async Task Host_FilesLeftWorldReadableByAnOlderVersion_NarrowedTo0600AtStart()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        // As an older version (or a hand-made copy) left them: 0644, with content to keep.
+        var data = Path.Combine(_dir, "data");
+        Directory.CreateDirectory(data);
+        var access = Path.Combine(_dir, "access.log");
+        var history = Path.Combine(data, "history.db");
+        File.WriteAllText(access, "an older line\n");
+        File.WriteAllBytes(history, []);
+        foreach (var file in new[] { access, history })
+        {
+            File.SetUnixFileMode(file, OwnerOnly | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        }
+
+        await using var proxy = await TestProxy.StartAsync(_dns.Endpoint, "", "listed.test\n", $"--Log:AccessLogFile={access}", $"--Data:Directory={data}");
+        await UseAsync(proxy);
+
+        await Eventually.UntilAsync(() => File.ReadAllText(access).Contains("listed.test", StringComparison.Ordinal), "the access line appended");
+        foreach (var file in new[] { access, history })
+        {
+            Assert.True(File.GetUnixFileMode(file) == OwnerOnly, $"{file}: {File.GetUnixFileMode(file)}");
+        }
+
+        Assert.StartsWith("an older line\n", File.ReadAllText(access), StringComparison.Ordinal);
+        Assert.Contains($"{access}: 0644 → 0600", EgressGuard.Files.PrivateFile.Narrowed);
+    }
+
+    [Fact]
     public async Task Host_LogGroupReadable_LogFilesMode0640()
     {
         if (OperatingSystem.IsWindows())
@@ -117,6 +150,25 @@ public sealed class FileModeTests : IDisposable
         Assert.Contains($"Tls:Intercept:CaKey: {key} is readable by group or others (mode 0644); make it the proxy user's only (chmod 600 {key})", text, StringComparison.Ordinal);
         Assert.Contains("1 configuration error(s)", text, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_ProxyTlsKeyReadableByOthers_ErrorNamingKeyAndFile()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var certs = TestCertificates.WriteMtlsSet(Path.Combine(_dir, "tls"), "unused");
+        var tls = new EgressGuard.Identity.ProxyTlsOptions { Certificate = certs.ServerCert, Key = certs.ServerKey };
+        var errors = new List<string>();
+        EgressGuard.Identity.ClientCertificates.Validate(tls, new ConfigPaths(null, _dir), errors);
+        Assert.Empty(errors);
+
+        File.SetUnixFileMode(certs.ServerKey, OwnerOnly | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        EgressGuard.Identity.ClientCertificates.Validate(tls, new ConfigPaths(null, _dir), errors);
+        Assert.Equal($"Proxy:Tls:Key: {certs.ServerKey} is readable by group or others (mode 0644); make it the proxy user's only (chmod 600 {certs.ServerKey}), and replace the certificate if others may have read it", Assert.Single(errors));
     }
 
     /// <summary>A decision (and access) line, and a quarantine through the admin API (an audit line and the quarantine file).</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 
 namespace EgressGuard.Files;
@@ -9,7 +10,10 @@ namespace EgressGuard.Files;
 /// the <c>open(2)</c> that creates them, never chmod-ed afterwards: between a create and a chmod
 /// anyone may open the file, and an open descriptor outlives the chmod. Whole-file writes go to a
 /// fresh temporary file (created with the mode) and are renamed over the target, so a reader never
-/// sees half a file. The process umask can only remove bits. On Windows the directory's ACL applies.
+/// sees half a file. The process umask can only remove bits. A file that already exists (made by an
+/// older version, or by hand) and is opened to append or kept (history.db) is narrowed to the mode —
+/// bits removed, never added — and listed in <see cref="Narrowed"/> for the start summary to warn.
+/// On Windows the directory's ACL applies.
 /// </summary>
 internal static class PrivateFile
 {
@@ -22,9 +26,19 @@ internal static class PrivateFile
     private const UnixFileMode GroupOrOthers = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
         | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
 
-    /// <summary>A <see cref="FileStream"/> whose file, if this call creates it, has <paramref name="mode"/> from the start.</summary>
+    private static readonly ConcurrentQueue<string> NarrowedFiles = new();
+
+    /// <summary>Existing files whose mode was narrowed since start ("path: 0644 → 0600").</summary>
+    public static IReadOnlyCollection<string> Narrowed => NarrowedFiles;
+
+    /// <summary>A <see cref="FileStream"/> whose file, if this call creates it, has <paramref name="mode"/> from the start (an existing one is narrowed to it).</summary>
     public static FileStream Open(string path, FileMode fileMode, FileAccess access, FileShare share, UnixFileMode mode = OwnerOnly, int bufferSize = 4096, FileOptions options = FileOptions.None)
     {
+        if (fileMode is FileMode.Append or FileMode.OpenOrCreate)
+        {
+            Narrow(path, mode);
+        }
+
         var create = new FileStreamOptions { Mode = fileMode, Access = access, Share = share, BufferSize = bufferSize, Options = options };
         if (!OperatingSystem.IsWindows() && fileMode is FileMode.Append or FileMode.Create or FileMode.CreateNew or FileMode.OpenOrCreate)
         {
@@ -43,7 +57,31 @@ internal static class PrivateFile
         }
         catch (IOException) when (File.Exists(path))
         {
-            // Already there: its mode is the operator's.
+            Narrow(path, mode);
+        }
+    }
+
+    /// <summary>Removes from an existing file the bits <paramref name="mode"/> does not grant (a 0644 log becomes 0600; a 0600 one stays).</summary>
+    public static void Narrow(string path, UnixFileMode mode)
+    {
+        if (OperatingSystem.IsWindows() || !File.Exists(path))
+        {
+            return;
+        }
+
+        try
+        {
+            var current = File.GetUnixFileMode(path);
+            var narrowed = current & (mode | ~GroupOrOthers);
+            if (narrowed != current)
+            {
+                File.SetUnixFileMode(path, narrowed);
+                NarrowedFiles.Enqueue($"{path}: {Octal(current)} → {Octal(narrowed)}");
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Not the proxy user's file: opening it is what reports the problem, if any.
         }
     }
 

@@ -100,7 +100,15 @@ internal static partial class StartupSummary
         {
             LogPathRulesPlainOnly(logger);
         }
+
+        foreach (var narrowed in Files.PrivateFile.Narrowed)
+        {
+            LogNarrowed(logger, narrowed);
+        }
     }
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "A file with secrets or personal data was readable by group or others; narrowed: {File} (check who may have read it)")]
+    private static partial void LogNarrowed(ILogger logger, string file);
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "The interception CA expires {ExpiresAt}: renew it (EgressGuard ca init --force) and reinstall it on the clients; intercepted tunnels are refused once it has expired")]
     private static partial void LogCaExpiring(ILogger logger, string expiresAt);

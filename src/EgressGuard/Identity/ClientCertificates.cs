@@ -72,6 +72,13 @@ internal static class ClientCertificates
             }
         }
 
+        // The listener's key lets anyone who reads it pose as the proxy to every client: refused when
+        // group or others can read it, like the interception CA's key.
+        if (tls.Key is { } keyFile && paths.Resolve(keyFile) is var keyPath && File.Exists(keyPath) && Files.PrivateFile.IsOpenToOthers(keyPath, out var mode))
+        {
+            errors.Add($"Proxy:Tls:Key: {keyPath} is readable by group or others (mode {Files.PrivateFile.Octal(mode)}); make it the proxy user's only (chmod 600 {keyPath}), and replace the certificate if others may have read it");
+        }
+
         if (tls.ClientCertificates is not ("none" or "optional" or "required"))
         {
             errors.Add($"Proxy:Tls:ClientCertificates = '{tls.ClientCertificates}': expected none, optional or required");

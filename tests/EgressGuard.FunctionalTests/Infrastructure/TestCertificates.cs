@@ -61,7 +61,7 @@ public static class TestCertificates
 
             using var cert = request.Create(ca, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddHours(12), RandomNumberGenerator.GetBytes(8));
             File.WriteAllText(Path.Combine(directory, name + ".pem"), cert.ExportCertificatePem());
-            File.WriteAllText(Path.Combine(directory, name + ".key"), key.ExportPkcs8PrivateKeyPem());
+            EgressGuard.Files.PrivateFile.WriteAllText(Path.Combine(directory, name + ".key"), key.ExportPkcs8PrivateKeyPem());
             return Path.Combine(directory, name);
         }
 
