@@ -179,6 +179,28 @@ public sealed class PathRuleTunnelTests : IAsyncLifetime
         Assert.Contains("\"methods\"", await admin.GetStringAsync("/rules/tunnels"), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Connect_SniNamesHostWithDenyPathRule_ClosedUnderEnforce()
+    {
+        var file = Path.Combine(_dir, "sni-rules.json");
+        File.WriteAllText(file, """{"rules":[{"id":"no-secrets","action":"deny","destinations":["files.test"],"paths":["/secret*"]}]}""");
+        await using var proxy = await TestProxy.StartAsync(
+            _dns.Endpoint, "", "", $"--Rules:File={file}", $"--Tls:InspectPorts:0={_backend.Port}", "--Tls:SniCheck=enforce");
+        using var raw = await RawClient.ConnectAsync(proxy.Port);
+
+        // open.test has no path rule: the CONNECT is allowed; its ClientHello names files.test.
+        await raw.SendAsync($"CONNECT open.test:{_backend.Port} HTTP/1.1\r\nHost: open.test:{_backend.Port}\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200", (await raw.ReadHeadAsync()).Head, StringComparison.Ordinal);
+        await raw.SendAsync(await ClientHelloBytes.CaptureAsync("files.test"));
+        await raw.ReadToEndAsync();
+
+        var line = await proxy.WaitForDecisionAsync(l => l.Str("http.request.method") == "CONNECT" && l.Str("server.address") == "open.test");
+        Assert.Equal("deny", line.Str("egressguard.decision"));
+        Assert.Equal("rule:no-secrets", line.Str("egressguard.rule"));
+        Assert.Contains("TLS server name 'files.test'", line.Str("egressguard.detail"), StringComparison.Ordinal);
+        Assert.Contains("a blind tunnel would bypass them", line.Str("egressguard.detail"), StringComparison.Ordinal);
+    }
+
     private static async Task<System.Text.Json.JsonElement> ExplainAsync(HttpClient admin, string body)
     {
         using var response = await admin.PostAsync("/explain", new StringContent(body, Encoding.UTF8, "application/json"));

@@ -13,7 +13,7 @@ namespace EgressGuard.Proxy;
 /// that is another host than the CONNECT's (domain fronting) is decided too, against the
 /// exchange's snapshot (<see cref="TlsOptions.SniCheck"/>, <see cref="TlsOptions.DenyMismatch"/>).
 /// </summary>
-internal sealed class ClientHelloInspection(TlsOptions tls, DecideStep decide, TimeProvider time)
+internal sealed class ClientHelloInspection(TlsOptions tls, DecideStep decide, InterceptionStep interception, TimeProvider time)
 {
     /// <summary>A ClientHello is read up to this size (a 16 KiB hello in as many records as carry it).</summary>
     private const int MaxClientHello = SniInspection.MaxReadBytes;
@@ -45,7 +45,14 @@ internal sealed class ClientHelloInspection(TlsOptions tls, DecideStep decide, T
         }
         else
         {
+            // The name the tunnel's requests will carry: a blind tunnel must not bypass the path or
+            // method rules of that host either (CONNECT open.test:443 with SNI files.test).
             var decision = await decide.DecideAlsoAsync(exchange, snapshot, sniTarget);
+            if (decision.IsAllowed)
+            {
+                decision = interception.RefuseBlind(snapshot, decision, exchange.Identity);
+            }
+
             denied = decision.IsAllowed ? null : decision with
             {
                 Target = connect,
