@@ -113,7 +113,7 @@ public sealed class ConfigurationTests
         }
     }
 
-    private static string WriteEmptyConfig()
+    internal static string WriteEmptyConfig()
     {
         var dir = Path.Combine(Path.GetTempPath(), "egressguard-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);

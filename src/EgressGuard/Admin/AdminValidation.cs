@@ -6,7 +6,7 @@ namespace EgressGuard.Admin;
 /// <summary>Checks the <c>Admin</c> section: a parseable listener, not the proxy's, and never open to the network without a token.</summary>
 internal static class AdminValidation
 {
-    public static IPEndPoint? Validate(AdminOptions admin, IPEndPoint proxy, ConfigPaths paths, List<string> errors)
+    public static IPEndPoint? Validate(AdminOptions admin, IReadOnlyList<Proxy.ProxyListener> proxy, ConfigPaths paths, List<string> errors)
     {
         if (string.IsNullOrWhiteSpace(admin.Listen))
         {
@@ -19,7 +19,7 @@ internal static class AdminValidation
             return null;
         }
 
-        if (endpoint.Port != 0 && endpoint.Port == proxy.Port && (endpoint.Address.Equals(proxy.Address) || endpoint.Address.Equals(IPAddress.Any) || proxy.Address.Equals(IPAddress.Any)))
+        if (endpoint.Port != 0 && proxy.Select(l => l.Endpoint).Any(p => endpoint.Port == p.Port && (endpoint.Address.Equals(p.Address) || endpoint.Address.Equals(IPAddress.Any) || p.Address.Equals(IPAddress.Any))))
         {
             errors.Add($"Admin:Listen = '{admin.Listen}': the admin API never shares the proxy's port");
         }

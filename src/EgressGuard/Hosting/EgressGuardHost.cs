@@ -76,18 +76,21 @@ internal static class EgressGuardHost
             kestrel.AddServerHeader = false;
             kestrel.AllowHostHeaderOverride = true;
             kestrel.Limits.MaxRequestBodySize = null;
-            kestrel.Listen(settings.ListenEndpoint, listen =>
+            foreach (var listener in settings.Listeners)
             {
-                listen.Protocols = HttpProtocols.Http1;
-                if (settings.Proxy.Tls.Enabled)
+                kestrel.Listen(listener.Endpoint, listen =>
                 {
-                    // An HTTPS proxy: TLS first, so that the CONNECT gate sees the decrypted stream.
-                    listen.UseHttps(https => ClientCertificates.Configure(https, settings.Proxy.Tls, paths.Resolve));
-                }
+                    listen.Protocols = HttpProtocols.Http1;
+                    if (listener.Tls.Enabled)
+                    {
+                        // An HTTPS proxy: TLS first, so that the CONNECT gate sees the decrypted stream.
+                        listen.UseHttps(https => ClientCertificates.Configure(https, listener.Tls, paths.Resolve));
+                    }
 
-                var gate = listen.ApplicationServices.GetRequiredService<ConnectGate>();
-                listen.Use(next => connection => gate.OnConnectionAsync(connection, next));
-            });
+                    var gate = listen.ApplicationServices.GetRequiredService<ConnectGate>();
+                    listen.Use(next => connection => gate.OnConnectionAsync(connection, next));
+                });
+            }
         });
 
         var app = builder.Build();
@@ -95,7 +98,8 @@ internal static class EgressGuardHost
         app.Run(handler.InvokeAsync);
         app.Lifetime.ApplicationStarted.Register(() =>
         {
-            app.Services.GetRequiredService<PacFile>().Listening(new System.Net.IPEndPoint(settings.ListenEndpoint.Address, new Uri(app.Urls.First()).Port));
+            // The PAC file names the first listener: clients configured by it need one proxy address.
+            app.Services.GetRequiredService<PacFile>().Listening(app.Services.GetRequiredService<ProxyListeners>().BoundEndpoint(0));
             StartupSummary.Log(app, settings, paths);
         });
         return app;

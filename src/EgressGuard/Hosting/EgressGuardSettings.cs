@@ -75,7 +75,8 @@ internal sealed class EgressGuardSettings
     public bool IsKnownFeed(string name) =>
         Feeds.Any(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase) || string.Equals(f.Category, name, StringComparison.OrdinalIgnoreCase));
 
-    public required IPEndPoint ListenEndpoint { get; init; }
+    /// <summary>Every <c>Proxy:Listen</c> entry in configuration order; never empty.</summary>
+    public required IReadOnlyList<ProxyListener> Listeners { get; init; }
 
     public required PolicyLoadResult Policy { get; init; }
 
@@ -117,12 +118,13 @@ internal sealed class EgressGuardSettings
         var identity = Bind<IdentityOptions>(configuration, IdentityOptions.Section, errors); IdentityMapSetup.Validate(identity, paths, errors);
         ClientCertificates.Validate(proxy.Tls, paths, errors);
 
-        var listen = SectionValidation.Proxy(proxy, errors);
+        SectionValidation.Proxy(proxy, errors);
+        var listeners = ListenValidation.Read(configuration, proxy, paths, errors);
         SectionValidation.Dns(dns, errors);
         SectionValidation.Log(log, paths, errors);
 
         FeedValidation.Validate(feeds, hygiene, paths, errors);
-        var adminEndpoint = AdminValidation.Validate(admin, listen, paths, errors);
+        var adminEndpoint = AdminValidation.Validate(admin, listeners, paths, errors);
         SectionValidation.Rules(rules, feeds, paths, errors);
 
         var policy = PolicyLoader.Load(lists, guard, paths.BaseDirectory, version: 1);
@@ -158,7 +160,7 @@ internal sealed class EgressGuardSettings
             Store = store,
             TrustedClients = trusted,
             AdminEndpoint = adminEndpoint,
-            ListenEndpoint = listen,
+            Listeners = listeners,
             Policy = policy,
         };
     }

@@ -16,7 +16,11 @@ internal static class ListenerPreflight
     public static void Check(EgressGuardSettings settings)
     {
         var errors = new List<ListenerBindException>();
-        Try("Proxy:Listen", settings.ListenEndpoint, errors);
+        foreach (var listener in settings.Listeners)
+        {
+            Try(listener.Key, listener.Endpoint, errors);
+        }
+
         if (settings.AdminEndpoint is { } admin)
         {
             Try("Admin:Listen", admin, errors);

@@ -12,15 +12,19 @@ namespace EgressGuard.Hosting;
 /// </summary>
 internal static class OpenRelayCheck
 {
+    /// <summary>One warning per listener beyond loopback; none when the ranges were chosen or every client authenticates.</summary>
+    public static IEnumerable<string> Warnings(IReadOnlyList<ProxyListener> listeners, ProxyOptions proxy, bool authenticates) =>
+        listeners.Select(l => Warning(l.Key, l.Endpoint, proxy, authenticates)).OfType<string>();
+
     /// <summary>The warning's text, or null when the listener is loopback-only, the ranges were chosen, or every client authenticates.</summary>
-    public static string? Warning(IPEndPoint listen, ProxyOptions proxy, bool authenticates)
+    public static string? Warning(string key, IPEndPoint listen, ProxyOptions proxy, bool authenticates)
     {
         if (IPAddress.IsLoopback(listen.Address) || authenticates || !proxy.TrustedClients.SequenceEqual(ProxyOptions.DefaultTrustedClients))
         {
             return null;
         }
 
-        return $"Proxy:Listen = {listen} reaches beyond loopback and Proxy:TrustedClients is the default (loopback and all of RFC 1918) without proxy authentication: "
+        return $"{key} = {listen} reaches beyond loopback and Proxy:TrustedClients is the default (loopback and all of RFC 1918) without proxy authentication: "
             + "behind SNAT, a port forward or a load balancer, internet clients arrive from a private address and may use this proxy as an open relay. "
             + "Set Proxy:TrustedClients to your client networks only (see docs/deploy.md)";
     }

@@ -105,7 +105,8 @@ internal static class ProxyServices
     public static IServiceCollection AddEgressGuardClients(this IServiceCollection services, EgressGuardSettings settings)
     {
         services.AddSingleton(sp => new BlockPage(settings.BlockPage, sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(new PacFile(settings.Pac, settings.ListenEndpoint, settings.Proxy.Tls.Enabled));
+        services.AddSingleton(new ProxyListeners(settings.Listeners));
+        services.AddSingleton(new PacFile(settings.Pac, settings.Listeners[0].Endpoint, settings.Listeners[0].Tls.Enabled));
         return services;
     }
 }

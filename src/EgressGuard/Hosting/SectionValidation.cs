@@ -16,14 +16,9 @@ namespace EgressGuard.Hosting;
 /// </summary>
 internal static class SectionValidation
 {
-    public static IPEndPoint Proxy(ProxyOptions proxy, List<string> errors)
+    /// <summary>The section's scalars; <c>Proxy:Listen</c> is read by <see cref="ListenValidation"/>.</summary>
+    public static void Proxy(ProxyOptions proxy, List<string> errors)
     {
-        if (!IPEndPoint.TryParse(proxy.Listen, out var listen) || listen.Port == 0 && !proxy.Listen.EndsWith(":0", StringComparison.Ordinal))
-        {
-            errors.Add($"Proxy:Listen = '{proxy.Listen}': expected ip:port, e.g. 127.0.0.1:3128 or [::]:3128");
-            listen = new IPEndPoint(IPAddress.Loopback, 3128);
-        }
-
         Positive(errors, "Proxy:HeadTimeout", proxy.HeadTimeout);
         Positive(errors, "Proxy:ConnectTimeout", proxy.ConnectTimeout);
         Positive(errors, "Proxy:IdleTimeout", proxy.IdleTimeout);
@@ -38,7 +33,6 @@ internal static class SectionValidation
         {
             errors.Add($"Proxy:MaxHeadBytes = '{proxy.MaxHeadBytes}': must be between 1024 and 1048576");
         }
-        return listen;
     }
 
     public static List<IpRange> TrustedClients(ProxyOptions proxy, List<string> errors)

@@ -70,7 +70,7 @@ internal static partial class StartupSummary
         }
 
         LogTelemetry(logger, !telemetry.IsEnabled ? "off" : exporters.Count == 0 ? "on, no exporter" : string.Join(", ", exporters));
-        if (OpenRelayCheck.Warning(settings.ListenEndpoint, settings.Proxy, settings.Auth.IsBasic) is { } openRelay)
+        foreach (var openRelay in OpenRelayCheck.Warnings(settings.Listeners, settings.Proxy, settings.Auth.IsBasic))
         {
             LogOpenRelay(logger, openRelay);
         }

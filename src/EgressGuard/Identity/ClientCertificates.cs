@@ -52,23 +52,24 @@ internal static class ClientCertificates
         return new ClientIdentity(address, string.IsNullOrEmpty(name) ? certificate.Subject : name, ["cert:" + certificate.Subject]);
     }
 
-    public static void Validate(ProxyTlsOptions tls, ConfigPaths paths, List<string> errors)
+    public static void Validate(ProxyTlsOptions tls, ConfigPaths paths, List<string> errors, string key = "Proxy:Tls")
     {
+        var before = errors.Count;
         if (!tls.Enabled)
         {
             if (tls.ClientCertificates != "none")
             {
-                errors.Add("Proxy:Tls:ClientCertificates needs Proxy:Tls:Certificate (client certificates come with an HTTPS proxy listener)");
+                errors.Add($"{key}:ClientCertificates needs {key}:Certificate (client certificates come with an HTTPS proxy listener)");
             }
 
             return;
         }
 
-        foreach (var (key, value) in new[] { ("Proxy:Tls:Certificate", tls.Certificate), ("Proxy:Tls:Key", tls.Key) })
+        foreach (var (name, value) in new[] { (key + ":Certificate", tls.Certificate), (key + ":Key", tls.Key) })
         {
             if (value is not null && !File.Exists(paths.Resolve(value)))
             {
-                errors.Add($"{key} = '{value}': file not found");
+                errors.Add($"{name} = '{value}': file not found");
             }
         }
 
@@ -81,14 +82,14 @@ internal static class ClientCertificates
 
         if (tls.ClientCertificates is not ("none" or "optional" or "required"))
         {
-            errors.Add($"Proxy:Tls:ClientCertificates = '{tls.ClientCertificates}': expected none, optional or required");
+            errors.Add($"{key}:ClientCertificates = '{tls.ClientCertificates}': expected none, optional or required");
         }
         else if (tls.ClientCertificates != "none" && (tls.ClientCa is null || !File.Exists(paths.Resolve(tls.ClientCa))))
         {
-            errors.Add($"Proxy:Tls:ClientCa = '{tls.ClientCa}': a PEM CA file is required when client certificates are {tls.ClientCertificates}");
+            errors.Add($"{key}:ClientCa = '{tls.ClientCa}': a PEM CA file is required when client certificates are {tls.ClientCertificates}");
         }
 
-        if (errors.Count == 0)
+        if (errors.Count == before)
         {
             try
             {
@@ -96,7 +97,7 @@ internal static class ClientCertificates
             }
             catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or IOException or ArgumentException)
             {
-                errors.Add($"Proxy:Tls:Certificate/Key: cannot load: {ex.Message}");
+                errors.Add($"{key}:Certificate/Key: cannot load: {ex.Message}");
             }
         }
     }

@@ -17,10 +17,12 @@ internal sealed class ProxyListenerFactory : IConnectionListenerFactory
     private readonly SocketTransportOptions _transport;
     private readonly SelfEndpoints _self;
     private readonly ConnectionLimiter _limiter;
+    private readonly ProxyListeners _listeners;
 
-    public ProxyListenerFactory(ConnectSession session, IOptions<ProxyOptions> options, Interception.InterceptedConnectionQueue intercepted, SelfEndpoints self, ConnectionLimiter limiter, TimeProvider time, ILoggerFactory loggers, IOptions<SocketTransportOptions> transport)
+    public ProxyListenerFactory(ConnectSession session, IOptions<ProxyOptions> options, Interception.InterceptedConnectionQueue intercepted, SelfEndpoints self, ProxyListeners listeners, ConnectionLimiter limiter, TimeProvider time, ILoggerFactory loggers, IOptions<SocketTransportOptions> transport)
     {
         _self = self;
+        _listeners = listeners;
         _limiter = limiter;
         _session = session;
         _options = options.Value;
@@ -37,10 +39,15 @@ internal sealed class ProxyListenerFactory : IConnectionListenerFactory
             throw new NotSupportedException($"EgressGuard listens on IP endpoints only, not {endpoint}");
         }
 
-        var socket = ListenSocket.Bind("Proxy:Listen", ip);
+        var index = _listeners.IndexOf(ip);
+        var entry = _listeners.All[index];
+        var socket = ListenSocket.Bind(entry.Key, ip);
 
         socket.Listen(_transport.Backlog);
-        _self.Register((IPEndPoint)socket.LocalEndPoint!);
+        // Every listener is registered, so a request to any of them is seen as a loop.
+        var bound = (IPEndPoint)socket.LocalEndPoint!;
+        _self.Register(bound);
+        _listeners.Bound(index, bound);
         var contexts = new SocketConnectionContextFactory(
             new SocketConnectionFactoryOptions
             {
@@ -51,7 +58,7 @@ internal sealed class ProxyListenerFactory : IConnectionListenerFactory
                 UnsafePreferInlineScheduling = _transport.UnsafePreferInlineScheduling,
             },
             _loggers.CreateLogger("Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets"));
-        IConnectionListener listener = new ProxyConnectionListener(socket, contexts, _session, _limiter, _intercepted, peek: !_options.Tls.Enabled, _options.HeadTimeout, _options.DrainTimeout, _time);
+        IConnectionListener listener = new ProxyConnectionListener(socket, contexts, _session, _limiter, _intercepted, peek: !entry.Tls.Enabled, _options.HeadTimeout, _options.DrainTimeout, _time);
         return ValueTask.FromResult(listener);
     }
 }
