@@ -135,7 +135,7 @@ public sealed class AdminWireFormatTests : IAsyncLifetime
         const string Counts = "[{key:s,count:n}]";
         Assert.Equal(
             $"{{from:s,to:s,history:b,blocked:{{bySource:{Counts},byUser:{Counts},byDestination:{Counts},byFeed:{Counts},byRule:{Counts}}},"
-            + "topTalkers:[{client:s,user:null,denies:n,destinations:n,rules:s,first:s,last:s}],"
+            + "topTalkers:[{client:s,user:null,groups:[],denies:n,destinations:n,rules:s,first:s,last:s}],"
             + "alerts:[{type:s,id:s,kind:s,source:{address:s,name:null,user:null,groups:[]},destination:{name:s,port:n,addresses:[s]},method:s,rule:s,entry:s,"
             + "feed:s,category:s,firstSeen:s,lastSeen:s,count:n,traceId:s,summary:s,node:s}],"
             + "quarantined:[" + Entry + "],changes:[{time:s,actor:s,action:s,subject:s}]}",

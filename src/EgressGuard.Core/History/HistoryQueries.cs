@@ -32,17 +32,21 @@ internal sealed record HistoryFilter
     public int Limit { get; init; } = 100;
 }
 
-/// <summary>One row of a connections query: one request, or identical ones folded (<c>Count</c>, first and last time).</summary>
+/// <summary>
+/// One row of a connections query: one request, or identical ones folded (<c>Count</c>, first and
+/// last time). <c>Groups</c> are the user's at decision time (empty without a user, and on rows
+/// written before groups were kept).
+/// </summary>
 internal sealed record ConnectionRow(
-    DateTimeOffset Time, DateTimeOffset LastTime, long Count, string? Client, int ClientPort, string? User, string Method, string? Host, int Port,
+    DateTimeOffset Time, DateTimeOffset LastTime, long Count, string? Client, int ClientPort, string? User, IReadOnlyList<string> Groups, string Method, string? Host, int Port,
     string? Addresses, string? Dialed, string Decision, string? Reason, string? Rule, string? Entry,
     int Status, long BytesUp, long BytesDown, string? TraceId);
 
 /// <summary>A passive-DNS pair: a name seen resolving to an address, first and last time seen.</summary>
 internal sealed record ResolutionRow(string Name, string Address, DateTimeOffset FirstSeen, DateTimeOffset LastSeen);
 
-/// <summary>A source's attempts to listed destinations.</summary>
-internal sealed record TalkerRow(string? Client, string? User, long Denies, long Destinations, string? Rules, DateTimeOffset First, DateTimeOffset Last);
+/// <summary>A source's attempts to listed destinations; <c>Groups</c>: the user's at the latest of them.</summary>
+internal sealed record TalkerRow(string? Client, string? User, IReadOnlyList<string> Groups, long Denies, long Destinations, string? Rules, DateTimeOffset First, DateTimeOffset Last);
 
 /// <summary>A count by one key, for reports.</summary>
 internal sealed record CountRow(string Key, long Count);
@@ -137,7 +141,7 @@ internal sealed class HistoryQueries : IHistoryQueries
         }
 
         command.CommandText = $"""
-            SELECT time, last_time, count, client_text, client_port, user, method, host, port, addresses, dialed, decision, reason, rule, entry, status, bytes_up, bytes_down, trace_id
+            SELECT time, last_time, count, client_text, client_port, user, method, host, port, addresses, dialed, decision, reason, rule, entry, status, bytes_up, bytes_down, trace_id, groups
             FROM connections c WHERE {string.Join(" AND ", where)} ORDER BY time DESC LIMIT {filter.Limit}
             """;
         using var reader = command.ExecuteReader();
@@ -146,7 +150,7 @@ internal sealed class HistoryQueries : IHistoryQueries
         {
             rows.Add(new ConnectionRow(
                 DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(0)), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)), reader.GetInt64(2),
-                Text(reader, 3), reader.IsDBNull(4) ? 0 : reader.GetInt32(4), Text(reader, 5),
+                Text(reader, 3), reader.IsDBNull(4) ? 0 : reader.GetInt32(4), Text(reader, 5), HistoryGroups.Parse(Text(reader, 19)) ?? [],
                 reader.GetString(6), Text(reader, 7), reader.IsDBNull(8) ? 0 : reader.GetInt32(8), Text(reader, 9), Text(reader, 10), reader.GetString(11),
                 Text(reader, 12), Text(reader, 13), Text(reader, 14), reader.IsDBNull(15) ? 0 : reader.GetInt32(15),
                 reader.IsDBNull(16) ? 0 : reader.GetInt64(16), reader.IsDBNull(17) ? 0 : reader.GetInt64(17), Text(reader, 18)));
@@ -188,8 +192,9 @@ internal sealed class HistoryQueries : IHistoryQueries
         using var connection = _store.Open();
         using var command = connection.CreateCommand();
         command.CommandText = $"""
-            SELECT client_text, user, sum(count), count(DISTINCT host), group_concat(DISTINCT rule), min(time), max(last_time)
-            FROM connections WHERE time BETWEEN $from AND $to AND {ListedDeny}
+            SELECT client_text, user, sum(count), count(DISTINCT host), group_concat(DISTINCT rule), min(time), max(last_time),
+                (SELECT g.groups FROM connections g WHERE g.user = t.user AND g.time BETWEEN $from AND $to AND g.groups IS NOT NULL ORDER BY g.time DESC LIMIT 1)
+            FROM connections t WHERE time BETWEEN $from AND $to AND {ListedDeny}
             GROUP BY client, user ORDER BY sum(count) DESC LIMIT {Math.Clamp(limit, 1, 10_000)}
             """;
         command.Parameters.AddWithValue("$from", Millis(from));
@@ -198,7 +203,7 @@ internal sealed class HistoryQueries : IHistoryQueries
         var rows = new List<TalkerRow>();
         while (reader.Read())
         {
-            rows.Add(new TalkerRow(Text(reader, 0), Text(reader, 1), reader.GetInt64(2), reader.GetInt64(3), Text(reader, 4),
+            rows.Add(new TalkerRow(Text(reader, 0), Text(reader, 1), HistoryGroups.Parse(Text(reader, 7)) ?? [], reader.GetInt64(2), reader.GetInt64(3), Text(reader, 4),
                 DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6))));
         }
 

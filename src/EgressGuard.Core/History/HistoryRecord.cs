@@ -50,6 +50,14 @@ internal readonly record struct HistoryRecord
 
     public string? User { get; init; }
 
+    /// <summary>
+    /// The user's groups when the request was decided (users file and directory): an investigation
+    /// months later asks what the person was entitled to then, not what the directory says now.
+    /// </summary>
+    public IReadOnlyList<string> Groups { get => _groups ?? []; init => _groups = value; }
+
+    private readonly IReadOnlyList<string>? _groups;
+
     public required string Method { get; init; }
 
     public string? Host { get; init; }

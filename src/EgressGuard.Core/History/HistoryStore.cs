@@ -13,33 +13,10 @@ namespace EgressGuard.History;
 /// </summary>
 internal sealed class HistoryStore : IHistorySink, IDisposable
 {
-    private const string Schema = """
+    // Per connection, not part of the schema: journal mode sticks to the file, synchronous does not.
+    private const string Pragmas = """
         PRAGMA journal_mode = WAL;
         PRAGMA synchronous = NORMAL;
-        CREATE TABLE IF NOT EXISTS connections (
-            id INTEGER PRIMARY KEY,
-            time INTEGER NOT NULL, last_time INTEGER NOT NULL, count INTEGER NOT NULL,
-            client BLOB, client_text TEXT, client_port INTEGER, user TEXT,
-            method TEXT NOT NULL, host TEXT, port INTEGER,
-            address BLOB, addresses TEXT, cnames TEXT, dialed TEXT,
-            decision TEXT NOT NULL, reason TEXT, rule TEXT, entry TEXT, feed TEXT,
-            status INTEGER, bytes_up INTEGER, bytes_down INTEGER, duration_ms REAL, trace_id TEXT);
-        CREATE INDEX IF NOT EXISTS ix_connections_time ON connections(time);
-        CREATE INDEX IF NOT EXISTS ix_connections_client ON connections(client, time);
-        CREATE INDEX IF NOT EXISTS ix_connections_host ON connections(host, time);
-        CREATE INDEX IF NOT EXISTS ix_connections_user ON connections(user, time) WHERE user IS NOT NULL;
-        CREATE INDEX IF NOT EXISTS ix_connections_address ON connections(address, time);
-        CREATE TABLE IF NOT EXISTS connection_addresses (
-            connection_id INTEGER NOT NULL, address BLOB NOT NULL, time INTEGER NOT NULL);
-        CREATE INDEX IF NOT EXISTS ix_connection_addresses ON connection_addresses(address, time);
-        CREATE TABLE IF NOT EXISTS resolutions (
-            name TEXT NOT NULL, address BLOB NOT NULL, address_text TEXT NOT NULL,
-            first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
-            PRIMARY KEY (name, address));
-        CREATE INDEX IF NOT EXISTS ix_resolutions_address ON resolutions(address);
-        CREATE TABLE IF NOT EXISTS retro_hunts (
-            source TEXT NOT NULL, destination TEXT NOT NULL, rule TEXT NOT NULL, reported INTEGER NOT NULL,
-            PRIMARY KEY (source, destination, rule));
         """;
 
     private readonly SqliteConnection _writer;
@@ -54,8 +31,9 @@ internal sealed class HistoryStore : IHistorySink, IDisposable
         PrivateFile.EnsureExists(path);
         _writer = Open();
         using var command = _writer.CreateCommand();
-        command.CommandText = Schema;
+        command.CommandText = Pragmas;
         command.ExecuteNonQuery();
+        HistoryMigrations.Apply(_writer);
     }
 
     public string Path { get; }
@@ -88,8 +66,8 @@ internal sealed class HistoryStore : IHistorySink, IDisposable
         var db = _writer.Handle!;
         Check(raw.sqlite3_prepare_v2(db, """
             INSERT INTO connections (time, last_time, count, client, client_text, client_port, user, method, host, port, address, addresses, cnames, dialed,
-                decision, reason, rule, entry, feed, status, bytes_up, bytes_down, duration_ms, trace_id)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24);
+                decision, reason, rule, entry, feed, status, bytes_up, bytes_down, duration_ms, trace_id, groups)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25);
             """, out var insert), db);
         SqliteCommand? extra = null;
         var dns = new Dictionary<(string Name, IPAddress Address), (long First, long Last)>();
@@ -123,6 +101,7 @@ internal sealed class HistoryStore : IHistorySink, IDisposable
                 raw.sqlite3_bind_int64(insert, 22, r.BytesDown);
                 raw.sqlite3_bind_double(insert, 23, r.DurationMs);
                 Bind(insert, 24, r.TraceId == default ? null : r.TraceId.ToHexString());
+                Bind(insert, 25, r.Groups.Count == 0 ? null : HistoryGroups.Serialize(r.Groups));
                 var step = raw.sqlite3_step(insert);
                 raw.sqlite3_reset(insert);
                 Check(step == raw.SQLITE_DONE ? raw.SQLITE_OK : step, db);

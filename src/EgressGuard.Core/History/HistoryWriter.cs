@@ -203,6 +203,8 @@ internal sealed partial class HistoryWriter
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
+    // Groups are not part of the key: they follow the user (one cache entry), so requests folded
+    // within one flush carry the same groups; a record would compare the lists by reference anyway.
     private readonly record struct FoldKey(
         (byte Kind, UInt128 Number) Client, string? User, string Method, string? Host, int Port, System.Net.IPAddress? FirstAddress, int Addresses,
         System.Net.IPAddress? Dialed, string Decision, string? Reason, string? Rule, string? Entry);

@@ -46,6 +46,7 @@ internal sealed partial class ProxyAuthenticator : IDisposable
         _gate = new HashGate(options, time);
         _throttle = new FailureThrottle(options, time);
         _basic = new BasicVerifier(_users, _verified, _gate, _throttle, verify ?? PasswordHasher.Verify);
+        Challenges = [.. (options.Schemes() ?? []).Select(s => s == "negotiate" ? "Negotiate" : $"Basic realm=\"{options.Realm}\"")];
         _users.Reloaded += _verified.Clear;
         if (options.IsBasic)
         {
@@ -56,10 +57,12 @@ internal sealed partial class ProxyAuthenticator : IDisposable
     public bool RequiresAuthentication => _options.RequiresAuthentication;
 
     /// <summary>
-    /// The 407's <c>Proxy-Authenticate</c> value: Negotiate first when both are on, as one
-    /// comma-separated header (RFC 9110 §11.6.1 allows several challenges in one field).
+    /// The 407's challenges, one <c>Proxy-Authenticate</c> header each, Negotiate first when both are
+    /// on. RFC 9110 §11.6.1 also allows them in one comma-separated field, but clients parse that
+    /// badly (a Basic realm with a comma in it, Negotiate tokens that end in '='): one a header is
+    /// what browsers, curl and Squid's users expect.
     /// </summary>
-    public string Challenge => string.Join(", ", (_options.Schemes() ?? []).Select(s => s == "negotiate" ? "Negotiate" : $"Basic realm=\"{_options.Realm}\""));
+    public IReadOnlyList<string> Challenges { get; }
 
     public int UserCount => _users.Count;
 

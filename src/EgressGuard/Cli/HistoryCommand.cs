@@ -21,7 +21,7 @@ internal static class HistoryCommand
         """;
 
     private static readonly (string Name, string Title)[] ConnectionColumns =
-        [("time", "TIME"), ("count", "COUNT"), ("client", "CLIENT"), ("user", "USER"), ("method", "METHOD"), ("host", "HOST"), ("port", "PORT"), ("addresses", "ADDRESSES"), ("decision", "DECISION"), ("rule", "RULE"), ("status", "STATUS"), ("traceId", "TRACE")];
+        [("time", "TIME"), ("count", "COUNT"), ("client", "CLIENT"), ("user", "USER"), ("groups", "GROUPS"), ("method", "METHOD"), ("host", "HOST"), ("port", "PORT"), ("addresses", "ADDRESSES"), ("decision", "DECISION"), ("rule", "RULE"), ("status", "STATUS"), ("traceId", "TRACE")];
 
     private static readonly System.Globalization.CultureInfo Inv = System.Globalization.CultureInfo.InvariantCulture;
 
@@ -31,7 +31,7 @@ internal static class HistoryCommand
 
     private static readonly (string Name, string Title)[] DnsColumns = [("name", "NAME"), ("address", "ADDRESS"), ("firstSeen", "FIRST SEEN"), ("lastSeen", "LAST SEEN")];
 
-    private static readonly (string Name, string Title)[] TopColumns = [("client", "CLIENT"), ("user", "USER"), ("denies", "DENIES"), ("destinations", "DESTINATIONS"), ("rules", "RULES"), ("first", "FIRST"), ("last", "LAST")];
+    private static readonly (string Name, string Title)[] TopColumns = [("client", "CLIENT"), ("user", "USER"), ("groups", "GROUPS"), ("denies", "DENIES"), ("destinations", "DESTINATIONS"), ("rules", "RULES"), ("first", "FIRST"), ("last", "LAST")];
 
     public static async Task<int> RunAsync(string[] args, bool report, TextWriter output, TextWriter error)
     {
@@ -109,7 +109,7 @@ internal static class HistoryCommand
     private static string Render(JsonArray rows, (string Name, string Title)[] columns, bool csv)
     {
         var table = new List<string[]> { columns.Select(c => c.Title).ToArray() };
-        table.AddRange(rows.Select(r => columns.Select(c => r?[c.Name]?.ToString() ?? string.Empty).ToArray()));
+        table.AddRange(rows.Select(r => columns.Select(c => Cell(r?[c.Name])).ToArray()));
         if (csv)
         {
             return string.Concat(table.Select(r => string.Join(',', r.Select(Csv)) + "\n"));
@@ -117,6 +117,10 @@ internal static class HistoryCommand
 
         return table.Count == 1 ? "no matching records\n" : AdminCli.Table(table);
     }
+
+    /// <summary>A value as a cell: a list (groups) as its items joined, not as JSON.</summary>
+    private static string Cell(JsonNode? value) =>
+        value is JsonArray items ? string.Join(", ", items.Select(i => i?.ToString())) : value?.ToString() ?? string.Empty;
 
     private static string RenderReport(JsonNode report, bool csv)
     {
@@ -149,6 +153,20 @@ internal static class HistoryCommand
             text.Append(table.Count == 1 ? "  none\n" : AdminCli.Table(table));
         }
 
+        // Who to call: the sources with the most listed denies, with their user and groups.
+        var talkers = report["topTalkers"]!.AsArray();
+        if (csv)
+        {
+            foreach (var t in talkers)
+            {
+                text.Append(Inv, $"topTalkers,{Csv(Talker(t!))},{t!["denies"]}\n");
+            }
+        }
+        else
+        {
+            text.Append("\nTop talkers\n").Append(talkers.Count == 0 ? "  none\n" : Render(talkers, TopColumns, csv: false));
+        }
+
         var alerts = report["alerts"]!.AsArray();
         var quarantined = report["quarantined"]!.AsArray();
         var changes = report["changes"]!.AsArray();
@@ -178,6 +196,10 @@ internal static class HistoryCommand
 
         return text.ToString();
     }
+
+    /// <summary>A talker as one key: <c>10.1.2.3 alice@CORP.EXAMPLE (staff, devs)</c>.</summary>
+    private static string Talker(JsonNode t) =>
+        string.Join(' ', new[] { Cell(t["client"]), Cell(t["user"]), t["groups"] is JsonArray { Count: > 0 } g ? $"({Cell(g)})" : string.Empty }.Where(p => p.Length > 0));
 
     private static Dictionary<string, string> Options(string[] args, out string[] positional)
     {

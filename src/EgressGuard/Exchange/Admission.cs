@@ -37,13 +37,13 @@ internal sealed class Admission
             AdmissionResult.Busy => DecisionReasons.AuthBusy,
             _ => DecisionReasons.AuthRequired,
         };
-        return ProxyResponse.ForAdmission(result, _auth.Challenge, exchange.TraceId);
+        return ProxyResponse.ForAdmission(result, _auth.Challenges, exchange.TraceId);
     }
 
     /// <summary>A client outside the trusted ranges: refused before anything it sent is parsed.</summary>
     public ProxyResponse Untrusted(ProxyExchange exchange)
     {
         exchange.ErrorType = DecisionReasons.UntrustedClient;
-        return ProxyResponse.ForAdmission(AdmissionResult.UntrustedClient, _auth.Challenge, exchange.TraceId);
+        return ProxyResponse.ForAdmission(AdmissionResult.UntrustedClient, _auth.Challenges, exchange.TraceId);
     }
 }

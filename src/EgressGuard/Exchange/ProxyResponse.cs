@@ -111,14 +111,14 @@ internal sealed class ProxyResponse
             $"EgressGuard: {message}\nReference: {traceId.ToHexString()}\n");
 
     /// <summary>The refusal for a client that may not use the proxy (403), must authenticate (407) or is throttled (429).</summary>
-    public static ProxyResponse ForAdmission(AdmissionResult result, string challenge, ActivityTraceId traceId)
+    public static ProxyResponse ForAdmission(AdmissionResult result, IReadOnlyList<string> challenges, ActivityTraceId traceId)
     {
         var (status, reason, message) = result switch
         {
             AdmissionResult.UntrustedClient => (403, DecisionReasons.UntrustedClient, "this client address may not use the proxy"),
             AdmissionResult.Throttled => (429, DecisionReasons.AuthThrottled, "too many failed proxy authentications from this address; try again later"),
             AdmissionResult.Busy => (503, DecisionReasons.AuthBusy, "the proxy is checking too many passwords at once; try again shortly"),
-            _ => (407, DecisionReasons.AuthRequired, challenge.StartsWith("Negotiate", StringComparison.Ordinal)
+            _ => (407, DecisionReasons.AuthRequired, challenges is ["Negotiate", ..]
                 ? "proxy authentication required (Kerberos single sign-on: Proxy-Authorization: Negotiate; get a ticket with kinit or a domain logon)"
                 : "proxy authentication required (Proxy-Authorization: Basic)"),
         };
@@ -130,7 +130,7 @@ internal sealed class ProxyResponse
         ];
         if (status == 407)
         {
-            headers.Add(new("Proxy-Authenticate", challenge));
+            headers.AddRange(challenges.Select(c => new KeyValuePair<string, string>("Proxy-Authenticate", c)));
         }
         else if (status == 503)
         {

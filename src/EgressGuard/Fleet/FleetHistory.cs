@@ -100,7 +100,7 @@ internal sealed partial class FleetHistory(FleetDatabase db, FleetHistoryImport 
 
         command.CommandText = $"""
             SELECT time, last_time, count, host(client), client_port, "user", method, host, port, array_to_string(addresses, ','), host(dialed),
-                decision, reason, rule, entry, status, bytes_up, bytes_down, trace_id
+                decision, reason, rule, entry, status, bytes_up, bytes_down, trace_id, groups
             FROM eg_connections c WHERE {string.Join(" AND ", where)} ORDER BY time DESC LIMIT {filter.Limit}
             """;
         using var reader = command.ExecuteReader();
@@ -109,7 +109,7 @@ internal sealed partial class FleetHistory(FleetDatabase db, FleetHistoryImport 
         {
             rows.Add(new ConnectionRow(
                 reader.GetFieldValue<DateTimeOffset>(0), reader.GetFieldValue<DateTimeOffset>(1), reader.GetInt64(2),
-                Text(reader, 3), reader.IsDBNull(4) ? 0 : reader.GetInt32(4), Text(reader, 5),
+                Text(reader, 3), reader.IsDBNull(4) ? 0 : reader.GetInt32(4), Text(reader, 5), Groups(reader, 19),
                 reader.GetString(6), Text(reader, 7), reader.IsDBNull(8) ? 0 : reader.GetInt32(8), Text(reader, 9), Text(reader, 10), reader.GetString(11),
                 Text(reader, 12), Text(reader, 13), Text(reader, 14), reader.IsDBNull(15) ? 0 : reader.GetInt32(15),
                 reader.IsDBNull(16) ? 0 : reader.GetInt64(16), reader.IsDBNull(17) ? 0 : reader.GetInt64(17), Text(reader, 18)));
@@ -147,8 +147,9 @@ internal sealed partial class FleetHistory(FleetDatabase db, FleetHistoryImport 
     public IReadOnlyList<TalkerRow> TopTalkers(DateTimeOffset from, DateTimeOffset to, int limit = 20) => db.Run(connection =>
     {
         using var command = new NpgsqlCommand($"""
-            SELECT host(client), "user", sum(count)::bigint, count(DISTINCT host), string_agg(DISTINCT rule, ','), min(time), max(last_time)
-            FROM eg_connections WHERE time BETWEEN $1 AND $2 AND {HistoryQueries.ListedDeny}
+            SELECT host(client), "user", sum(count)::bigint, count(DISTINCT host), string_agg(DISTINCT rule, ','), min(time), max(last_time),
+                (SELECT g.groups FROM eg_connections g WHERE g."user" = t."user" AND g.time BETWEEN $1 AND $2 AND g.groups IS NOT NULL ORDER BY g.time DESC LIMIT 1)
+            FROM eg_connections t WHERE time BETWEEN $1 AND $2 AND {HistoryQueries.ListedDeny}
             GROUP BY client, "user" ORDER BY sum(count) DESC LIMIT {Math.Clamp(limit, 1, 10_000)}
             """, connection);
         command.Parameters.AddWithValue(Clamp(from).UtcDateTime);
@@ -157,7 +158,7 @@ internal sealed partial class FleetHistory(FleetDatabase db, FleetHistoryImport 
         var rows = new List<TalkerRow>();
         while (reader.Read())
         {
-            rows.Add(new TalkerRow(Text(reader, 0), Text(reader, 1), reader.GetInt64(2), reader.GetInt64(3), Text(reader, 4),
+            rows.Add(new TalkerRow(Text(reader, 0), Text(reader, 1), Groups(reader, 7), reader.GetInt64(2), reader.GetInt64(3), Text(reader, 4),
                 reader.GetFieldValue<DateTimeOffset>(5), reader.GetFieldValue<DateTimeOffset>(6)));
         }
 
@@ -229,6 +230,8 @@ internal sealed partial class FleetHistory(FleetDatabase db, FleetHistoryImport 
     private static DateTimeOffset Clamp(DateTimeOffset time) => time < Earliest ? Earliest : time > Latest ? Latest : time;
 
     private static string? Text(NpgsqlDataReader reader, int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+
+    private static string[] Groups(NpgsqlDataReader reader, int i) => reader.IsDBNull(i) ? [] : reader.GetFieldValue<string[]>(i);
 
     private static string Escape(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
 

@@ -13,7 +13,7 @@ namespace EgressGuard.Fleet;
 /// </summary>
 internal sealed class FleetHistoryImport(FleetDatabase db, FleetHistoryPartitions partitions)
 {
-    private const string Columns = "time, last_time, count, node, client, client_port, \"user\", method, host, port, address, addresses, cnames, dialed, decision, reason, rule, entry, feed, status, bytes_up, bytes_down, duration_ms, trace_id";
+    private const string Columns = "time, last_time, count, node, client, client_port, \"user\", method, host, port, address, addresses, cnames, dialed, decision, reason, rule, entry, feed, status, bytes_up, bytes_down, duration_ms, trace_id, groups";
 
     public void Write(IReadOnlyList<HistoryRecord> batch)
     {
@@ -78,6 +78,14 @@ internal sealed class FleetHistoryImport(FleetDatabase db, FleetHistoryPartition
         copy.Write(r.BytesDown, NpgsqlDbType.Bigint);
         copy.Write(r.DurationMs, NpgsqlDbType.Double);
         Text(copy, r.TraceId == default ? null : r.TraceId.ToHexString());
+        if (r.Groups.Count > 0)
+        {
+            copy.Write(r.Groups.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text);
+        }
+        else
+        {
+            copy.WriteNull();
+        }
     }
 
     private static void Text(NpgsqlBinaryImporter copy, string? value)

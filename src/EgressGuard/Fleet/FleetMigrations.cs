@@ -56,5 +56,8 @@ internal static class FleetMigrations
                 source text NOT NULL, destination text NOT NULL, rule text NOT NULL, reported timestamptz NOT NULL, node text NOT NULL,
                 PRIMARY KEY (source, destination, rule));
             """),
+        (3, "the user's groups at decision time", """
+            ALTER TABLE eg_connections ADD COLUMN groups text[];
+            """),
     ];
 }

@@ -62,9 +62,10 @@ internal sealed class ProxyResponseWriter
     {
         context.Response.Clear();
         context.Response.StatusCode = response.Status;
+        // Appended, not set: a 407 carries one Proxy-Authenticate header per scheme.
         foreach (var (name, value) in response.Headers)
         {
-            context.Response.Headers[name] = value;
+            context.Response.Headers.Append(name, value);
         }
     }
 }

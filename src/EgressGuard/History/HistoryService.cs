@@ -62,6 +62,7 @@ internal sealed partial class HistoryService : BackgroundService
             Client = x.Client?.Address,
             ClientPort = x.Client?.Port ?? 0,
             User = x.Identity.User,
+            Groups = x.Identity.GroupList,
             Method = x.Method,
             Host = d?.Target?.Host,
             Port = d?.Target?.Port ?? 0,

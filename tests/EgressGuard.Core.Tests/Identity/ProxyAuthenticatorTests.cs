@@ -221,7 +221,7 @@ public sealed class ProxyAuthenticatorTests : IDisposable
         Assert.Equal(AdmissionResult.AuthenticationRequired, result);
         Assert.Null(identity.User);
         Assert.Equal(Client, identity.Address);
-        Assert.Equal("Basic realm=\"EgressGuard\"", auth.Challenge);
+        Assert.Equal(["Basic realm=\"EgressGuard\""], auth.Challenges);
     }
 
     [Fact]

@@ -239,4 +239,33 @@ public sealed class FleetTests : IAsyncLifetime
         await using var nodes = new NpgsqlCommand("SELECT DISTINCT node FROM eg_connections", connection);
         Assert.Equal("node-a", (string?)await nodes.ExecuteScalarAsync());
     }
+
+    [PostgresFact]
+    public async Task SignedInUserOnNodeA_HistoryOnNodeBBySourceUser_RowsWithTheirGroups()
+    {
+        var users = Path.Combine(_dir, "users.json");
+        using (var output = new StringWriter())
+        using (var error = new StringWriter())
+        {
+            Assert.True(EgressGuard.Cli.UsersCommand.Run(["add", "alice@CORP.EXAMPLE", "--groups", "staff,devs", "--password-stdin", "--iterations", "10000", "--file", users], new StringReader("pw\n"), output, error, interactive: false) == 0, error.ToString());
+        }
+
+        var db = await NewDatabaseAsync();
+        var a = await StartNodeAsync(db, "node-a", "--History:FlushInterval=00:00:00.100", "--Auth:Mode=basic", $"--Auth:UsersFile={users}");
+        var b = await StartNodeAsync(db, "node-b", "--History:FlushInterval=00:00:00.100");
+        using (var client = new HttpClient(new SocketsHttpHandler { Proxy = new WebProxy($"http://127.0.0.1:{a.Port}") { Credentials = new NetworkCredential("alice@CORP.EXAMPLE", "pw") }, UseProxy = true }))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("http://c2.test/x")).StatusCode);
+        }
+
+        using var adminB = b.CreateAdminClient();
+        var row = await Eventually.ValueAsync(async () =>
+            JsonSerializer.Deserialize<JsonElement[]>(await adminB.GetStringAsync("/history/connections?source=alice%40CORP.EXAMPLE"))!.FirstOrDefault() is { ValueKind: JsonValueKind.Object } r ? (object)r : null,
+            "node A's row for alice in the shared history");
+        var found = (JsonElement)row;
+        Assert.Equal(("c2.test", "deny"), (found.GetProperty("host").GetString(), found.GetProperty("decision").GetString()));
+        Assert.Equal(["staff", "devs"], found.GetProperty("groups").EnumerateArray().Select(g => g.GetString()));
+        var top = JsonDocument.Parse(await adminB.GetStringAsync("/history/top?since=1h")).RootElement.EnumerateArray().Single();
+        Assert.Equal(["staff", "devs"], top.GetProperty("groups").EnumerateArray().Select(g => g.GetString()));
+    }
 }

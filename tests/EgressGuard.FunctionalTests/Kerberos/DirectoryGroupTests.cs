@@ -71,6 +71,15 @@ public sealed class DirectoryGroupTests
         var nested = await proxy.WaitForDecisionAsync(l => l.Str("enduser.id") == "carol@" + TestKdc.Realm);
         Assert.Equal(["devs", "engineering"], nested.GetProperty("egressguard.groups").EnumerateArray().Select(g => g.GetString()).Order());
         Assert.Equal("rule:engineering-other", nested.Str("egressguard.rule"));
+
+        // The history finds her by principal, with the directory groups she had then.
+        using var admin = proxy.CreateAdminClient();
+        var row = await Eventually.ValueAsync(async () =>
+            System.Text.Json.JsonDocument.Parse(await admin.GetStringAsync($"/history/connections?source={Uri.EscapeDataString("carol@" + TestKdc.Realm)}")).RootElement
+                .EnumerateArray().Select(r => (object?)r.Clone()).FirstOrDefault(),
+            "carol's request in the history");
+        var groups = ((System.Text.Json.JsonElement)row).GetProperty("groups").EnumerateArray().Select(g => g.GetString()).Order();
+        Assert.Equal(["devs", "engineering"], groups);
     }
 
     [KerberosFact]

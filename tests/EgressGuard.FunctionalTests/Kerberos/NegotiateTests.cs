@@ -229,7 +229,7 @@ public sealed class NegotiateTests
     }
 
     [KerberosFact]
-    public async Task NegotiateAndBasic_BothChallengesNegotiateFirst_EitherSignsIn()
+    public async Task NegotiateAndBasic_TwoChallengeHeadersNegotiateFirst_EitherSignsIn()
     {
         var usersFile = Path.Combine(_fixture.Kdc.Directory, "users-" + Guid.NewGuid().ToString("N") + ".json");
         using (var output = new StringWriter())
@@ -239,11 +239,21 @@ public sealed class NegotiateTests
         }
 
         await using var proxy = await StartAsync("negotiate,basic", $"--Auth:UsersFile={usersFile}");
+
+        // Two Proxy-Authenticate headers, Negotiate first, on a forwarded request and on a CONNECT.
         using (var raw = await RawClient.ConnectAsync(proxy.Port))
         {
             var challenge = await GetAsync(raw, AppUrl(), null);
             Assert.StartsWith("HTTP/1.1 407", challenge);
-            Assert.Contains("Proxy-Authenticate: Negotiate, Basic realm=\"EgressGuard\"", challenge);
+            Assert.Equal(["Negotiate", "Basic realm=\"EgressGuard\""], ChallengesOf(challenge));
+        }
+
+        using (var raw = await RawClient.ConnectAsync(proxy.Port))
+        {
+            await raw.SendAsync($"CONNECT app.test:{_fixture.Upstream.Port} HTTP/1.1\r\nHost: app.test:{_fixture.Upstream.Port}\r\n\r\n");
+            var (head, _) = await raw.ReadHeadAsync();
+            Assert.StartsWith("HTTP/1.1 407", head);
+            Assert.Equal(["Negotiate", "Basic realm=\"EgressGuard\""], ChallengesOf(head));
         }
 
         var kerberos = await CurlAsync(proxy, await _fixture.Kdc.KinitAsync("alice"), AppUrl());
@@ -277,6 +287,12 @@ public sealed class NegotiateTests
         Assert.Contains("not in the keytab", error.Message);
         Assert.Contains(TestKdc.ServicePrincipal, error.Message);
     }
+
+    /// <summary>The values of every <c>Proxy-Authenticate</c> header in a response head, in order.</summary>
+    private static string[] ChallengesOf(string response) =>
+        [.. response.Split("\r\n\r\n")[0].Split("\r\n")
+            .Where(l => l.StartsWith("Proxy-Authenticate:", StringComparison.OrdinalIgnoreCase))
+            .Select(l => l["Proxy-Authenticate:".Length..].Trim())];
 
     private static async Task<List<System.Text.Json.JsonElement>> WaitForCountAsync(TestProxy proxy, int count)
     {
