@@ -63,6 +63,11 @@ internal sealed class EgressGuardSettings
 
     public NodeOptions Node { get; private init; } = new();
 
+    public EgressGuard.Dialing.UpstreamOptions Upstream { get; private init; } = new();
+
+    /// <summary>Parsed <c>Upstream</c>: the parent proxy, resolved; null when every exchange is dialled directly.</summary>
+    public EgressGuard.Dialing.ParentProxy? Parent { get; private init; }
+
     public EgressGuard.Fleet.StoreOptions Store { get; private init; } = new();
 
     /// <summary>Parsed <c>Proxy:TrustedClients</c> (or the default ranges).</summary>
@@ -118,6 +123,8 @@ internal sealed class EgressGuardSettings
         ClientCertificates.Validate(proxy.Tls, paths, errors);
 
         var listen = SectionValidation.Proxy(proxy, errors);
+        var upstream = Bind<EgressGuard.Dialing.UpstreamOptions>(configuration, EgressGuard.Dialing.UpstreamOptions.Section, errors);
+        var parent = EgressGuard.Dialing.UpstreamValidation.Validate(upstream, paths, errors);
         SectionValidation.Dns(dns, errors);
         SectionValidation.Log(log, paths, errors);
 
@@ -155,6 +162,8 @@ internal sealed class EgressGuardSettings
             History = history,
             Tls = tls,
             Node = node,
+            Upstream = upstream,
+            Parent = parent,
             Store = store,
             TrustedClients = trusted,
             AdminEndpoint = adminEndpoint,
