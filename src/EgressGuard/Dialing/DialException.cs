@@ -11,6 +11,12 @@ internal enum DialFailure
     Timeout,
     Unreachable,
     Failed,
+
+    /// <summary>The parent proxy answered the CONNECT with a non-2xx status.</summary>
+    ParentRefused,
+
+    /// <summary>The parent proxy could not be reached, or closed or stalled before its reply.</summary>
+    ParentUnreachable,
 }
 
 /// <summary>An upstream connect failed. Thrown only by <see cref="Dialer"/>, so callers know no byte was sent.</summary>
@@ -18,6 +24,14 @@ internal sealed class DialException : Exception
 {
     public DialException(DialFailure failure, IPEndPoint endpoint, Exception? inner)
         : base($"connect to {endpoint} failed: {Describe(failure)}", inner)
+    {
+        Failure = failure;
+        Endpoint = endpoint;
+    }
+
+    /// <summary>A failure with its own wording (the parent's status line, say), for the 502's detail.</summary>
+    public DialException(DialFailure failure, IPEndPoint endpoint, string message, Exception? inner)
+        : base(message, inner)
     {
         Failure = failure;
         Endpoint = endpoint;
@@ -47,6 +61,8 @@ internal sealed class DialException : Exception
         DialFailure.Refused => ErrorTypes.ConnectRefused,
         DialFailure.Timeout => ErrorTypes.ConnectTimeout,
         DialFailure.Unreachable => ErrorTypes.ConnectUnreachable,
+        DialFailure.ParentRefused => ErrorTypes.ParentRefused,
+        DialFailure.ParentUnreachable => ErrorTypes.ParentUnreachable,
         _ => ErrorTypes.ConnectFailed,
     };
 

@@ -10,18 +10,22 @@ namespace EgressGuard.Dialing;
 /// The one component that opens sockets on a client's behalf, for tunnels and forwarded requests
 /// alike. It takes a <see cref="Decision"/>, never a host name: it dials only addresses the policy
 /// approved in that decision, and refuses anything else. The proxy's own outbound calls (feeds,
-/// webhooks, telemetry) use their own clients and never come here.
+/// webhooks, telemetry) use their own clients and never come here. With <c>Upstream:Proxy</c> the
+/// socket it opens goes to the parent and carries a CONNECT to the approved address
+/// (<c>Dialer.Parent.cs</c>); what it hands back is the same plain socket to that destination.
 /// </summary>
-internal sealed class Dialer
+internal sealed partial class Dialer
 {
     private readonly TimeSpan _connectTimeout;
     private readonly TimeProvider _timeProvider;
 
     private readonly EgressGuardMetrics _metrics;
+    private readonly ParentProxy? _parent;
 
     public Dialer(DialerOptions options, TimeProvider timeProvider, EgressGuardMetrics metrics)
     {
         _metrics = metrics;
+        _parent = options.Parent;
         _connectTimeout = options.ConnectTimeout;
         _timeProvider = timeProvider;
     }
@@ -37,7 +41,7 @@ internal sealed class Dialer
             var endpoint = new IPEndPoint(address, decision.Target!.Port);
             try
             {
-                return (await ConnectOneAsync(endpoint, cancellationToken).ConfigureAwait(false), endpoint);
+                return (await DialAsync(decision, endpoint, cancellationToken).ConfigureAwait(false), endpoint);
             }
             catch (DialException ex)
             {
@@ -57,8 +61,14 @@ internal sealed class Dialer
             throw new InvalidOperationException($"Refusing to dial {address}:{port}: not approved for {decision.Target}.");
         }
 
-        return ConnectOneAsync(new IPEndPoint(address, port), cancellationToken);
+        return DialAsync(decision, new IPEndPoint(address, port), cancellationToken);
     }
+
+    /// <summary>Directly, or through the parent unless <c>Upstream:Direct</c> names the destination.</summary>
+    private ValueTask<Socket> DialAsync(Decision decision, IPEndPoint endpoint, CancellationToken cancellationToken) =>
+        _parent is { } parent && !parent.Bypasses(decision.Target!, endpoint.Address)
+            ? ConnectThroughParentAsync(parent, endpoint, cancellationToken)
+            : ConnectOneAsync(endpoint, cancellationToken);
 
     private static void EnsureAllowed(Decision decision)
     {

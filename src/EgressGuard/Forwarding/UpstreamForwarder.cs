@@ -19,9 +19,11 @@ internal sealed class UpstreamForwarder
     private readonly ForwarderRequestConfig _requestConfig;
     private readonly ProxyResponseWriter _writer;
     private readonly ViaHeader _via;
+    private readonly Dialer _dialer;
 
-    public UpstreamForwarder(IHttpForwarder forwarder, ProxyResponseWriter writer, ViaHeader via, TimeSpan upstreamTimeout)
+    public UpstreamForwarder(IHttpForwarder forwarder, ProxyResponseWriter writer, ViaHeader via, Dialer dialer, TimeSpan upstreamTimeout)
     {
+        _dialer = dialer;
         _via = via;
         _forwarder = forwarder;
         _writer = writer;
@@ -50,6 +52,7 @@ internal sealed class UpstreamForwarder
             state.Destination = new Uri($"{scheme}://{endpoint}{pathAndQuery}", new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
             // Set before sending: an upgraded request is re-checked against this address while YARP pipes it.
             exchange.Dialed = endpoint;
+            exchange.Upstream = _dialer.RouteName(decision, address); // the ConnectCallback's dial takes the same route
             var error = await _forwarder.SendAsync(context, $"{scheme}://{endpoint}", invoker, _requestConfig, ForwardTransformer.Instance);
             if (error == ForwarderError.None)
             {

@@ -63,6 +63,11 @@ internal sealed class EgressGuardSettings
 
     public NodeOptions Node { get; private init; } = new();
 
+    public EgressGuard.Dialing.UpstreamOptions Upstream { get; private init; } = new();
+
+    /// <summary>Parsed <c>Upstream</c>: the parent proxy, resolved; null when every exchange is dialled directly.</summary>
+    public EgressGuard.Dialing.ParentProxy? Parent { get; private init; }
+
     public EgressGuard.Fleet.StoreOptions Store { get; private init; } = new();
 
     /// <summary>Parsed <c>Proxy:TrustedClients</c> (or the default ranges).</summary>
@@ -120,6 +125,8 @@ internal sealed class EgressGuardSettings
 
         SectionValidation.Proxy(proxy, errors);
         var listeners = ListenValidation.Read(configuration, proxy, paths, errors);
+        var upstream = Bind<EgressGuard.Dialing.UpstreamOptions>(configuration, EgressGuard.Dialing.UpstreamOptions.Section, errors);
+        var parent = EgressGuard.Dialing.UpstreamValidation.Validate(upstream, paths, errors);
         SectionValidation.Dns(dns, errors);
         SectionValidation.Log(log, paths, errors);
 
@@ -157,6 +164,8 @@ internal sealed class EgressGuardSettings
             History = history,
             Tls = tls,
             Node = node,
+            Upstream = upstream,
+            Parent = parent,
             Store = store,
             TrustedClients = trusted,
             AdminEndpoint = adminEndpoint,

@@ -39,6 +39,7 @@ internal static class ProxyServices
             IdleTimeout = settings.Proxy.IdleTimeout,
             PooledConnectionLifetime = settings.Proxy.PooledConnectionLifetime,
             UpstreamCaFile = settings.Tls.Intercept.UpstreamCaFile is { Length: > 0 } ca ? paths.Resolve(ca) : null,
+            Parent = settings.Parent,
         });
         services.AddSingleton<Dialer>();
         services.AddSingleton<UpstreamHttpClient>();
@@ -94,7 +95,7 @@ internal static class ProxyServices
     {
         services.AddHttpForwarder();
         services.AddSingleton<ProxyResponseWriter>();
-        services.AddSingleton(sp => new UpstreamForwarder(sp.GetRequiredService<Yarp.ReverseProxy.Forwarder.IHttpForwarder>(), sp.GetRequiredService<ProxyResponseWriter>(), sp.GetRequiredService<ViaHeader>(), settings.Proxy.UpstreamTimeout));
+        services.AddSingleton(sp => new UpstreamForwarder(sp.GetRequiredService<Yarp.ReverseProxy.Forwarder.IHttpForwarder>(), sp.GetRequiredService<ProxyResponseWriter>(), sp.GetRequiredService<ViaHeader>(), sp.GetRequiredService<Dialer>(), settings.Proxy.UpstreamTimeout));
         services.AddSingleton<HttpForwardHandler>();
         services.AddSingleton<InterceptedRequestHandler>();
         services.AddSingleton<ViaHeader>();

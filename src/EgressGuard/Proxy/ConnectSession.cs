@@ -17,7 +17,8 @@ namespace EgressGuard.Proxy;
 /// 2. admission: proxy authentication or client certificate (<see cref="Admission"/>); refused → 407/429;
 /// 3. decide against one snapshot (<see cref="DecideStep"/>), refusing a blind tunnel past path rules
 ///    (<see cref="InterceptionStep.RefuseBlind"/>); deny → 403, DNS failure → 502/504; nothing dialled;
-/// 4. dial an approved address through the <see cref="Dialer"/>; failure → 502/504;
+/// 4. dial an approved address through the <see cref="Dialer"/> (directly or through the parent
+///    proxy, <c>Upstream:Proxy</c>); failure → 502/504 (<c>parent-refused</c>/<c>parent-unreachable</c>: 502);
 /// 5. answer 200; on inspected ports read the ClientHello (<see cref="ClientHelloInspection"/>) and
 ///    choose interception (<see cref="InterceptionStep"/>);
 /// 6. relay (<see cref="TunnelRunner"/>);
@@ -123,12 +124,14 @@ internal sealed class ConnectSession
             }
             catch (DialException ex)
             {
+                exchange.Upstream = _dialer.RouteName(decision, decision.Approved[0]);
                 exchange.ErrorType = ex.ErrorType;
                 await RefuseAsync(client, exchange, ProxyResponse.ForUpstreamFailure(decision, "CONNECT", ex.ErrorType, ex.Message, exchange.TraceId, ex.Failure == DialFailure.Timeout));
                 return;
             }
 
             exchange.Dialed = endpoint;
+            exchange.Upstream = _dialer.RouteName(decision, endpoint.Address);
             exchange.Status = 200;
 
             // 5. Established; on TLS ports, the ClientHello and the interception choice.

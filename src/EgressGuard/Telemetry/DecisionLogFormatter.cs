@@ -177,6 +177,7 @@ internal static class DecisionLogFormatter
         json.WriteNumber(LogFields.BytesUp, x.BytesUp);
         json.WriteNumber(LogFields.BytesDown, x.BytesDown);
         WriteIfNotNull(json, LogFields.TunnelRelay, x.TunnelRelay);
+        WriteIfNotNull(json, LogFields.Upstream, x.Upstream);
         json.WriteNumber(LogFields.DurationMs, Math.Round(x.Duration.TotalMilliseconds, 3));
         json.WriteEndObject();
     }
@@ -185,7 +186,7 @@ internal static class DecisionLogFormatter
     public static List<KeyValuePair<string, object?>> Fields(ProxyExchange x)
     {
         var d = x.Decision;
-        var fields = new List<KeyValuePair<string, object?>>(24)
+        var fields = new List<KeyValuePair<string, object?>>(25)
         {
             new(LogFields.Event, "decision"),
             new(LogFields.TraceId, x.TraceId.ToHexString()),
@@ -212,6 +213,7 @@ internal static class DecisionLogFormatter
             new(LogFields.BytesUp, x.BytesUp),
             new(LogFields.BytesDown, x.BytesDown),
             new(LogFields.TunnelRelay, x.TunnelRelay),
+            new(LogFields.Upstream, x.Upstream),
             new(LogFields.DurationMs, Math.Round(x.Duration.TotalMilliseconds, 3)),
         };
         fields.RemoveAll(f => f.Value is null);

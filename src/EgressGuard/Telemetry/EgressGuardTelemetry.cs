@@ -100,6 +100,7 @@ internal sealed class ProxyTelemetry
         activity.SetTag(LogFields.StatusCode, exchange.Status);
         activity.SetTag(LogFields.PeerAddress, exchange.Dialed?.Address.ToString());
         activity.SetTag(LogFields.PeerPort, exchange.Dialed?.Port);
+        activity.SetTag(LogFields.Upstream, exchange.Upstream);
         activity.SetTag(LogFields.ErrorType, exchange.ErrorType);
         activity.SetTag(LogFields.BytesUp, exchange.BytesUp);
         activity.SetTag(LogFields.BytesDown, exchange.BytesDown);

@@ -19,6 +19,10 @@ internal static class ErrorTypes
     public const string ConnectUnreachable = "connect-unreachable";
     public const string ConnectFailed = "connect-failed";
 
+    // Dialling through the parent proxy (Upstream:Proxy): it answered the CONNECT with a non-2xx, or could not be reached.
+    public const string ParentRefused = "parent-refused";
+    public const string ParentUnreachable = "parent-unreachable";
+
     // The upstream side of a forwarded request or a tunnel.
     public const string UpstreamTimeout = "upstream-timeout";
     public const string UpstreamFailed = "upstream-failed";

@@ -53,6 +53,9 @@ internal static class LogFields
     public const string BytesUp = "egressguard.bytes_up";
     public const string BytesDown = "egressguard.bytes_down";
     public const string TunnelRelay = "egressguard.tunnel.relay";
+
+    /// <summary>Who carried an allowed exchange when <c>Upstream:Proxy</c> is set: the parent's name (<c>host:port</c>) or <c>direct</c>.</summary>
+    public const string Upstream = "egressguard.upstream";
     public const string DurationMs = "egressguard.duration_ms";
 
     /// <summary>On an aggregated refusal line: how many refusals of this client and reason it stands for.</summary>

@@ -53,6 +53,9 @@ internal sealed class ProxyExchange
     /// <summary>How a blind tunnel's bytes moved: <c>splice</c> (kernel, zero-copy), <c>copy</c> or <c>pipe</c> (Kestrel's pipes); null otherwise.</summary>
     public string? TunnelRelay { get; set; }
 
+    /// <summary>The parent proxy's name or <c>direct</c> when <c>Upstream:Proxy</c> is set and the exchange was dialled; null otherwise.</summary>
+    public string? Upstream { get; set; }
+
     public TimeSpan Duration { get; set; }
 
     /// <summary>What the tunnel's ClientHello said (server name, ALPN, version), when it was inspected and was TLS.</summary>

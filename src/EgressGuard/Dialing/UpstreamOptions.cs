@@ -1,0 +1,34 @@
+namespace EgressGuard.Dialing;
+
+/// <summary>
+/// <c>Upstream</c>: an HTTP CONNECT parent proxy for allowed traffic (Squid's
+/// <c>cache_peer … parent</c> + <c>never_direct</c>, with <c>always_direct</c> as
+/// <see cref="Direct"/>). The decision is always made here first; the parent only carries what was
+/// allowed, to the address that was checked. Validated at start by <see cref="UpstreamValidation"/>.
+/// </summary>
+internal sealed class UpstreamOptions
+{
+    public const string Section = "Upstream";
+
+    /// <summary>
+    /// <c>Upstream:Proxy</c>: the parent as <c>host:port</c> or <c>ip:port</c> (an <c>http://</c>
+    /// prefix is accepted). A host name is resolved once at start, so the parent's own address
+    /// never depends on a client's request. Default null: every allowed exchange is dialled directly.
+    /// </summary>
+    public string? Proxy { get; set; }
+
+    /// <summary>
+    /// <c>Upstream:ProxyCredentialsFile</c>: one line <c>user:password</c>, sent as
+    /// <c>Proxy-Authorization: Basic</c> on every CONNECT to the parent. Must be readable by the
+    /// proxy user only (mode 0600), like every other secret file. Default null: no credentials.
+    /// </summary>
+    public string? ProxyCredentialsFile { get; set; }
+
+    /// <summary>
+    /// <c>Upstream:Direct</c>: destinations dialled directly even with a parent: host names
+    /// (<c>intranet.example</c>; <c>.example</c> for the name and every subdomain) matched on the
+    /// requested name, and IP addresses or CIDRs (<c>10.0.0.0/8</c>) matched on the approved
+    /// address. Default empty.
+    /// </summary>
+    public List<string> Direct { get; set; } = [];
+}
