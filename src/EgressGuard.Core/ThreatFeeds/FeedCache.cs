@@ -14,7 +14,6 @@ internal sealed class FeedCache
 
     public FeedCache(string directory) => _directory = directory;
 
-
     public async Task SaveAsync(string name, FeedCacheEntry entry, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(_directory);
@@ -58,6 +57,31 @@ internal sealed class FeedCache
     }
 
     private static readonly JsonSerializerOptions StatusJson = new() { WriteIndented = true };
+
+    private static readonly JsonSerializerOptions HistoryJson = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Writes every feed's entry-count series to <c>feeds/history.json</c>, so the chart survives a restart.</summary>
+    public Task WriteHistoryAsync(Dictionary<string, FeedHistoryPoint[]> history, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(_directory);
+        return WriteAtomicAsync(Path.Combine(_directory, "history.json"), JsonSerializer.Serialize(history, HistoryJson), cancellationToken);
+    }
+
+    /// <summary>The saved series; empty when there is none or it cannot be read (a lost chart is not worth refusing to start).</summary>
+    public Dictionary<string, FeedHistoryPoint[]> LoadHistory()
+    {
+        try
+        {
+            var path = Path.Combine(_directory, "history.json");
+            return File.Exists(path)
+                ? JsonSerializer.Deserialize<Dictionary<string, FeedHistoryPoint[]>>(File.ReadAllText(path), HistoryJson) ?? []
+                : [];
+        }
+        catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
 
     public FeedCacheEntry? TryLoad(string name)
     {

@@ -8,7 +8,8 @@ namespace EgressGuard.ThreatFeeds;
 /// 2. parses; an HTML page, invalid JSON or mostly-garbage text is rejected as a whole;
 /// 3. applies the shrink guard against the last healthy load (independent of hygiene);
 /// 4. applies hygiene (when enabled for the feed);
-/// 5. swaps the feed's state in one reference exchange and persists the download to the cache;
+/// 5. swaps the feed's state in one reference exchange, records the entry count in <see cref="History"/>
+/// and persists the download to the cache;
 /// 6. raises <see cref="Changed"/> so that the policy is recomposed.
 /// Any failure keeps the last good data in force and is recorded in the feed's status.
 /// </summary>
@@ -42,6 +43,9 @@ internal sealed partial class FeedManager : IDisposable
     /// <summary>Raised after a feed's data in force changed (not on unchanged or failed refreshes).</summary>
     public event Action<FeedState>? Changed;
 
+    /// <summary>Each feed's entry count at every successful load (refresh or cache), persisted beside the cache.</summary>
+    public FeedHistory History { get; } = new();
+
     /// <summary>Every enabled feed's current state, in configuration order.</summary>
     public IReadOnlyList<FeedState> States => Enumerable.Range(0, _states.Length).Select(i => Volatile.Read(ref _states[i])).ToList();
 
@@ -55,6 +59,7 @@ internal sealed partial class FeedManager : IDisposable
             return;
         }
 
+        History.Restore(_cache.LoadHistory(), _index.Keys);
         foreach (var name in _index.Keys)
         {
             var state = Get(name);
@@ -68,6 +73,13 @@ internal sealed partial class FeedManager : IDisposable
                 var data = FeedParser.Parse(entry.Text, ParseFormat(state.Options), name, state.Options.MinCount);
                 var applied = Apply(state, data, new FetchValidators(entry.ETag, entry.LastModified), entry.FetchedAt) with { FromCache = true };
                 Set(name, applied);
+
+                // Only a first start with this feed: otherwise the saved series already ends with this load.
+                if (History.IsEmpty(name))
+                {
+                    Record(applied, entry.FetchedAt);
+                }
+
                 LogCacheLoaded(_logger, name, applied.EntryCount, entry.FetchedAt);
             }
             catch (FeedRejectedException ex)
@@ -106,6 +118,7 @@ internal sealed partial class FeedManager : IDisposable
         try
         {
             await _cache.WriteStatusAsync(States, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            await _cache.WriteHistoryAsync(History.Snapshot(), cancellationToken).ConfigureAwait(false);
         }
         catch (IOException ex)
         {
@@ -133,6 +146,7 @@ internal sealed partial class FeedManager : IDisposable
         {
             var unchanged = state with { LastAttempt = now, LastSuccess = now, LastError = null, ConsecutiveFailures = 0 };
             Set(name, unchanged);
+            Record(unchanged, now);
             LogNotModified(_logger, name);
             return unchanged;
         }
@@ -166,6 +180,7 @@ internal sealed partial class FeedManager : IDisposable
         // 4–5. Hygiene, swap, persist.
         var applied = Apply(state, data, new FetchValidators(fetched.ETag, fetched.LastModified), now) with { LastAttempt = now };
         Set(name, applied);
+        Record(applied, now);
         if (_cache is not null)
         {
             try
@@ -231,6 +246,9 @@ internal sealed partial class FeedManager : IDisposable
             gate.Dispose();
         }
     }
+
+    private void Record(FeedState state, DateTimeOffset at) =>
+        History.Record(state.Name, new FeedHistoryPoint(at, state.EntryCount, state.Hygiene.Dropped));
 
     private void Set(string name, FeedState state) => Volatile.Write(ref _states[_index[name]], state);
 
