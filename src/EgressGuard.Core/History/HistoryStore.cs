@@ -13,7 +13,7 @@ namespace EgressGuard.History;
 /// </summary>
 internal sealed class HistoryStore : IHistorySink, IDisposable
 {
-    // Per connection, not part of the schema: journal mode sticks to the file, synchronous does not.
+    // Not migration steps: journal_mode cannot change inside a transaction, and synchronous is per connection.
     private const string Pragmas = """
         PRAGMA journal_mode = WAL;
         PRAGMA synchronous = NORMAL;

@@ -58,9 +58,9 @@ internal sealed partial class ProxyAuthenticator : IDisposable
 
     /// <summary>
     /// The 407's challenges, one <c>Proxy-Authenticate</c> header each, Negotiate first when both are
-    /// on. RFC 9110 §11.6.1 also allows them in one comma-separated field, but clients parse that
-    /// badly (a Basic realm with a comma in it, Negotiate tokens that end in '='): one a header is
-    /// what browsers, curl and Squid's users expect.
+    /// on. RFC 9110 §11.6.1 also allows them in one comma-separated field, but a client then has to
+    /// split challenges at commas that may sit inside a quoted realm; one header per scheme is what
+    /// Squid sends and what every client reads.
     /// </summary>
     public IReadOnlyList<string> Challenges { get; }
 
