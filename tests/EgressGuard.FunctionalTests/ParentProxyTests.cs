@@ -72,6 +72,43 @@ public sealed class ParentProxyTests : IAsyncLifetime
         Assert.Equal(15, line.GetProperty("egressguard.bytes_down").GetInt64());
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Connect_BannerInSameSegmentAsParentReply_NotLost(bool splice)
+    {
+        _parent.CoalesceFirstBytes = true;
+        var proxy = await StartAsync($"--Proxy:Splice={splice}");
+        using var server = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        server.Start();
+        var port = ((IPEndPoint)server.LocalEndpoint).Port;
+        var serve = Task.Run(async () =>
+        {
+            using var socket = await server.AcceptSocketAsync();
+            await socket.SendAsync("220 banner\r\n"u8.ToArray());
+            var buffer = new byte[64];
+            var read = await socket.ReceiveAsync(buffer);
+            await socket.SendAsync(buffer.AsMemory(0, read)); // and then an echo
+            socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+        });
+
+        using (var raw = await RawClient.ConnectAsync(proxy.Port))
+        {
+            await raw.SendAsync($"CONNECT 127.0.0.1:{port} HTTP/1.1\r\n\r\n");
+            var (head, after) = await raw.ReadHeadAsync();
+            Assert.StartsWith("HTTP/1.1 200", head);
+            var banner = after.Length >= 12 ? after : [.. after, .. await raw.ReadExactlyAsync(12 - after.Length)];
+            Assert.Equal("220 banner\r\n", Encoding.ASCII.GetString(banner));
+            await raw.SendAsync("QUIT");
+            Assert.Equal("QUIT", Encoding.ASCII.GetString(await raw.ReadToEndAsync(TimeSpan.FromSeconds(10))));
+        }
+
+        await serve.WaitAsync(TimeSpan.FromSeconds(10));
+        var line = await proxy.WaitForDecisionAsync(l => l.Str("http.request.method") == "CONNECT" && l.GetProperty("server.port").GetInt32() == port);
+        Assert.Equal(splice && OperatingSystem.IsLinux() ? "splice" : "copy", line.Str("egressguard.tunnel.relay"));
+        Assert.Equal(16, line.GetProperty("egressguard.bytes_down").GetInt64());
+    }
+
     [Fact]
     public async Task Connect_DeniedDestination_NeverReachesParent()
     {
