@@ -161,6 +161,25 @@ public sealed class ParentProxyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Forward_DirectDomainSuffix_BypassesParentWhileOtherNamesUseIt()
+    {
+        _dns.A("app.corp.test", "127.0.0.1").A("www.public.test", "127.0.0.1");
+        var proxy = await StartAsync("--Upstream:Direct:0=.corp.test");
+        await using var upstream = await TestUpstream.StartAsync(IPAddress.Loopback);
+        using var client = proxy.CreateClient();
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"http://app.corp.test:{upstream.Port}/hello")).StatusCode);
+        Assert.Empty(_parent.RequestLines);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"http://www.public.test:{upstream.Port}/hello")).StatusCode);
+        Assert.Equal([$"CONNECT 127.0.0.1:{upstream.Port} HTTP/1.1"], _parent.RequestLines);
+
+        var direct = await proxy.WaitForDecisionAsync(l => l.Str("server.address") == "app.corp.test");
+        Assert.Equal("direct", direct.Str("egressguard.upstream"));
+        var parented = await proxy.WaitForDecisionAsync(l => l.Str("server.address") == "www.public.test");
+        Assert.Equal(_parent.Endpoint, parented.Str("egressguard.upstream"));
+    }
+
+    [Fact]
     public async Task Connect_ParentRefuses_502ParentRefusedWithItsStatus()
     {
         _parent.RefuseWith = 403;
