@@ -247,6 +247,33 @@ public sealed class ParentProxyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Connect_ParentGivenByHostName_ResolvedAtStartAndUsed()
+    {
+        var proxy = await StartAsync($"--Upstream:Proxy=localhost:{_parent.Port}");
+        using var echo = new TcpTestServer(IPAddress.Loopback);
+        using (var raw = await RawClient.ConnectAsync(proxy.Port))
+        {
+            await raw.SendAsync($"CONNECT 127.0.0.1:{echo.Port} HTTP/1.1\r\n\r\n");
+            Assert.StartsWith("HTTP/1.1 200", (await raw.ReadHeadAsync()).Head);
+        }
+
+        Assert.Equal([$"CONNECT 127.0.0.1:{echo.Port} HTTP/1.1"], _parent.RequestLines);
+        var line = await proxy.WaitForDecisionAsync(l => l.Str("http.request.method") == "CONNECT" && l.GetProperty("server.port").GetInt32() == echo.Port);
+        Assert.Equal($"localhost:{_parent.Port}", line.Str("egressguard.upstream"));
+    }
+
+    [Fact]
+    public void Build_BadDirectEntryOrDirectWithoutParent_StartStopsNamingTheKey()
+    {
+        var config = Path.Combine(Path.GetTempPath(), $"egressguard-parent-{Guid.NewGuid():N}.json");
+        File.WriteAllText(config, "{}");
+        var bad = Assert.Throws<ConfigurationErrorsException>(() => EgressGuardHost.Build(["--config", config, "--Upstream:Proxy=127.0.0.1:3128", "--Upstream:Direct:0=not a host/99"]));
+        Assert.Contains(bad.Errors, e => e.StartsWith("Upstream:Direct:0 = 'not a host/99'", StringComparison.Ordinal));
+        var orphan = Assert.Throws<ConfigurationErrorsException>(() => EgressGuardHost.Build(["--config", config, "--Upstream:Direct:0=10.0.0.0/8"]));
+        Assert.Contains(orphan.Errors, e => e.StartsWith("Upstream:ProxyCredentialsFile and Upstream:Direct need Upstream:Proxy", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Build_CredentialsFileReadableByOthers_StartStops()
     {
         if (OperatingSystem.IsWindows())
