@@ -233,6 +233,28 @@ public sealed class ParentProxyTests : IAsyncLifetime
         Assert.Contains("X-EgressGuard-Error: parent-unreachable", head);
     }
 
+    [Fact]
+    public async Task ParentNotSpeakingHttp_NameWithTwoAddresses_OneAttemptEach502ParentUnreachable()
+    {
+        _dns.A("two.public.test", "127.0.0.1").A("two.public.test", "127.0.0.2");
+        using var echoingParent = new TcpTestServer(IPAddress.Loopback); // answers the CONNECT with the CONNECT: not HTTP
+        var proxy = await StartAsync($"--Upstream:Proxy=127.0.0.1:{echoingParent.Port}");
+        using (var raw = await RawClient.ConnectAsync(proxy.Port))
+        {
+            await raw.SendAsync("CONNECT two.public.test:443 HTTP/1.1\r\n\r\n");
+            var head = (await raw.ReadHeadAsync()).Head;
+            Assert.StartsWith("HTTP/1.1 502", head);
+            Assert.Contains("X-EgressGuard-Error: parent-unreachable", head);
+        }
+
+        Assert.Equal(1, echoingParent.Connections);
+        using var client = proxy.CreateClient();
+        var response = await client.GetAsync("http://two.public.test:8080/hello");
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Equal("parent-unreachable", response.Headers.GetValues("X-EgressGuard-Error").Single());
+        Assert.Equal(2, echoingParent.Connections);
+    }
+
     [Theory]
     [InlineData("https://proxy.example:3128")]
     [InlineData("proxy.example")]
