@@ -43,6 +43,10 @@ internal sealed partial class Dialer
             {
                 return (await DialAsync(decision, endpoint, cancellationToken).ConfigureAwait(false), endpoint);
             }
+            catch (DialException ex) when (ex.Failure == DialFailure.ParentUnreachable)
+            {
+                throw; // the same parent for every address: trying the next one would only wait again
+            }
             catch (DialException ex)
             {
                 failure = failure?.Failure == DialFailure.Timeout ? failure : ex;

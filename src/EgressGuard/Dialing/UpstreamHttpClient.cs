@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
+using EgressGuard.Identity;
 using EgressGuard.Policy;
 
 namespace EgressGuard.Dialing;
@@ -44,6 +45,10 @@ internal sealed class UpstreamHttpClient : IDisposable
 
     /// <summary>The per-identity pools for plain <c>http://</c> requests.</summary>
     public UpstreamPools Pools { get; }
+
+    /// <summary>The pool for one allowed <c>http://</c> request: its client identity's, for the route its dial takes.</summary>
+    public UpstreamPoolLease Rent(ClientIdentity identity, Decision decision) =>
+        Pools.Rent(identity, decision.Approved.Count > 0 ? _dialer.RouteName(decision, decision.Approved[0]) : null);
 
     /// <summary>
     /// An intercepted tunnel's own invoker: its first connection uses the CONNECT's socket

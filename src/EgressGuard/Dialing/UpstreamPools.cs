@@ -51,10 +51,15 @@ internal sealed class UpstreamPools : IDisposable
         : identity.Address is { } address ? "address:" + AddressNormalizer.Canonicalize(address)
         : "unknown";
 
-    /// <summary>The identity's pool for one request; dispose the lease when the request is over.</summary>
-    public UpstreamPoolLease Rent(ClientIdentity identity)
+    /// <summary>
+    /// The identity's pool for one request; dispose the lease when the request is over.
+    /// <paramref name="route"/> (the <see cref="Dialer.RouteName"/>, with a parent proxy) keeps one
+    /// pool per route: connections are keyed by address alone, and a name in <c>Upstream:Direct</c>
+    /// shares its address with names that go through the parent.
+    /// </summary>
+    public UpstreamPoolLease Rent(ClientIdentity identity, string? route = null)
     {
-        var key = KeyOf(identity);
+        var key = route is null ? KeyOf(identity) : KeyOf(identity) + " via:" + route;
         var now = _time.GetUtcNow();
         List<Pool>? dropped = null;
         Pool? pool;

@@ -86,7 +86,7 @@ internal sealed class HttpForwardHandler(ExchangeFactory exchanges, Admission ad
 
             // 4. Forward.
             await using var upgrade = UpgradeWatch.Start(context, exchange, snapshot, tunnels);
-            using var pool = client.Pools.Rent(exchange.Identity);
+            using var pool = client.Rent(exchange.Identity, decision);
             await upstream.ForwardAsync(context, exchange, decision, target, pathAndQuery, "http", pool.Invoker);
         }
         finally

@@ -88,6 +88,10 @@ internal sealed class UpstreamForwarder
             exchange.Dialed = null;
             context.Features.Set<IForwarderErrorFeature>(null);
             context.Response.StatusCode = StatusCodes.Status200OK;
+            if (dialFailure.Failure == DialFailure.ParentUnreachable)
+            {
+                break; // the same parent for every address: the next one would only wait again
+            }
         }
 
         if (dialFailure is not null && !context.Response.HasStarted)

@@ -105,10 +105,18 @@ internal static partial class StartupSummary
         {
             LogNarrowed(logger, narrowed);
         }
+
+        if (settings.Parent is { } parent)
+        {
+            LogParent(logger, parent.Name, parent.Endpoint.ToString(), parent.Authorization is null ? "no credentials" : "Basic credentials", settings.Upstream.Direct.Count == 0 ? "none" : string.Join(", ", settings.Upstream.Direct));
+        }
     }
 
-    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "A file with secrets or personal data was readable by group or others; narrowed: {File} (check who may have read it)")]
+    [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "A file with secrets or personal data was readable by group or others; narrowed: {File} (check who may have read it)")]
     private static partial void LogNarrowed(ILogger logger, string file);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Information, Message = "Upstream: allowed exchanges go through parent proxy {Parent} ({Endpoint}, {Credentials}); direct: {Direct}")]
+    private static partial void LogParent(ILogger logger, string parent, string endpoint, string credentials, string direct);
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "The interception CA expires {ExpiresAt}: renew it (EgressGuard ca init --force) and reinstall it on the clients; intercepted tunnels are refused once it has expired")]
     private static partial void LogCaExpiring(ILogger logger, string expiresAt);

@@ -29,6 +29,12 @@ public sealed class TestParentProxy : IDisposable
     /// <summary>A status to answer every CONNECT with (e.g. 403) instead of relaying.</summary>
     public int? RefuseWith { get; set; }
 
+    /// <summary>
+    /// Wait for the destination's first bytes and send them in the same write as the 200, so they
+    /// arrive with the reply head (a server-first protocol through a real parent can do this).
+    /// </summary>
+    public bool CoalesceFirstBytes { get; set; }
+
     /// <summary>Every request line seen, e.g. <c>CONNECT 127.0.0.1:5000 HTTP/1.1</c>.</summary>
     public ConcurrentQueue<string> RequestLines { get; } = new();
 
@@ -72,7 +78,15 @@ public sealed class TestParentProxy : IDisposable
                 var target = IPEndPoint.Parse(lines[0].Split(' ')[1]);
                 using var upstream = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
                 await upstream.ConnectAsync(target);
-                await client.SendAsync("HTTP/1.1 200 Connection established\r\n\r\n"u8.ToArray());
+                byte[] established = "HTTP/1.1 200 Connection established\r\n\r\n"u8.ToArray();
+                if (CoalesceFirstBytes)
+                {
+                    var first = new byte[4096];
+                    var read = await upstream.ReceiveAsync(first);
+                    established = [.. established, .. first.AsSpan(0, read)];
+                }
+
+                await client.SendAsync(established);
                 if (after.Length > 0)
                 {
                     await upstream.SendAsync(after);
