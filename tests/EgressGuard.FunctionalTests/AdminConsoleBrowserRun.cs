@@ -2,12 +2,14 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using EgressGuard.FunctionalTests.Infrastructure;
+using EgressGuard.ThreatFeeds;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EgressGuard.FunctionalTests;
 
 /// <summary>
 /// One run of tests/console/console.mjs against a real proxy: the proxy with its admin listener, a
-/// deny rule, a feed and two quarantined sources; Chromium driven by playwright-core through every
+/// deny rule, a feed loaded three times (1, 1, then 2 entries) and two quarantined sources; Chromium driven by playwright-core through every
 /// console case in order (each builds on the last, as an admin's session would). The cases'
 /// results are then asserted one by one by <see cref="AdminConsoleBrowserTests"/>.
 /// </summary>
@@ -16,6 +18,7 @@ public sealed class AdminConsoleBrowserRun : IAsyncLifetime
     public const string DeniedHost = "denied.test";
     public const string ReleasedSource = "10.66.0.1";
     public const string ExtendedSource = "10.66.0.2";
+    public const string Feed = "test-c2";
 
     private readonly TestDnsServer _dns = new();
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "egressguard-console", Guid.NewGuid().ToString("N"));
@@ -37,9 +40,20 @@ public sealed class AdminConsoleBrowserRun : IAsyncLifetime
         File.WriteAllText(Path.Combine(_dir, "c2.txt"), "127.0.0.77\n");
         _dns.A(DeniedHost, "127.0.0.99");
         Proxy = await TestProxy.StartAsync(_dns.Endpoint, "", "", [
-            "--Feeds:0:Name=test-c2", "--Feeds:0:Format=plain", $"--Feeds:0:Source={Path.Combine(_dir, "c2.txt")}",
+            $"--Feeds:0:Name={Feed}", "--Feeds:0:Format=plain", $"--Feeds:0:Source={Path.Combine(_dir, "c2.txt")}",
             "--Feeds:0:Interval=01:00:00", "--Feeds:0:Hygiene=false", "--Feeds:0:Category=c2",
             $"--Data:Directory={Path.Combine(_dir, "data")}"]);
+        // The local feed loads twice at start (before the listener, then the scheduler's first
+        // round); once both are in, a third load with one more entry gives the chart a step to draw.
+        var feeds = Proxy.Services.GetRequiredService<FeedManager>();
+        for (var i = 0; i < 200 && feeds.History.Get(Feed).Count < 2; i++)
+        {
+            await Task.Delay(25);
+        }
+
+        File.WriteAllText(Path.Combine(_dir, "c2.txt"), "127.0.0.77\n127.0.0.78\n");
+        var reloaded = await feeds.RefreshAsync(Feed, default);
+        Assert.True(reloaded.LastError is null && reloaded.EntryCount == 2, reloaded.LastError);
         using var admin = Proxy.CreateAdminClient();
         (await admin.PostAsync("/rules", new StringContent($$"""{"id":"block-denied","action":"deny","destinations":["{{DeniedHost}}"],"comment":"console test"}""", Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
         foreach (var address in new[] { ReleasedSource, ExtendedSource })
@@ -55,6 +69,7 @@ public sealed class AdminConsoleBrowserRun : IAsyncLifetime
             ["CONSOLE_DENIED_HOST"] = DeniedHost,
             ["CONSOLE_QUARANTINE_RELEASE"] = ReleasedSource,
             ["CONSOLE_QUARANTINE_EXTEND"] = ExtendedSource,
+            ["CONSOLE_FEED"] = Feed,
             ["CONSOLE_CHROMIUM"] = ConsoleBrowser.Chromium,
         }, workingDirectory: ConsoleBrowser.Directory, timeout: TimeSpan.FromMinutes(5));
         _output = $"exit {exit}\n{stdout}\n{stderr}";

@@ -81,6 +81,13 @@ public sealed class AdminConsoleBrowserTests : IClassFixture<AdminConsoleBrowser
     public void Status_FeedsAndSvgCharts() => _run.AssertCase("feeds-status-and-charts");
 
     [ConsoleBrowserFact]
+    public void Status_FeedReloadedWithMoreEntries_EntriesChartHasAPointPerLoad()
+    {
+        var result = _run.AssertCase("feed-entries-chart");
+        Assert.Equal([1, 1, 2], result.GetProperty("points").EnumerateArray().Select(p => p.GetInt32()));
+    }
+
+    [ConsoleBrowserFact]
     public void SignOut_ClearsToken() => _run.AssertCase("sign-out-clears-token");
 
     [ConsoleBrowserFact]

@@ -74,6 +74,7 @@ public sealed class AdminWireFormatTests : IAsyncLifetime
             "[{name:s,source:s,format:s,mode:s,category:s,required:b,loaded:b,entries:n,version:null,loadedAt:s,ageSeconds:n,fromCache:b,"
             + "lastAttempt:s,lastSuccess:s,lastError:null,consecutiveFailures:n,hygiene:s,droppedKnownGood:n}]",
             await ShapeOfAsync(admin, "/feeds"));
+        Assert.Equal("[{at:s,entries:n,dropped:n}]", await ShapeOfAsync(admin, "/feeds/feodo/history"));
         Assert.Equal(
             "[{name:s,up:b,delivered:n,failures:n,dropped:n,consecutiveFailures:n,lastDelivered:null,lastFailure:null,lastError:null}]",
             await ShapeOfAsync(admin, "/alerts/sinks"));

@@ -17,6 +17,7 @@ const TOKEN = env('CONSOLE_TOKEN');
 const DENIED = env('CONSOLE_DENIED_HOST');
 const RELEASE = env('CONSOLE_QUARANTINE_RELEASE');
 const EXTEND = env('CONSOLE_QUARANTINE_EXTEND');
+const FEED = env('CONSOLE_FEED');
 const CHROMIUM = process.env.CONSOLE_CHROMIUM || '/usr/bin/chromium';
 const STEP = 10_000;
 
@@ -357,6 +358,22 @@ try {
     await page.locator(`svg[data-chart=top-denied] g[data-destination="${DENIED}"]`).waitFor();
     await page.locator('tr[data-feed]').first().waitFor();
     await page.locator('dl.fields dt', { hasText: 'rulesVersion' }).waitFor();
+  });
+
+  await run('feed-entries-chart', async () => {
+    // The page is still on #/status; its chart must show what the API has, point for point.
+    const history = (await api('GET', `/feeds/${FEED}/history`)).body;
+    const chart = page.locator(`svg[data-chart=feed-entries][data-feed="${FEED}"]`);
+    await chart.waitFor();
+    const points = await chart.locator('circle.point').evaluateAll((cs) => cs.map((c) => Number(c.dataset.entries)));
+    check(JSON.stringify(points) === JSON.stringify(history.map((p) => p.entries)), `chart ${JSON.stringify(points)}, API ${JSON.stringify(history)}`);
+    const line = (await chart.locator('polyline.line').getAttribute('points')).trim().split(/\s+/);
+    check(line.length === points.length, `the line has ${line.length} vertices for ${points.length} points`);
+    const label = await chart.getAttribute('aria-label');
+    const title = await chart.locator(':scope > title').textContent();
+    check((await chart.getAttribute('role')) === 'img', 'the chart has no role=img');
+    check(label.includes(`feed ${FEED}`) && title === label, `label "${label}", title "${title}"`);
+    return { points };
   });
 
   await run('sign-out-clears-token', async () => {

@@ -1,8 +1,16 @@
 // Charts drawn as SVG by the page: no chart library, nothing fetched. Colours come from CSS
 // classes (the CSP forbids inline styles).
-import { h, s } from './dom.js';
+import { h, s, time } from './dom.js';
 
 const KINDS = ['allow', 'deny', 'error'];
+
+/** Horizontal grid lines with their values at 0, half and the top of the scale. */
+function yGrid(max, y, left, width) {
+  return [...new Set([0, Math.round(max / 2), max])].map((v) => [
+    s('line', { x1: left, x2: width, y1: y(v), y2: y(v), class: 'grid' }),
+    s('text', { x: left - 4, y: y(v) + 4, class: 'axis', 'text-anchor': 'end', text: Math.round(v) }),
+  ]);
+}
 
 /** Decisions per minute over the last `minutes`, stacked by decision. */
 export function decisionsPerMinute(lines, minutes = 30, now = Date.now()) {
@@ -25,10 +33,7 @@ export function decisionsPerMinute(lines, minutes = 30, now = Date.now()) {
   const label = `Decisions per minute, last ${minutes} minutes: ${total} in all, at most ${max} in a minute`;
   const svg = s('svg', { viewBox: `0 0 ${width} ${height}`, class: 'chart', role: 'img', 'aria-label': label, 'data-chart': 'decisions-per-minute' },
     s('title', { text: label }),
-    [...new Set([0, Math.round(max / 2), max])].map((v) => [
-      s('line', { x1: left, x2: width, y1: y(v), y2: y(v), class: 'grid' }),
-      s('text', { x: left - 4, y: y(v) + 4, class: 'axis', 'text-anchor': 'end', text: Math.round(v) }),
-    ]),
+    yGrid(max, y, left, width),
     buckets.map((b, i) => {
       let base = 0;
       return s('g', { 'data-minute': b.minute },
@@ -74,4 +79,39 @@ export function topDenied(lines, limit = 10) {
         s('rect', { x: labelWidth, y: i * row + 3, height: row - 6, width: Math.max(2, ((width - labelWidth - 40) * count) / max), class: 'bar deny' }),
         s('text', { x: labelWidth + Math.max(2, ((width - labelWidth - 40) * count) / max) + 4, y: i * row + 15, class: 'axis', text: count })))),
     h('figcaption', { text: 'Top denied destinations (recent decisions)' }));
+}
+
+/**
+ * One feed's entries in force after each successful load (GET /feeds/{name}/history), as a line
+ * over time with a point per load; each point's title gives its time, entries and dropped.
+ */
+export function feedEntries(name, points) {
+  const caption = `Entries of feed ${name} over time`;
+  if (points.length === 0) return h('figure', { class: 'chart-box', 'data-feed-chart': name }, h('p', { class: 'empty', text: `Feed ${name} has not loaded yet.` }), h('figcaption', { text: caption }));
+  const width = 640;
+  const height = 160;
+  const left = 56;
+  const right = 12;
+  const bottom = 22;
+  const top = 10;
+  const times = points.map((p) => new Date(p.at).getTime());
+  const first = times[0];
+  const span = Math.max(1, times.at(-1) - first);
+  const max = Math.max(1, ...points.map((p) => p.entries));
+  // A single load sits in the middle rather than on the axis.
+  const x = (t) => (points.length === 1 ? (left + width - right) / 2 : left + ((width - left - right) * (t - first)) / span);
+  const y = (v) => top + (height - bottom - top) * (1 - v / max);
+  const last = points.at(-1);
+  const label = `${caption}: ${points.length} loads from ${time(points[0].at)} to ${time(last.at)}; now ${last.entries} entries, at most ${max}`;
+  return h('figure', { class: 'chart-box', 'data-feed-chart': name },
+    s('svg', { viewBox: `0 0 ${width} ${height}`, class: 'chart', role: 'img', 'aria-label': label, 'data-chart': 'feed-entries', 'data-feed': name },
+      s('title', { text: label }),
+      yGrid(max, y, left, width - right),
+      s('polyline', { class: 'line', points: points.map((p, i) => `${x(times[i])},${y(p.entries)}`).join(' ') }),
+      points.map((p, i) => s('circle', { class: 'point', cx: x(times[i]), cy: y(p.entries), r: 3, 'data-entries': p.entries, 'data-at': p.at },
+        s('title', { text: `${time(p.at)}: ${p.entries} entries${p.dropped ? `, ${p.dropped} dropped by hygiene` : ''}` }))),
+      [...new Set([0, points.length - 1])].map((i) => s('text', {
+        x: x(times[i]), y: height - 6, class: 'axis', 'text-anchor': points.length === 1 ? 'middle' : i === 0 ? 'start' : 'end', text: time(points[i].at),
+      }))),
+    h('figcaption', { text: caption }));
 }

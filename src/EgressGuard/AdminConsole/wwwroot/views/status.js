@@ -1,12 +1,13 @@
-// Feeds and status: each feed's entries, age and last error; the process status; charts of the
+// Feeds and status: each feed's entries, age and last error, and its entries over time; the process status; charts of the
 // recent decisions; the alert sinks. Refreshed every 15 s while open.
 import { get } from '../api.js';
 import { h, clear, time, age, table, fields } from '../dom.js';
-import { decisionsPerMinute, topDenied } from '../charts.js';
+import { decisionsPerMinute, topDenied, feedEntries } from '../charts.js';
 
 export async function render(view) {
   const charts = h('div', { class: 'charts' });
   const feedsBox = h('div');
+  const feedCharts = h('div', { class: 'charts' });
   const statusBox = h('div');
   const sinksBox = h('div');
   const updated = h('span', { class: 'help' });
@@ -14,12 +15,14 @@ export async function render(view) {
   view.append(
     h('div', { class: 'heading' }, h('h1', { text: 'Feeds and status' }), h('div', {}, updated, ' ', refresh)),
     h('section', {}, h('h2', { text: 'Recent decisions' }), charts),
-    h('section', {}, h('h2', { text: 'Feeds' }), feedsBox),
+    h('section', {}, h('h2', { text: 'Feeds' }), feedsBox, feedCharts),
     h('section', {}, h('h2', { text: 'Process' }), statusBox),
     h('section', {}, h('h2', { text: 'Alert sinks' }), sinksBox));
 
   async function load() {
     const [feeds, status, decisions, sinks] = await Promise.all([get('/feeds'), get('/status'), get('/decisions?limit=10000'), get('/alerts/sinks')]);
+    const histories = await Promise.all(feeds.map((f) => get(`/feeds/${encodeURIComponent(f.name)}/history`)));
+    clear(feedCharts, feeds.map((f, i) => feedEntries(f.name, histories[i])));
     clear(charts, decisionsPerMinute(decisions), topDenied(decisions));
     clear(feedsBox, feeds.length === 0 ? h('p', { class: 'empty', text: 'No feeds configured.' }) : table(null, [
       ['name', (f) => f.name],
