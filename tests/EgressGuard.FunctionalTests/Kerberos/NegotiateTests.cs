@@ -183,14 +183,18 @@ public sealed class NegotiateTests
         // (3 s did not: the "fresh" token was sometimes already expired).
         var lifetime = TimeSpan.FromSeconds(8);
         var cache = await _fixture.Kdc.KinitAsync("carol", lifetime);
-        var expired = DateTime.UtcNow + lifetime + TimeSpan.FromSeconds(1 + 1); // lifetime + clockskew (1 s) + margin
-        var fresh = await TokenAsync(cache);
+        var expired = DateTime.UtcNow + lifetime + TimeSpan.FromSeconds(3 + 1); // lifetime + clockskew (3 s) + margin
+        // The stale one first: krb5.conf's clockskew is 3 s, so a token's authenticator must reach
+        // the proxy within seconds of being made, and building a token takes a python process
+        // (the fresh token built first was sometimes rejected for skew on a loaded machine).
         var stale = await TokenAsync(cache);
+        var fresh = await TokenAsync(cache);
 
         // The same ticket, while valid: accepted (so the 407 below is the expiry, nothing else).
         using (var raw = await RawClient.ConnectAsync(proxy.Port))
         {
-            Assert.StartsWith("HTTP/1.1 200", await GetAsync(raw, AppUrl(), "Negotiate " + fresh));
+            var head = await GetAsync(raw, AppUrl(), "Negotiate " + fresh);
+            Assert.True(head.StartsWith("HTTP/1.1 200", StringComparison.Ordinal), head + "\n" + string.Join("\n", proxy.Logs.Lines.Where(l => l.Contains("Negotiate (Kerberos)", StringComparison.Ordinal))));
         }
 
         while (DateTime.UtcNow < expired)
