@@ -155,6 +155,60 @@ public sealed class HistoryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RetroHunt_SecondSwapAddsOneEntry_OnlyThatEntrysConnectionChecked()
+    {
+        Assert.Equal(HttpStatusCode.OK, await GetAsync($"http://sleeper.test:{_later.Port}/hello"));
+        Assert.Equal(HttpStatusCode.OK, await GetAsync($"http://good.test:{_upstream.Port}/hello"));
+        await QueryAsync("/history/connections?destination=sleeper.test", 1);
+        await QueryAsync("/history/connections?destination=good.test", 1);
+        var feeds = _proxy.Services.GetRequiredService<FeedManager>();
+        var hunt = _proxy.Services.GetRequiredService<EgressGuard.History.RetroHunt>();
+
+        // First swap: an entry no connection reached; whatever this hunt was, the next one is incremental.
+        File.WriteAllText(Feed, "127.0.0.77\n127.0.0.99\n");
+        await RefreshAndWaitForHuntAsync(feeds, hunt);
+        Assert.Equal(0, hunt.Last!.Raised);
+
+        // Second swap adds one entry that one historical connection reached.
+        File.WriteAllText(Feed, "127.0.0.77\n127.0.0.99\n127.0.0.88\n");
+        await RefreshAndWaitForHuntAsync(feeds, hunt);
+        var result = hunt.Last!;
+        Assert.False(result.Full);
+        Assert.Equal(1, result.Entries);
+        Assert.True(result.Connections >= 2, $"{result.Connections} connections read");
+        Assert.Equal(1, result.Checked);
+        Assert.Equal(1, result.Raised);
+        var alert = Assert.Single(await QueryAsync("/alerts?kind=retro-hunt", 1));
+        Assert.Equal("sleeper.test", alert.GetProperty("destination").GetProperty("name").GetString());
+        Assert.Contains(_proxy.Logs.Lines, l => l.Contains("Retro-hunt (incremental)", StringComparison.Ordinal) && l.Contains("1 entries checked, 1 of", StringComparison.Ordinal));
+
+        // An admin's request hunts in full again, and raises nothing twice.
+        using var admin = _proxy.CreateAdminClient();
+        var runs = hunt.Runs;
+        await admin.PostAsync("/history/retro-hunt", null);
+        await WaitForRunAsync(hunt, runs);
+        Assert.True(hunt.Last!.Full);
+        Assert.Equal(0, hunt.Last.Raised);
+    }
+
+    private static async Task RefreshAndWaitForHuntAsync(FeedManager feeds, EgressGuard.History.RetroHunt hunt)
+    {
+        var runs = hunt.Runs;
+        await feeds.RefreshAsync("feodo", CancellationToken.None);
+        await WaitForRunAsync(hunt, runs);
+    }
+
+    private static async Task WaitForRunAsync(EgressGuard.History.RetroHunt hunt, int runs)
+    {
+        for (var i = 0; i < 200 && hunt.Runs == runs; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(hunt.Runs > runs, "no retro-hunt ran");
+    }
+
+    [Fact]
     public async Task Report_BlockedAlertsQuarantinesChanges_JsonTableCsv()
     {
         Assert.Equal(HttpStatusCode.Forbidden, await GetAsync("http://c2.test/x"));

@@ -61,6 +61,13 @@ public sealed class ListenersTests : IAsyncLifetime
         // Both CONNECTs logged, one per listener's client address family.
         await proxy.WaitForDecisionAsync(l => l.Str("http.request.method") == "CONNECT" && l.Str("client.address") == "::1");
         await proxy.WaitForDecisionAsync(l => l.Str("http.request.method") == "CONNECT" && l.Str("client.address") == "127.0.0.1");
+
+        // Loop detection knows every listener: a CONNECT through the first to the second is refused.
+        using var raw = await RawClient.ConnectAsync(bound[0].Port);
+        await raw.SendAsync($"CONNECT [::1]:{bound[1].Port} HTTP/1.1\r\n\r\n");
+        var (loop, _) = await raw.ReadHeadAsync();
+        Assert.StartsWith("HTTP/1.1 403", loop);
+        Assert.Contains("X-EgressGuard-Reason: self-loop", loop);
     }
 
     [Fact]

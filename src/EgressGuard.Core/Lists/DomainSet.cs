@@ -50,4 +50,8 @@ internal sealed class DomainSet
 
         return false;
     }
+
+    /// <summary>Every key with its match: <c>Subdomains</c> false for a name matched itself, true for the names under it.</summary>
+    public IEnumerable<(string Name, bool Subdomains, DomainMatch Match)> Entries() =>
+        _exact.Select(e => (e.Key, false, e.Value)).Concat(_subdomains.Select(e => (e.Key, true, e.Value)));
 }

@@ -51,4 +51,18 @@ internal sealed class IpRangeIndex(RangeTable<uint> v4, RangeTable<UInt128> v6, 
     }
 
     public bool Contains(IPAddress address) => TryMatchAll(address, out _);
+
+    /// <summary>Every entry as listed, with its source (IPv4 first); for comparing two snapshots off the request path.</summary>
+    public IEnumerable<IpMatch> Entries()
+    {
+        for (var i = 0; i < v4Entries.Count; i++)
+        {
+            yield return v4Entries.Entry(i);
+        }
+
+        for (var i = 0; i < v6Entries.Count; i++)
+        {
+            yield return v6Entries.Entry(i);
+        }
+    }
 }

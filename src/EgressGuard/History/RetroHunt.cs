@@ -14,6 +14,12 @@ namespace EgressGuard.History;
 /// rule means that source reached the destination before it was listed: one <c>retro-hunt</c>
 /// alert per source + destination + rule, never repeated (remembered in the database).
 /// Runs on its own task, one hunt at a time; changes arriving meanwhile are folded into one more run.
+/// <para>Incremental: the first hunt after start checks the window against the whole policy (the
+/// node may have been down while the feeds grew, and the loaded cache may be newer than the
+/// history); after that, a hunt evaluates only the connections that an entry new since the last
+/// completed hunt covers (<see cref="PolicyDelta"/>), so a feed refresh that adds ten addresses
+/// costs ten entries, not the whole feed again. A rule change, or an admin's
+/// <c>POST /history/retro-hunt</c>, hunts in full.</para>
 /// </summary>
 internal sealed partial class RetroHunt : BackgroundService
 {
@@ -23,7 +29,8 @@ internal sealed partial class RetroHunt : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<RetroHunt> _logger;
     private readonly SemaphoreSlim _wake = new(0, 1);
-    private readonly TaskCompletionSource _firstRun = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private PolicySnapshot? _hunted;
+    private volatile bool _fullRequested;
 
     public RetroHunt(HistoryService history, IPolicySource policy, PolicyRecomposer recomposer, AlertService alerts, TimeProvider time, ILogger<RetroHunt> logger)
     {
@@ -38,9 +45,18 @@ internal sealed partial class RetroHunt : BackgroundService
     /// <summary>Hunts done since start (tests wait on it).</summary>
     public int Runs { get; private set; }
 
-    /// <summary>Asks for a hunt against the policy now in force (coalesced with one already pending).</summary>
-    public void Request()
+    /// <summary>The last hunt's counts (null before the first); on <c>/status</c> and in the log.</summary>
+    public RetroHuntResult? Last { get; private set; }
+
+    /// <summary>Asks for a hunt against the policy now in force (coalesced with one already pending);
+    /// <paramref name="full"/> checks every entry, not only the new ones.</summary>
+    public void Request(bool full = false)
     {
+        if (full)
+        {
+            _fullRequested = true;
+        }
+
         if (_wake.CurrentCount == 0)
         {
             try
@@ -67,11 +83,17 @@ internal sealed partial class RetroHunt : BackgroundService
                 await _wake.WaitAsync(stoppingToken).ConfigureAwait(false);
                 // Let the history writer commit what is queued, so the hunt sees the latest connections.
                 await Task.Delay(_history.Options.FlushInterval * 2, _time, stoppingToken).ConfigureAwait(false);
-                var found = Hunt(_history.Queries, _policy.Current);
+                var snapshot = _policy.Current;
+                var full = _fullRequested;
+                _fullRequested = false;
+                var result = Hunt(_history.Queries, snapshot, full || _hunted is null ? null : _hunted);
+                _hunted = snapshot;
+                Last = result;
                 Runs++;
-                if (found > 0)
+                LogHunted(_logger, result.Full ? "full" : "incremental", result.Version, result.Entries, result.Checked, result.Connections, result.Raised);
+                if (result.Raised > 0)
                 {
-                    LogFound(_logger, found, _policy.Current.Version);
+                    LogFound(_logger, result.Raised, result.Version);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -85,13 +107,23 @@ internal sealed partial class RetroHunt : BackgroundService
         }
     }
 
-    /// <summary>One hunt; returns the number of new findings raised.</summary>
-    internal int Hunt(IHistoryQueries queries, PolicySnapshot snapshot)
+    /// <summary>One hunt against <paramref name="snapshot"/>: in full without <paramref name="previous"/>
+    /// (or when the rules changed), else only for the connections an entry new since then covers.</summary>
+    internal RetroHuntResult Hunt(IHistoryQueries queries, PolicySnapshot snapshot, PolicySnapshot? previous)
     {
         var now = _time.GetUtcNow();
-        var findings = new Dictionary<(string Client, string Destination, string Rule), Alert>();
-        foreach (var row in queries.AllowedSince(now - _history.Options.RetroHuntWindow))
+        var delta = previous is null ? null : PolicyDelta.Between(previous, snapshot);
+        if (delta is { RulesChanged: true })
         {
+            delta = null;
+        }
+
+        var entries = delta?.EntryCount ?? snapshot.BadIps.EntryCount + snapshot.BadDomains.Count + snapshot.Rules.Rules.Count;
+        var findings = new Dictionary<(string Client, string Destination, string Rule), Alert>();
+        int connections = 0, evaluated = 0;
+        foreach (var row in delta is { EntryCount: 0 } ? [] : queries.AllowedSince(now - _history.Options.RetroHuntWindow))
+        {
+            connections++;
             if (row.Client is null || row.Host is null || !IPAddress.TryParse(row.Client, out var client))
             {
                 continue;
@@ -105,6 +137,12 @@ internal sealed partial class RetroHunt : BackgroundService
                 continue;
             }
 
+            if (delta is not null && !delta.Covers(target.Literal is null ? target.Host : null, address))
+            {
+                continue; // only old entries cover it: a hunt before this one asked already
+            }
+
+            evaluated++;
             var context = new EvaluationContext(target, new ClientIdentity(client, row.User), now);
             var denied = target.Literal is null ? snapshot.EvaluateName(target.Host, context).Denied : null;
             denied ??= snapshot.EvaluateAddress(address, context).Denied;
@@ -151,7 +189,7 @@ internal sealed partial class RetroHunt : BackgroundService
             }
         }
 
-        return raised;
+        return new RetroHuntResult(snapshot.Version, delta is null, entries, connections, evaluated, raised);
     }
 
     public override void Dispose()
@@ -162,6 +200,9 @@ internal sealed partial class RetroHunt : BackgroundService
 
     [LoggerMessage(EventId = 970, Level = LogLevel.Warning, Message = "Retro-hunt: {Count} source(s) reached destinations that policy v{Version} now denies")]
     private static partial void LogFound(ILogger logger, int count, long version);
+
+    [LoggerMessage(EventId = 972, Level = LogLevel.Information, Message = "Retro-hunt ({Mode}) against policy v{Version}: {Entries} entries checked, {Checked} of {Connections} connections in the window evaluated, {Raised} new finding(s)")]
+    private static partial void LogHunted(ILogger logger, string mode, long version, int entries, int @checked, int connections, int raised);
 
     [LoggerMessage(EventId = 971, Level = LogLevel.Error, Message = "Retro-hunt failed: {Error}")]
     private static partial void LogFailed(ILogger logger, string error);

@@ -10,7 +10,9 @@ internal sealed class ProxyOptions
     /// <summary>
     /// Address and port to listen on, e.g. <c>127.0.0.1:3128</c> or <c>[::]:3128</c>. Default
     /// <c>127.0.0.1:3128</c>. Listening beyond loopback makes the proxy reachable by every host
-    /// that can reach that address.
+    /// that can reach that address. The array form (several listeners, each a string or
+    /// <c>{ Address, Tls }</c>) is not bound here but read by <c>Hosting.ListenValidation</c>,
+    /// because the binder cannot hold a string or an array in one property.
     /// </summary>
     public string Listen { get; set; } = "127.0.0.1:3128";
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using EgressGuard.FunctionalTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace EgressGuard.FunctionalTests.Fleet;
@@ -267,5 +268,44 @@ public sealed class FleetTests : IAsyncLifetime
         Assert.Equal(["staff", "devs"], found.GetProperty("groups").EnumerateArray().Select(g => g.GetString()));
         var top = JsonDocument.Parse(await adminB.GetStringAsync("/history/top?since=1h")).RootElement.EnumerateArray().Single();
         Assert.Equal(["staff", "devs"], top.GetProperty("groups").EnumerateArray().Select(g => g.GetString()));
+    }
+
+    [PostgresFact]
+    public async Task RetroHuntOnSharedHistory_SecondSwapAddsOneEntry_OnlyThatEntrysConnectionChecked()
+    {
+        var db = await NewDatabaseAsync();
+        await using var sleeper = await TestUpstream.StartAsync(IPAddress.Parse("127.0.0.88"));
+        _dns.A("sleeper.test", "127.0.0.88");
+        var a = await StartNodeAsync(db, "node-a", "--History:FlushInterval=00:00:00.100");
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(a, $"http://sleeper.test:{sleeper.Port}/hello"));
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(a, $"http://good.test:{_upstream.Port}/hello"));
+        using var admin = a.CreateAdminClient();
+        await Eventually.UntilAsync(async () =>
+            JsonDocument.Parse(await admin.GetStringAsync("/history/connections?since=1h")).RootElement.GetArrayLength() >= 2,
+            "both connections in the shared history", TimeSpan.FromSeconds(10));
+        var feeds = a.Services.GetRequiredService<EgressGuard.ThreatFeeds.FeedManager>();
+        var hunt = a.Services.GetRequiredService<EgressGuard.History.RetroHunt>();
+        var feed = Path.Combine(_dir, "c2.txt");
+
+        File.WriteAllText(feed, "127.0.0.77\n127.0.0.99\n");
+        await RefreshAndWaitForHuntAsync(feeds, hunt);
+        File.WriteAllText(feed, "127.0.0.77\n127.0.0.99\n127.0.0.88\n");
+        await RefreshAndWaitForHuntAsync(feeds, hunt);
+
+        var result = hunt.Last!;
+        Assert.False(result.Full);
+        Assert.Equal(1, result.Entries);
+        Assert.True(result.Connections >= 2, $"{result.Connections} connections read");
+        Assert.Equal(1, result.Checked);
+        Assert.Equal(1, result.Raised);
+        var alerts = JsonDocument.Parse(await admin.GetStringAsync("/alerts?kind=retro-hunt")).RootElement;
+        Assert.Equal("sleeper.test", alerts.EnumerateArray().Single().GetProperty("destination").GetProperty("name").GetString());
+    }
+
+    private static async Task RefreshAndWaitForHuntAsync(EgressGuard.ThreatFeeds.FeedManager feeds, EgressGuard.History.RetroHunt hunt)
+    {
+        var runs = hunt.Runs;
+        await feeds.RefreshAsync("feodo", CancellationToken.None);
+        await Eventually.UntilAsync(() => hunt.Runs > runs, "a retro-hunt ran", TimeSpan.FromSeconds(10));
     }
 }

@@ -60,7 +60,8 @@ internal static class HistoryEndpoints
                 : AdminProblems.BadRequest("Invalid report request", [$"since = '{since}': expected e.g. 24h, 7d"]));
         app.MapPost("/history/retro-hunt", () =>
         {
-            services.GetRequiredService<RetroHunt>().Request();
+            // An investigator asking for a hunt wants every entry checked again, not only what changed.
+            services.GetRequiredService<RetroHunt>().Request(full: true);
             return Results.Accepted();
         });
     }
