@@ -121,6 +121,7 @@ internal sealed partial class RetroHunt : BackgroundService
         var entries = delta?.EntryCount ?? snapshot.BadIps.EntryCount + snapshot.BadDomains.Count + snapshot.Rules.Rules.Count;
         var findings = new Dictionary<(string Client, string Destination, string Rule), Alert>();
         int connections = 0, evaluated = 0;
+        var evaluatedKeys = new HashSet<(string, string, int, IPAddress)>();
         foreach (var row in delta is { EntryCount: 0 } ? [] : queries.AllowedSince(now - _history.Options.RetroHuntWindow))
         {
             connections++;
@@ -142,7 +143,13 @@ internal sealed partial class RetroHunt : BackgroundService
                 continue; // only old entries cover it: a hunt before this one asked already
             }
 
-            evaluated++;
+            // One connection can come back as two rows (its address as dialled and as resolved, in
+            // either byte form): count what was evaluated once per client, host and address.
+            if (evaluatedKeys.Add((row.Client, row.Host, row.Port, address)))
+            {
+                evaluated++;
+            }
+
             var context = new EvaluationContext(target, new ClientIdentity(client, row.User), now);
             var denied = target.Literal is null ? snapshot.EvaluateName(target.Host, context).Denied : null;
             denied ??= snapshot.EvaluateAddress(address, context).Denied;
