@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using EgressGuard.Admin;
@@ -129,24 +128,12 @@ public sealed class FileModeTests : IDisposable
         var key = Path.Combine(_dir, CaCommand.KeyFile);
         File.SetUnixFileMode(key, OwnerOnly | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
 
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[]
-        {
-            Path.Combine(AppContext.BaseDirectory, "EgressGuard.dll"), "--config", SampleConfig, "--Proxy:Listen=127.0.0.1:0", "--Admin:Listen=127.0.0.1:0",
+        var (exit, text) = await ProgramRun.UntilExitAsync(
+            "--config", SampleConfig, "--Proxy:Listen=127.0.0.1:0", "--Admin:Listen=127.0.0.1:0",
             $"--Data:Directory={Path.Combine(_dir, "data")}", "--Tls:Intercept:Mode=all",
-            $"--Tls:Intercept:CaCertificate={Path.Combine(_dir, CaCommand.CertificateFile)}", $"--Tls:Intercept:CaKey={key}",
-        })
-        {
-            start.ArgumentList.Add(arg);
-        }
+            $"--Tls:Intercept:CaCertificate={Path.Combine(_dir, CaCommand.CertificateFile)}", $"--Tls:Intercept:CaKey={key}");
 
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-
-        var text = await stderr + await stdout;
-        Assert.Equal(2, process.ExitCode);
+        Assert.Equal(2, exit);
         Assert.Contains($"Tls:Intercept:CaKey: {key} is readable by group or others (mode 0644); make it the proxy user's only (chmod 600 {key})", text, StringComparison.Ordinal);
         Assert.Contains("1 configuration error(s)", text, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", text, StringComparison.Ordinal);

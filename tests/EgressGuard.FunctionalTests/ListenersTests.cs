@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -94,20 +93,10 @@ public sealed class ListenersTests : IAsyncLifetime
         busy.Start();
         var address = $"127.0.0.1:{((IPEndPoint)busy.LocalEndpoint).Port}";
         var data = Path.Combine(Path.GetTempPath(), "egressguard-tests", "listen-" + Guid.NewGuid().ToString("N"));
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "EgressGuard.dll"), "--config", ConfigurationTests.WriteEmptyConfig(), $"--Data:Directory={data}",
-            "--Proxy:Listen:0=127.0.0.1:0", $"--Proxy:Listen:1={address}", "--Admin:Listen=" })
-        {
-            start.ArgumentList.Add(arg);
-        }
+        var (exit, text) = await ProgramRun.UntilExitAsync(
+            "--config", ConfigurationTests.WriteEmptyConfig(), $"--Data:Directory={data}", "--Proxy:Listen:0=127.0.0.1:0", $"--Proxy:Listen:1={address}", "--Admin:Listen=");
 
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-
-        var text = await stderr + await stdout;
-        Assert.Equal(2, process.ExitCode);
+        Assert.Equal(2, exit);
         Assert.Contains($"EgressGuard cannot start: Proxy:Listen:1 = {address}: cannot listen: address already in use", text, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("   at ", text, StringComparison.Ordinal);
     }
