@@ -1,5 +1,6 @@
 using System.Net;
 using EgressGuard.Identity;
+using EgressGuard.Lists;
 using EgressGuard.Policy;
 using EgressGuard.Rules;
 
@@ -13,7 +14,7 @@ namespace EgressGuard.Tls;
 /// </summary>
 internal static class InterceptionPlanner
 {
-    public static InterceptChoice Choose(InterceptMode mode, InterceptionBypass bypass, PolicySnapshot snapshot, Decision decision, string? serverName, IPAddress? dialed, ClientIdentity client, DateTimeOffset now)
+    public static InterceptChoice Choose(InterceptMode mode, DestinationList bypass, PolicySnapshot snapshot, Decision decision, string? serverName, IPAddress? dialed, ClientIdentity client, DateTimeOffset now)
     {
         if (mode == InterceptMode.Off || decision.Target is not { } target)
         {

@@ -26,7 +26,8 @@ internal sealed class UpstreamOptions
 
     /// <summary>
     /// <c>Upstream:Direct</c>: destinations dialled directly even with a parent: host names
-    /// (<c>intranet.example</c>; <c>.example</c> for the name and every subdomain) matched on the
+    /// (<c>intranet.example</c>; <c>.example</c> for the name and every subdomain, <c>*.example</c> for
+    /// subdomains only: the same <see cref="Lists.DestinationList"/> as the interception bypass) matched on the
     /// requested name, and IP addresses or CIDRs (<c>10.0.0.0/8</c>) matched on the approved
     /// address. Default empty.
     /// </summary>

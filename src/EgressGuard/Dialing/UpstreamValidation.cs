@@ -4,6 +4,7 @@ using System.Text;
 using EgressGuard.Addressing;
 using EgressGuard.Configuration;
 using EgressGuard.Files;
+using EgressGuard.Lists;
 
 namespace EgressGuard.Dialing;
 
@@ -29,27 +30,8 @@ internal static class UpstreamValidation
         var count = errors.Count;
         var name = ParseEndpoint(options.Proxy.Trim(), errors, out var endpoint);
         var authorization = ReadCredentials(options.ProxyCredentialsFile, paths, errors);
-        var names = new List<string>();
-        var ranges = new List<IpRange>();
-        for (var i = 0; i < options.Direct.Count; i++)
-        {
-            var entry = options.Direct[i].Trim();
-            if (IpNetworkParser.TryParse(entry, out var range, out _, out _))
-            {
-                ranges.Add(range);
-            }
-            else if ((entry.StartsWith("*.", StringComparison.Ordinal) ? entry[1..] : entry) is var host
-                && Uri.CheckHostName(host.TrimStart('.')) == UriHostNameType.Dns)
-            {
-                names.Add(host.TrimEnd('.'));
-            }
-            else
-            {
-                errors.Add($"Upstream:Direct:{i} = '{options.Direct[i]}': expected a host name, .domain (with its subdomains), IP address or CIDR");
-            }
-        }
-
-        return errors.Count > count ? null : new ParentProxy(name!, endpoint!, authorization, names, ranges);
+        var direct = DestinationList.Parse(options.Direct, i => $"Upstream:Direct:{i}", errors);
+        return errors.Count > count ? null : new ParentProxy(name!, endpoint!, authorization, direct);
     }
 
     private static string? ParseEndpoint(string value, List<string> errors, out IPEndPoint? endpoint)

@@ -1,5 +1,6 @@
 using EgressGuard.Configuration;
 using EgressGuard.Files;
+using EgressGuard.Lists;
 using EgressGuard.Tls;
 
 namespace EgressGuard.Interception;
@@ -7,6 +8,9 @@ namespace EgressGuard.Interception;
 /// <summary>Start-up checks of <c>Tls:Intercept</c>: every problem named, the CA loaded once to prove it works.</summary>
 internal static class InterceptionValidation
 {
+    /// <summary>The configuration key of bypass entry <paramref name="index"/>.</summary>
+    internal static string Bypass(int index) => $"Tls:Intercept:Bypass[{index}]";
+
     public static void Validate(InterceptOptions options, ConfigPaths paths, List<string> errors)
     {
         if (options.Mode is not ("off" or "rules" or "all"))
@@ -30,7 +34,7 @@ internal static class InterceptionValidation
             errors.Add($"Tls:Intercept:HandshakeTimeout = '{options.HandshakeTimeout}': must be positive");
         }
 
-        InterceptionBypass.Parse(options.Bypass, errors);
+        DestinationList.Parse(options.Bypass, Bypass, errors);
         if (options.UpstreamCaFile is { Length: > 0 } upstream && Dialing.UpstreamTrust.Check(paths.Resolve(upstream)) is { } upstreamError)
         {
             errors.Add($"Tls:Intercept:UpstreamCaFile: {upstreamError}");

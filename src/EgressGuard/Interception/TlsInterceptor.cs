@@ -1,10 +1,11 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using EgressGuard.Addressing;
 using EgressGuard.Configuration;
 using EgressGuard.Dialing;
 using EgressGuard.Identity;
+using EgressGuard.Lists;
 using EgressGuard.Policy;
 using EgressGuard.Telemetry;
 using EgressGuard.Tls;
@@ -21,7 +22,7 @@ namespace EgressGuard.Interception;
 internal sealed class TlsInterceptor : IDisposable
 {
     private readonly InterceptOptions _options;
-    private readonly InterceptionBypass _bypass;
+    private readonly DestinationList _bypass;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
@@ -33,7 +34,7 @@ internal sealed class TlsInterceptor : IDisposable
         _options = options;
         _time = time;
         _logger = loggers.CreateLogger("EgressGuard.Interception");
-        _bypass = InterceptionBypass.Parse(_options.Bypass, []);
+        _bypass = DestinationList.Parse(_options.Bypass, InterceptionValidation.Bypass, []);
         if (_options.ParsedMode != InterceptMode.Off)
         {
             // Validated at start (InterceptionValidation): a failure here is a file changed since.

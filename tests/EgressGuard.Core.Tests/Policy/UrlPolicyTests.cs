@@ -16,6 +16,8 @@ public class UrlPolicyTests
     private static readonly DateTimeOffset Now = new(2026, 11, 29, 12, 0, 0, TimeSpan.Zero);
     private static readonly IPAddress Files = IPAddress.Parse("93.184.216.34");
 
+    private static string Bypass(int index) => $"Tls:Intercept:Bypass[{index}]";
+
     private sealed class OneAnswer : IResolver
     {
         public ValueTask<Resolution.Resolution> ResolveAsync(string name, CancellationToken cancellationToken) =>
@@ -138,7 +140,7 @@ public class UrlPolicyTests
     {
         var mode = Enum.Parse<InterceptMode>(modeName);
         var (snapshot, policy) = Build(UploadDeny);
-        var bypass = InterceptionBypass.Parse(["*.bank.test", "203.0.113.0/24"], []);
+        var bypass = DestinationList.Parse(["*.bank.test", "203.0.113.0/24"], Bypass, []);
         var connect = await ConnectAsync(policy, host + ":443");
         var choice = InterceptionPlanner.Choose(mode, bypass, snapshot, connect, sni, Files, ClientIdentity.Unknown, Now);
         Assert.Equal((intercept, reason), (choice.Intercept, choice.Reason));
@@ -155,10 +157,10 @@ public class UrlPolicyTests
             ]}
             """);
         var connect = await ConnectAsync(policy, "pinned.test:443");
-        var choice = InterceptionPlanner.Choose(InterceptMode.Rules, InterceptionBypass.Empty, snapshot, connect, null, Files, ClientIdentity.Unknown, Now);
+        var choice = InterceptionPlanner.Choose(InterceptMode.Rules, DestinationList.Empty, snapshot, connect, null, Files, ClientIdentity.Unknown, Now);
         Assert.Equal((false, "rule:pinned inspect never"), (choice.Intercept, choice.Reason));
         var other = await ConnectAsync(policy, "other.test:443");
-        Assert.Equal("path rule rule:dlp", InterceptionPlanner.Choose(InterceptMode.Rules, InterceptionBypass.Empty, snapshot, other, null, Files, ClientIdentity.Unknown, Now).Reason);
+        Assert.Equal("path rule rule:dlp", InterceptionPlanner.Choose(InterceptMode.Rules, DestinationList.Empty, snapshot, other, null, Files, ClientIdentity.Unknown, Now).Reason);
     }
 
     [Fact]
@@ -200,7 +202,7 @@ public class UrlPolicyTests
     public async Task Choose_BypassedAddress_NotIntercepted()
     {
         var (snapshot, policy) = Build(UploadDeny);
-        var bypass = InterceptionBypass.Parse(["93.184.216.0/24"], []);
+        var bypass = DestinationList.Parse(["93.184.216.0/24"], Bypass, []);
         var connect = await ConnectAsync(policy, "other.test:443");
         Assert.Equal("bypass 93.184.216.0/24", InterceptionPlanner.Choose(InterceptMode.All, bypass, snapshot, connect, null, Files, ClientIdentity.Unknown, Now).Reason);
     }
@@ -209,7 +211,7 @@ public class UrlPolicyTests
     public void Parse_BadBypassEntry_ErrorNamesIndex()
     {
         var errors = new List<string>();
-        InterceptionBypass.Parse(["ok.test", "bad..name"], errors);
+        DestinationList.Parse(["ok.test", "bad..name"], Bypass, errors);
         Assert.Single(errors);
         Assert.StartsWith("Tls:Intercept:Bypass[1] = 'bad..name'", errors[0], StringComparison.Ordinal);
     }
