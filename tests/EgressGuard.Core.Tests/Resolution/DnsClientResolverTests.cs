@@ -350,7 +350,7 @@ public sealed class DnsClientResolverTests : IDisposable
     {
         using var silent = new SilentDnsServer();
         _dns.A("fallback.test", "192.0.2.90");
-        var resolver = new DnsClientResolver(new DnsOptions { Servers = [silent.Endpoint, _dns.Endpoint], Timeout = TimeSpan.FromMilliseconds(300), Retries = 0 });
+        var resolver = new DnsClientResolver(new DnsOptions { Servers = [silent.Endpoint, _dns.Endpoint], Timeout = TimeSpan.FromSeconds(1), Retries = 0 });
 
         var result = await ResolveAsync(resolver, "fallback.test");
 
