@@ -95,16 +95,10 @@ internal sealed class HistoryQueries : IHistoryQueries
         var where = new List<string> { "c.last_time >= $from AND c.time <= $to" };
         command.Parameters.AddWithValue("$from", Millis(filter.From));
         command.Parameters.AddWithValue("$to", Millis(filter.To));
-        if (filter.Destination is { } destination)
+        if (filter.Destination is { } destination
+            && !AddRange(command, where, destination, "$d", "(c.address BETWEEN $dfirst AND $dlast OR c.id IN (SELECT connection_id FROM connection_addresses WHERE address BETWEEN $dfirst AND $dlast AND time BETWEEN $from AND $to))"))
         {
-            if (IpNetworkParser.TryParse(destination, out var range, out _, out _))
-            {
-                var (first, last) = AddressKey.Of(range);
-                where.Add("(c.address BETWEEN $dfirst AND $dlast OR c.id IN (SELECT connection_id FROM connection_addresses WHERE address BETWEEN $dfirst AND $dlast AND time BETWEEN $from AND $to))");
-                command.Parameters.AddWithValue("$dfirst", first);
-                command.Parameters.AddWithValue("$dlast", last);
-            }
-            else if (destination.StartsWith("*.", StringComparison.Ordinal))
+            if (destination.StartsWith("*.", StringComparison.Ordinal))
             {
                 where.Add("(c.host = $dname OR c.host LIKE $dsuffix ESCAPE '\\')");
                 command.Parameters.AddWithValue("$dname", destination[2..].ToLowerInvariant());
@@ -118,20 +112,10 @@ internal sealed class HistoryQueries : IHistoryQueries
             }
         }
 
-        if (filter.Source is { } source)
+        if (filter.Source is { } source && !AddRange(command, where, source, "$s", "c.client BETWEEN $sfirst AND $slast"))
         {
-            if (IpNetworkParser.TryParse(source, out var range, out _, out _))
-            {
-                var (first, last) = AddressKey.Of(range);
-                where.Add("c.client BETWEEN $sfirst AND $slast");
-                command.Parameters.AddWithValue("$sfirst", first);
-                command.Parameters.AddWithValue("$slast", last);
-            }
-            else
-            {
-                where.Add("c.user = $suser");
-                command.Parameters.AddWithValue("$suser", source);
-            }
+            where.Add("c.user = $suser");
+            command.Parameters.AddWithValue("$suser", source);
         }
 
         if (filter.Decision is { } decision)
@@ -157,6 +141,25 @@ internal sealed class HistoryQueries : IHistoryQueries
         }
 
         return rows;
+    }
+
+    /// <summary>
+    /// Adds <paramref name="clause"/> when <paramref name="text"/> is an address or CIDR, binding
+    /// its first and last address keys as <c>{prefix}first</c> and <c>{prefix}last</c>; false (nothing
+    /// added) for a name, which the caller matches its own way.
+    /// </summary>
+    private static bool AddRange(SqliteCommand command, List<string> where, string text, string prefix, string clause)
+    {
+        if (!IpNetworkParser.TryParse(text, out var range, out _, out _))
+        {
+            return false;
+        }
+
+        var (first, last) = AddressKey.Of(range);
+        where.Add(clause);
+        command.Parameters.AddWithValue(prefix + "first", first);
+        command.Parameters.AddWithValue(prefix + "last", last);
+        return true;
     }
 
     /// <summary>Passive DNS: what <paramref name="nameOrAddress"/> resolved to (or which names resolved to that address), optionally as of <paramref name="at"/>.</summary>

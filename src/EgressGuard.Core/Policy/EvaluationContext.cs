@@ -4,21 +4,13 @@ using EgressGuard.Identity;
 namespace EgressGuard.Policy;
 
 /// <summary>Everything one evaluation reads besides the snapshot, and what it collects on the way.</summary>
-internal sealed class EvaluationContext
+internal sealed class EvaluationContext(Target target, ClientIdentity client, DateTimeOffset now, List<ExplainStep>? trace = null)
 {
-    public EvaluationContext(Target target, ClientIdentity client, DateTimeOffset now, List<ExplainStep>? trace = null)
-    {
-        Target = target;
-        Client = client;
-        Now = now;
-        Trace = trace;
-    }
+    public Target Target { get; } = target;
 
-    public Target Target { get; }
+    public ClientIdentity Client { get; } = client;
 
-    public ClientIdentity Client { get; }
-
-    public DateTimeOffset Now { get; }
+    public DateTimeOffset Now { get; } = now;
 
     /// <summary>The method asking (upper case: CONNECT for a tunnel, the request's for plain HTTP); null: any.</summary>
     public string? Method { get; init; }
@@ -33,7 +25,7 @@ internal sealed class EvaluationContext
     public MatchRecord? WouldDeny { get; set; }
 
     /// <summary>Set when explaining: every entry considered, in order.</summary>
-    public List<ExplainStep>? Trace { get; }
+    public List<ExplainStep>? Trace { get; } = trace;
 
     /// <summary>The DNS answer the decision was made from (null for an IP literal).</summary>
     public Resolution.Resolution? Resolution { get; set; }

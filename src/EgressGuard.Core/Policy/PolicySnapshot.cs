@@ -15,32 +15,22 @@ namespace EgressGuard.Policy;
 /// matchers (CIDRs, lists, feeds, the guard) addresses only; a rule with both matches an address
 /// when the address and the connection's name both match.
 /// </summary>
-internal sealed partial class PolicySnapshot
+internal sealed partial class PolicySnapshot(IpRangeIndex badIps, DomainSet badDomains, IpRangeIndex? guard, IpRangeIndex exempt, long version, RuleSet? rules = null)
 {
-    public PolicySnapshot(IpRangeIndex badIps, DomainSet badDomains, IpRangeIndex? guard, IpRangeIndex exempt, long version, RuleSet? rules = null)
-    {
-        BadIps = badIps;
-        BadDomains = badDomains;
-        Guard = guard;
-        Exempt = exempt;
-        Version = version;
-        Rules = rules ?? RuleSet.Default;
-    }
-
     public static PolicySnapshot Empty { get; } = new(IpRangeIndex.Empty, DomainSet.Empty, null, IpRangeIndex.Empty, 0);
 
-    public IpRangeIndex BadIps { get; }
+    public IpRangeIndex BadIps { get; } = badIps;
 
-    public DomainSet BadDomains { get; }
+    public DomainSet BadDomains { get; } = badDomains;
 
     /// <summary>The non-public guard, or null when disabled.</summary>
-    public IpRangeIndex? Guard { get; }
+    public IpRangeIndex? Guard { get; } = guard;
 
-    public IpRangeIndex Exempt { get; }
+    public IpRangeIndex Exempt { get; } = exempt;
 
-    public long Version { get; }
+    public long Version { get; } = version;
 
-    public RuleSet Rules { get; }
+    public RuleSet Rules { get; } = rules ?? RuleSet.Default;
 
     /// <summary>Required feeds that have never loaded: while any is missing, every request is refused (fail closed).</summary>
     public IReadOnlyList<string> MissingRequiredFeeds { get; init; } = [];

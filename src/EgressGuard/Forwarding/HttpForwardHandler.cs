@@ -46,8 +46,7 @@ internal sealed class HttpForwardHandler(ExchangeFactory exchanges, Admission ad
                 || !TargetParser.TryParseAuthority(authority, 80, out var target, out error))
             {
                 exchange.RawTarget = PrintableText.Of(rawTarget);
-                exchange.Decision = Decision.BadRequest($"invalid request target '{exchange.RawTarget}': {error}");
-                await writer.RefuseAsync(context, exchange, exchange.Decision);
+                await writer.RefuseAsync(context, exchange, Decision.BadRequest($"invalid request target '{exchange.RawTarget}': {error}"));
                 return;
             }
 
@@ -57,15 +56,13 @@ internal sealed class HttpForwardHandler(ExchangeFactory exchanges, Admission ad
             if (context.Request.Headers.ContainsKey(DroppedContentLength))
             {
                 // Request smuggling: ambiguous framing is refused, never forwarded.
-                exchange.Decision = Decision.BadRequest(AmbiguousFraming, target);
-                await writer.RefuseAsync(context, exchange, exchange.Decision, closeConnection: true);
+                await writer.RefuseAsync(context, exchange, Decision.BadRequest(AmbiguousFraming, target), closeConnection: true);
                 return;
             }
 
             // A request that has been through this node already: a loop, refused before any lookup.
             if (via.Loop(context.Request.Headers.Via, target) is { } loop)
             {
-                exchange.Decision = loop;
                 await writer.RefuseAsync(context, exchange, loop);
                 return;
             }

@@ -38,8 +38,7 @@ internal sealed class InterceptedRequestHandler(ExchangeFactory exchanges, Decid
             if (!rawTarget.StartsWith('/') || rawTarget.Contains('#', StringComparison.Ordinal))
             {
                 exchange.RawTarget = PrintableText.Of(rawTarget);
-                exchange.Decision = Decision.BadRequest($"request target '{exchange.RawTarget}': inside a tunnel only origin-form targets ('/path', no fragment) are accepted", target);
-                await writer.RefuseAsync(context, exchange, exchange.Decision, closeConnection: true);
+                await writer.RefuseAsync(context, exchange, Decision.BadRequest($"request target '{exchange.RawTarget}': inside a tunnel only origin-form targets ('/path', no fragment) are accepted", target), closeConnection: true);
                 return;
             }
 
@@ -47,7 +46,7 @@ internal sealed class InterceptedRequestHandler(ExchangeFactory exchanges, Decid
             var host = context.Request.Host.Value ?? string.Empty;
             if (!context.Request.Host.HasValue || !TargetParser.NamesHost(host, target))
             {
-                exchange.Decision = tunnel.Decision with
+                await writer.RefuseAsync(context, exchange, tunnel.Decision with
                 {
                     Action = DecisionAction.Error,
                     Reason = DecisionReasons.HostMismatch,
@@ -55,25 +54,22 @@ internal sealed class InterceptedRequestHandler(ExchangeFactory exchanges, Decid
                     Entry = PrintableText.Of(host),
                     Approved = [],
                     Detail = $"this tunnel was opened to {target.Host}; a request for '{PrintableText.Of(host)}' needs its own CONNECT",
-                };
-                await writer.RefuseAsync(context, exchange, exchange.Decision, closeConnection: true);
+                }, closeConnection: true);
                 return;
             }
 
             if (HttpMethods.IsConnect(context.Request.Method) || HttpMethods.IsTrace(context.Request.Method) || context.Request.Headers.ContainsKey(HttpForwardHandler.DroppedContentLength))
             {
-                exchange.Decision = Decision.BadRequest(
+                await writer.RefuseAsync(context, exchange, Decision.BadRequest(
                     HttpMethods.IsConnect(context.Request.Method) ? "no CONNECT inside an intercepted tunnel"
                     : HttpMethods.IsTrace(context.Request.Method) ? "TRACE is not proxied (it echoes the request, credentials included)"
                     : HttpForwardHandler.AmbiguousFraming,
-                    target);
-                await writer.RefuseAsync(context, exchange, exchange.Decision, closeConnection: true);
+                    target), closeConnection: true);
                 return;
             }
 
             if (via.Loop(context.Request.Headers.Via, target) is { } loop)
             {
-                exchange.Decision = loop;
                 await writer.RefuseAsync(context, exchange, loop);
                 return;
             }

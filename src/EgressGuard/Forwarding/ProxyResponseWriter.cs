@@ -16,9 +16,13 @@ internal sealed class ProxyResponseWriter
 
     public ProxyResponseWriter(BlockPage blockPage) => _blockPage = blockPage;
 
-    /// <summary>Answers the exchange with its decision's response (403, 400, 502…).</summary>
+    /// <summary>
+    /// Answers the exchange with <paramref name="decision"/>'s response (403, 400, 502…) and makes it
+    /// the exchange's decision, so its line, row and span say what the client was told.
+    /// </summary>
     public Task RefuseAsync(HttpContext context, ProxyExchange exchange, Decision decision, bool closeConnection = false)
     {
+        exchange.Decision = decision;
         if (closeConnection)
         {
             context.Response.Headers.Connection = "close";

@@ -10,32 +10,18 @@ namespace EgressGuard.History;
 /// talkers; alerts; quarantines; rule and quarantine changes from the audit log. One JSON value
 /// that the admin API returns and the CLI prints as tables or CSV.
 /// </summary>
-internal sealed class Report
+internal sealed class Report(HistoryService history, AlertService alerts, QuarantineStore quarantine, AuditLog audit, TimeProvider time)
 {
-    private readonly HistoryService _history;
-    private readonly AlertService _alerts;
-    private readonly QuarantineStore _quarantine;
-    private readonly AuditLog _audit;
-    private readonly TimeProvider _time;
-
-    public Report(HistoryService history, AlertService alerts, QuarantineStore quarantine, AuditLog audit, TimeProvider time)
-    {
-        _history = history;
-        _alerts = alerts;
-        _quarantine = quarantine;
-        _audit = audit;
-        _time = time;
-    }
 
     public async Task<ReportDto> BuildAsync(TimeSpan since)
     {
-        var to = _time.GetUtcNow();
+        var to = time.GetUtcNow();
         var from = to - since;
-        var q = _history.Queries;
+        var q = history.Queries;
         CountRow[] Counts(string column) => q is null ? [] : q.BlockedBy(column, from, to).ToArray();
-        var changes = (await _audit.ReadAllAsync(from))
+        var changes = (await audit.ReadAllAsync(from))
             .Select(line => JsonDocument.Parse(line).RootElement)
-            .Where(e => e.TryGetProperty("time", out var t) && DateTimeOffset.TryParse(t.GetString(), System.Globalization.CultureInfo.InvariantCulture, out var time) && time >= from)
+            .Where(e => e.TryGetProperty("time", out var t) && DateTimeOffset.TryParse(t.GetString(), System.Globalization.CultureInfo.InvariantCulture, out var at) && at >= from)
             .Select(e => new ReportChangeDto(
                 e.GetProperty("time").GetString(),
                 e.TryGetProperty("actor", out var a) ? a.GetString() : null,
@@ -50,8 +36,8 @@ internal sealed class Report
             q is not null,
             new ReportBlockedDto(Counts("client_text"), Counts("user"), Counts("host"), Counts("feed"), Counts("rule")),
             q is null ? [] : q.TopTalkers(from, to).ToArray(),
-            [.. await _alerts.RecentAsync(from)],
-            _quarantine.Active().Select(QuarantineEntryDto.From).ToArray(),
+            [.. await alerts.RecentAsync(from)],
+            quarantine.Active().Select(QuarantineEntryDto.From).ToArray(),
             changes);
     }
 }

@@ -16,30 +16,18 @@ namespace EgressGuard.Hosting;
 /// the last good one stays in force. SIGTERM is the host's: stop accepting, drain live tunnels up
 /// to <c>Proxy:DrainTimeout</c>, flush the logs, exit.
 /// </summary>
-internal sealed partial class SignalHandlers : IHostedService, IDisposable
+internal sealed partial class SignalHandlers(
+    DecisionLog log,
+    RulesStore rules,
+    FeedManager feeds,
+    ConfigurationReader configuration,
+    ConfigPaths paths,
+    EgressGuardSettings started,
+    PolicyRecomposer recomposer,
+    ILogger<SignalHandlers> logger) : IHostedService, IDisposable
 {
-    private readonly DecisionLog _log;
-    private readonly RulesStore _rules;
-    private readonly FeedManager _feeds;
-    private readonly ConfigurationReader _configuration;
-    private readonly ConfigPaths _paths;
-    private readonly EgressGuardSettings _started;
-    private readonly PolicyRecomposer _recomposer;
-    private readonly ILogger<SignalHandlers> _logger;
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
     private PosixSignalRegistration? _hangup;
-
-    public SignalHandlers(DecisionLog log, RulesStore rules, FeedManager feeds, ConfigurationReader configuration, ConfigPaths paths, EgressGuardSettings started, PolicyRecomposer recomposer, ILogger<SignalHandlers> logger)
-    {
-        _log = log;
-        _rules = rules;
-        _feeds = feeds;
-        _configuration = configuration;
-        _paths = paths;
-        _started = started;
-        _recomposer = recomposer;
-        _logger = logger;
-    }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -64,7 +52,7 @@ internal sealed partial class SignalHandlers : IHostedService, IDisposable
         catch (Exception ex)
         {
             // A signal handler has nobody to report to but the log.
-            LogReloadFailed(_logger, ex.Message);
+            LogReloadFailed(logger, ex.Message);
         }
     }
 
@@ -75,13 +63,13 @@ internal sealed partial class SignalHandlers : IHostedService, IDisposable
         await _oneAtATime.WaitAsync();
         try
         {
-            LogReload(_logger);
-            _log.Reopen();
+            LogReload(logger);
+            log.Reopen();
             var accepted = ReloadConfiguration();
-            await _rules.ReloadAsync();
-            foreach (var feed in _feeds.States)
+            await rules.ReloadAsync();
+            foreach (var feed in feeds.States)
             {
-                await _feeds.RefreshAsync(feed.Name, CancellationToken.None);
+                await feeds.RefreshAsync(feed.Name, CancellationToken.None);
             }
 
             return accepted;
@@ -97,21 +85,21 @@ internal sealed partial class SignalHandlers : IHostedService, IDisposable
         EgressGuardSettings fresh;
         try
         {
-            fresh = EgressGuardSettings.Load(_configuration.Read(), _paths);
+            fresh = EgressGuardSettings.Load(configuration.Read(), paths);
         }
         catch (Exception ex) when (ex is ConfigurationErrorsException or InvalidDataException or IOException or UnauthorizedAccessException)
         {
             var errors = ex is ConfigurationErrorsException config ? config.Errors : [ex.InnerException?.InnerException?.Message ?? ex.Message];
-            LogConfigRejected(_logger, _paths.ConfigFile ?? "(no file)", errors.Count, string.Join(" | ", errors));
+            LogConfigRejected(logger, paths.ConfigFile ?? "(no file)", errors.Count, string.Join(" | ", errors));
             return false;
         }
 
-        var snapshot = _recomposer.SetAdmin(fresh.Policy.Admin!);
-        LogConfigApplied(_logger, snapshot.Version, snapshot.BadIps.EntryCount, snapshot.BadDomains.Count);
-        var restart = RestartNeeded(_started, fresh);
+        var snapshot = recomposer.SetAdmin(fresh.Policy.Admin!);
+        LogConfigApplied(logger, snapshot.Version, snapshot.BadIps.EntryCount, snapshot.BadDomains.Count);
+        var restart = RestartNeeded(started, fresh);
         if (restart.Count > 0)
         {
-            LogRestartNeeded(_logger, string.Join(", ", restart));
+            LogRestartNeeded(logger, string.Join(", ", restart));
         }
 
         return true;
