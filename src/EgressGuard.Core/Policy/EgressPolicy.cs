@@ -119,7 +119,7 @@ internal sealed class EgressPolicy
             };
         }
 
-        // A repeat of an allowed destination under the same policy and the same DNS answer needs no
+        // A repeat of a destination under the same policy and the same DNS answer needs no
         // evaluation: the decision cannot differ (rules that look at the client opt out).
         var now = _time.GetUtcNow();
         var cacheable = trace is null && snapshot.Rules.ClientIndependent && now < snapshot.Rules.NextExpiry;
@@ -134,7 +134,7 @@ internal sealed class EgressPolicy
 
         var context = new EvaluationContext(target, client, now, trace) { Method = method };
         var decision = await EvaluateAsync(snapshot, context, cancellationToken).ConfigureAwait(false);
-        if (cacheable && decision.IsAllowed)
+        if (cacheable && decision.Action is DecisionAction.Allow or DecisionAction.Deny)
         {
             // Keyed by the very answer the decision was made from.
             _cache.Add(target, snapshot.Version, context.Resolution, decision);

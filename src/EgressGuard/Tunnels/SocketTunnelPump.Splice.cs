@@ -43,7 +43,7 @@ internal sealed partial class SocketTunnelPump
 
                 if (direction is null)
                 {
-                    if (SplicePipe.TryCreate() is not { } pipe)
+                    if (SplicePipe.Rent() is not { } pipe)
                     {
                         Interlocked.Exchange(ref _copied, 1);
                         return early + await CopyAsync(from, to, default, sendError, receiveError).ConfigureAwait(false);
@@ -97,7 +97,10 @@ internal sealed partial class SocketTunnelPump
         }
         finally
         {
-            direction?.Pipe.Dispose();
+            if (direction is not null)
+            {
+                SplicePipe.Return(direction.Pipe, direction.Pending == 0);
+            }
         }
 
         return early + (direction?.Total ?? 0);

@@ -50,6 +50,23 @@ public class DecisionCacheTests
     }
 
     [Fact]
+    public async Task Decide_RepeatedDeniedDestination_SameDecisionReusedUntilPolicySwapped()
+    {
+        var (policy, holder, dns, _) = Create();
+        var ips = new IpRangeIndexBuilder();
+        ips.Add(ips.AddSource("list:new"), IpNetworkParser.Parse("93.184.216.34"));
+        holder.Swap(new PolicySnapshot(ips.Build(), DomainSet.Empty, PolicyLoader.BuildGuard(), IpRangeIndex.Empty, 2));
+        var first = await policy.DecideAsync(T("example.test:443"), default);
+        var second = await policy.DecideAsync(T("example.test:443"), default);
+        Assert.Equal(DecisionAction.Deny, first.Action);
+        Assert.Same(first, second);
+        Assert.Equal(1, dns.Queries);
+
+        holder.Swap(new PolicySnapshot(IpRangeIndex.Empty, DomainSet.Empty, PolicyLoader.BuildGuard(), IpRangeIndex.Empty, 3));
+        Assert.True((await policy.DecideAsync(T("example.test:443"), default)).IsAllowed);
+    }
+
+    [Fact]
     public async Task Decide_PolicySwapped_Reevaluated()
     {
         var (policy, holder, _, _) = Create();
