@@ -94,7 +94,7 @@ public sealed class AdminWireFormatTests : IAsyncLifetime
         var explain = await admin.PostAsJsonAsync("/explain", new { client = "127.0.0.1", destination = "c2.test", port = 443 });
         var body = JsonDocument.Parse(await explain.Content.ReadAsStringAsync()).RootElement;
         Assert.Equal(
-            "{decision:{action:s,reason:s,rule:s,entry:s,matchedAddress:s,matchedName:null,target:s,resolvedAddresses:[s],cnames:[],approved:[],"
+            "{decision:{action:s,reason:s,rule:s,upstream:null,entry:s,matchedAddress:s,matchedName:null,target:s,resolvedAddresses:[s],cnames:[],approved:[],"
             + "matches:[{rule:s,entry:s,address:s,category:s,version:null,mode:s}],wouldDeny:null,detail:s},"
             + "status:n,steps:[{subject:s,rule:s,action:s,result:s,detail:null}],rulesVersion:n}",
             Shape(body));

@@ -107,7 +107,7 @@ internal sealed partial class PolicySnapshot
             context.Step(name, rule.Label, rule.Action, rule.IsAllow ? "allow" : "deny");
             if (rule.IsAllow)
             {
-                context.AllowedBy ??= rule.Label;
+                context.Allow(rule);
                 return (SubjectOutcome.Allow, null);
             }
 
@@ -201,7 +201,7 @@ internal sealed partial class PolicySnapshot
             context.Step(address.ToString(), rule.Label, rule.Action, rule.IsAllow ? "allow" : "deny");
             if (rule.IsAllow)
             {
-                context.AllowedBy ??= rule.Label;
+                context.Allow(rule);
                 return (SubjectOutcome.Allow, null, position);
             }
 
