@@ -92,7 +92,7 @@ public sealed class HistoryTests : IAsyncLifetime
         string[] cli = ["--admin", _proxy.AdminUrl, "--token", TestProxy.AdminToken];
         var output = new StringWriter();
         Assert.Equal(0, await HistoryCommand.RunAsync(["connections", "--destination", "c2.test", .. cli], report: false, output, TextWriter.Null));
-        Assert.Matches(@"(?m)^TIME\s+COUNT\s+CLIENT\s+USER\s+GROUPS\s+METHOD\s+HOST\s+PORT\s+ADDRESSES\s+DECISION\s+RULE\s+STATUS\s+TRACE\s*$", output.ToString());
+        Assert.Matches(@"(?m)^TIME\s+COUNT\s+CLIENT\s+USER\s+GROUPS\s+METHOD\s+HOST\s+PORT\s+ADDRESSES\s+DECISION\s+RULE\s+UPSTREAM\s+STATUS\s+TRACE\s*$", output.ToString());
         Assert.Matches(@"(?m)^\S+\s+[12]\s+127\.0\.0\.1\s+GET\s+c2\.test\s+80\s+127\.0\.0\.77\s+deny\s+feed:feodo\s+403\s+[0-9a-f]{32}\s*$", output.ToString());
         output = new StringWriter();
         Assert.Equal(0, await HistoryCommand.RunAsync(["dns", "c2.test", "--format", "csv", .. cli], report: false, output, TextWriter.Null));

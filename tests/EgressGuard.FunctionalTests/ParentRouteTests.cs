@@ -21,7 +21,7 @@ public sealed class ParentRouteTests : IAsyncLifetime
 
     public async Task InitializeAsync() =>
         _proxy = await TestProxy.StartAsync(_dns.Endpoint, "", "",
-            [$"--Upstream:Proxy={_parentA.Endpoint}", $"--Upstream:Parents:b:Address={_parentB.Endpoint}"]);
+            [$"--Upstream:Proxy={_parentA.Endpoint}", $"--Upstream:Parents:b:Address={_parentB.Endpoint}", "--History:FlushInterval=00:00:00.100"]);
 
     public async Task DisposeAsync()
     {
@@ -88,6 +88,28 @@ public sealed class ParentRouteTests : IAsyncLifetime
         Assert.Equal("b", forward.Str("egressguard.upstream"));
         var unrouted = await _proxy.WaitForDecisionAsync(l => l.Str("http.request.method") == "CONNECT" && l.GetProperty("server.port").GetInt32() == other.Port);
         Assert.Equal(_parentA.Endpoint, unrouted.Str("egressguard.upstream"));
+    }
+
+    [Fact]
+    public async Task History_ExchangesThroughParentsAndDirect_RowsSayWhoCarriedThem()
+    {
+        using var echo = new TcpTestServer(IPAddress.Loopback);
+        using var other = new TcpTestServer(IPAddress.Loopback);
+        await AddRuleAsync($$"""{"id":"via-b","action":"allow","destinations":["127.0.0.1"],"ports":["{{echo.Port}}"],"upstream":"b"}""");
+        Assert.Equal("ping", await ConnectAndEchoAsync(echo.Port));
+        Assert.Equal("ping", await ConnectAndEchoAsync(other.Port));
+
+        using var admin = _proxy.CreateAdminClient();
+        var rows = await Eventually.ValueAsync(async () =>
+            JsonSerializer.Deserialize<JsonElement[]>(await admin.GetStringAsync("/history/connections?destination=127.0.0.1"))! is { Length: >= 2 } found ? found : null,
+            "both tunnels in the history");
+        Assert.Equal("b", Assert.Single(rows, r => r.GetProperty("port").GetInt32() == echo.Port).GetProperty("upstream").GetString());
+        Assert.Equal(_parentA.Endpoint, Assert.Single(rows, r => r.GetProperty("port").GetInt32() == other.Port).GetProperty("upstream").GetString());
+
+        var table = new StringWriter();
+        Assert.Equal(0, await EgressGuard.Cli.HistoryCommand.RunAsync(["connections", "--destination", "127.0.0.1", "--admin", _proxy.AdminUrl, "--token", TestProxy.AdminToken], report: false, table, TextWriter.Null));
+        Assert.Matches(@"(?m)^TIME\s+.*\bRULE\s+UPSTREAM\s+STATUS\b", table.ToString());
+        Assert.Matches($@"(?m)\s{echo.Port}\s+127\.0\.0\.1\s+allow\s+rule:via-b\s+b\s+200\b", table.ToString());
     }
 
     [Fact]
