@@ -64,9 +64,13 @@ public sealed class AdminWireFormatTests : IAsyncLifetime
     public async Task StatusFeedsSinks_Shapes_Pinned()
     {
         using var admin = _proxy.CreateAdminClient();
+        // A hunt has run, so retroHunt.last is an object, not null.
+        Assert.Equal(HttpStatusCode.Accepted, (await admin.PostAsync("/history/retro-hunt", null)).StatusCode);
+        await Eventually.UntilAsync(async () => (await _proxy.StatusAsync()).GetProperty("retroHunt").GetProperty("last").ValueKind == JsonValueKind.Object, "a retro-hunt in /status");
         Assert.Equal(
             "{policyVersion:n,rulesVersion:n,openConnections:n,openTunnels:n,rssBytes:n,managedHeapBytes:n,gcCollections:[n],threads:n,openFiles:n,"
-            + "decisionLinesDropped:n,alertSinksDown:[],historyRecordsWritten:n,historyRecordsDropped:n,node:s,store:{kind:s,node:s,state:s},uptimeSeconds:n,"
+            + "decisionLinesDropped:n,alertSinksDown:[],historyRecordsWritten:n,historyRecordsDropped:n,"
+            + "retroHunt:{runs:n,last:{at:s,mode:s,policyVersion:n,entries:n,connections:n,evaluated:n,raised:n,durationMs:n}},node:s,store:{kind:s,node:s,state:s},uptimeSeconds:n,"
             + "interception:{mode:s,ca:s,caExpires:s,certificatesMinted:n},"
             + "memory:{gcMode:s,gcConcurrent:b,heapBytes:n,committedBytes:n,fragmentedBytes:n,workingSetBytes:n,privateBytes:n,nativeBytes:n}}",
             await ShapeOfAsync(admin, "/status"));
