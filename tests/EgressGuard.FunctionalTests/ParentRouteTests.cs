@@ -137,8 +137,8 @@ public sealed class ParentRouteTests : IAsyncLifetime
         var config = Path.Combine(Path.GetTempPath(), $"egressguard-parents-{Guid.NewGuid():N}.json");
         File.WriteAllText(config, "{}");
         var ex = Assert.Throws<ConfigurationErrorsException>(() => EgressGuardHost.Build(
-            ["--config", config, "--Upstream:Parents:direct:Address=127.0.0.1:3128", "--Upstream:Parents:eu:CredentialsFile=x", "--Upstream:Parents:us:Address=us.example/x"]));
-        Assert.Contains(ex.Errors, e => e.StartsWith("Upstream:Parents:direct: a parent's name may contain only", StringComparison.Ordinal));
+            ["--config", config, "--Upstream:Parents:Direct:Address=127.0.0.1:3128", "--Upstream:Parents:eu:CredentialsFile=x", "--Upstream:Parents:us:Address=us.example/x"]));
+        Assert.Contains(ex.Errors, e => e.StartsWith("Upstream:Parents:Direct: a parent's name may contain only", StringComparison.Ordinal));
         Assert.Contains("Upstream:Parents:eu:Address is required (host:port of an HTTP CONNECT proxy)", ex.Errors);
         Assert.Contains(ex.Errors, e => e.StartsWith("Upstream:Parents:us:Address = 'us.example/x': expected host:port", StringComparison.Ordinal));
     }

@@ -23,7 +23,8 @@ internal static class UpstreamValidation
         foreach (var (name, parent) in options.Parents)
         {
             var key = $"Upstream:Parents:{name}";
-            if (name == ParentProxy.DirectName || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+            // "Direct" too: a parent whose name differs from the keyword only in case would read as no parent.
+            if (string.Equals(name, ParentProxy.DirectName, StringComparison.OrdinalIgnoreCase) || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
             {
                 errors.Add($"{key}: a parent's name may contain only letters, digits, '-', '_' and '.', and may not be '{ParentProxy.DirectName}' (rules use it for no parent)");
                 continue;
