@@ -64,9 +64,13 @@ public sealed class AdminWireFormatTests : IAsyncLifetime
     public async Task StatusFeedsSinks_Shapes_Pinned()
     {
         using var admin = _proxy.CreateAdminClient();
+        // A hunt has run, so retroHunt.last is an object, not null.
+        Assert.Equal(HttpStatusCode.Accepted, (await admin.PostAsync("/history/retro-hunt", null)).StatusCode);
+        await Eventually.UntilAsync(async () => (await _proxy.StatusAsync()).GetProperty("retroHunt").GetProperty("last").ValueKind == JsonValueKind.Object, "a retro-hunt in /status");
         Assert.Equal(
             "{policyVersion:n,rulesVersion:n,openConnections:n,openTunnels:n,rssBytes:n,managedHeapBytes:n,gcCollections:[n],threads:n,openFiles:n,"
-            + "decisionLinesDropped:n,alertSinksDown:[],historyRecordsWritten:n,historyRecordsDropped:n,node:s,store:{kind:s,node:s,state:s},uptimeSeconds:n,"
+            + "decisionLinesDropped:n,alertSinksDown:[],historyRecordsWritten:n,historyRecordsDropped:n,"
+            + "retroHunt:{runs:n,last:{at:s,mode:s,policyVersion:n,entries:n,connections:n,evaluated:n,raised:n,durationMs:n}},node:s,store:{kind:s,node:s,state:s},uptimeSeconds:n,"
             + "interception:{mode:s,ca:s,caExpires:s,certificatesMinted:n},"
             + "memory:{gcMode:s,gcConcurrent:b,heapBytes:n,committedBytes:n,fragmentedBytes:n,workingSetBytes:n,privateBytes:n,nativeBytes:n}}",
             await ShapeOfAsync(admin, "/status"));
@@ -94,7 +98,7 @@ public sealed class AdminWireFormatTests : IAsyncLifetime
         var explain = await admin.PostAsJsonAsync("/explain", new { client = "127.0.0.1", destination = "c2.test", port = 443 });
         var body = JsonDocument.Parse(await explain.Content.ReadAsStringAsync()).RootElement;
         Assert.Equal(
-            "{decision:{action:s,reason:s,rule:s,entry:s,matchedAddress:s,matchedName:null,target:s,resolvedAddresses:[s],cnames:[],approved:[],"
+            "{decision:{action:s,reason:s,rule:s,upstream:null,entry:s,matchedAddress:s,matchedName:null,target:s,resolvedAddresses:[s],cnames:[],approved:[],"
             + "matches:[{rule:s,entry:s,address:s,category:s,version:null,mode:s}],wouldDeny:null,detail:s},"
             + "status:n,steps:[{subject:s,rule:s,action:s,result:s,detail:null}],rulesVersion:n}",
             Shape(body));

@@ -92,7 +92,7 @@ public sealed class HistoryTests : IAsyncLifetime
         string[] cli = ["--admin", _proxy.AdminUrl, "--token", TestProxy.AdminToken];
         var output = new StringWriter();
         Assert.Equal(0, await HistoryCommand.RunAsync(["connections", "--destination", "c2.test", .. cli], report: false, output, TextWriter.Null));
-        Assert.Matches(@"(?m)^TIME\s+COUNT\s+CLIENT\s+USER\s+GROUPS\s+METHOD\s+HOST\s+PORT\s+ADDRESSES\s+DECISION\s+RULE\s+STATUS\s+TRACE\s*$", output.ToString());
+        Assert.Matches(@"(?m)^TIME\s+COUNT\s+CLIENT\s+USER\s+GROUPS\s+METHOD\s+HOST\s+PORT\s+ADDRESSES\s+DECISION\s+RULE\s+UPSTREAM\s+STATUS\s+TRACE\s*$", output.ToString());
         Assert.Matches(@"(?m)^\S+\s+[12]\s+127\.0\.0\.1\s+GET\s+c2\.test\s+80\s+127\.0\.0\.77\s+deny\s+feed:feodo\s+403\s+[0-9a-f]{32}\s*$", output.ToString());
         output = new StringWriter();
         Assert.Equal(0, await HistoryCommand.RunAsync(["dns", "c2.test", "--format", "csv", .. cli], report: false, output, TextWriter.Null));
@@ -186,6 +186,15 @@ public sealed class HistoryTests : IAsyncLifetime
         Assert.Equal("sleeper.test", alert.GetProperty("destination").GetProperty("name").GetString());
         Assert.Contains(_proxy.Logs.Lines, l => l.Contains("Retro-hunt (incremental)", StringComparison.Ordinal) && l.Contains("1 entries checked, 1 of", StringComparison.Ordinal));
 
+        // /status shows the same counts, for an operator.
+        var status = (await _proxy.StatusAsync()).GetProperty("retroHunt");
+        Assert.Equal(hunt.Runs, status.GetProperty("runs").GetInt32());
+        var last = status.GetProperty("last");
+        Assert.Equal(("incremental", 1, result.Connections, 1, 1), (last.GetProperty("mode").GetString(), last.GetProperty("entries").GetInt32(),
+            last.GetProperty("connections").GetInt32(), last.GetProperty("evaluated").GetInt32(), last.GetProperty("raised").GetInt32()));
+        Assert.Equal(result.Version, last.GetProperty("policyVersion").GetInt64());
+        Assert.True(DateTimeOffset.UtcNow - last.GetProperty("at").GetDateTimeOffset() < TimeSpan.FromMinutes(1));
+
         // An admin's request hunts in full again, and raises nothing twice.
         using var admin = _proxy.CreateAdminClient();
         var runs = hunt.Runs;
@@ -193,6 +202,7 @@ public sealed class HistoryTests : IAsyncLifetime
         await WaitForRunAsync(hunt, runs);
         Assert.True(hunt.Last!.Full);
         Assert.Equal(0, hunt.Last.Raised);
+        Assert.Equal("full", (await _proxy.StatusAsync()).GetProperty("retroHunt").GetProperty("last").GetProperty("mode").GetString());
     }
 
     private static async Task RefreshAndWaitForHuntAsync(FeedManager feeds, EgressGuard.History.RetroHunt hunt)

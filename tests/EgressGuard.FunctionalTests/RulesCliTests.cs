@@ -57,6 +57,21 @@ public sealed class RulesCliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AddWithUpstreamDirect_ExplainSaysVia()
+    {
+        var (exit, _, error) = await RunAsync("add", "lan", "--action", "allow", "--dest", "app.test", "--upstream", "direct");
+        Assert.True(exit == 0, error);
+
+        (exit, var output, _) = await RunAsync("explain", "app.test", "--port", "443");
+        Assert.Equal(0, exit);
+        Assert.StartsWith("ALLOW app.test:443 (200): allowed by rule:lan via direct", output);
+
+        (exit, _, error) = await RunAsync("add", "via-x", "--action", "allow", "--dest", "x.test", "--upstream", "x");
+        Assert.Equal(1, exit);
+        Assert.Contains("- rule 'via-x': upstream = 'x'", error);
+    }
+
+    [Fact]
     public async Task InvalidRule_Exit1WithEveryError()
     {
         var (exit, _, error) = await RunAsync("add", "bad", "--action", "block", "--ports", "99999");

@@ -45,6 +45,9 @@ internal static class HistoryMigrations
         (2, "the user's groups at decision time", """
             ALTER TABLE connections ADD COLUMN groups TEXT;
             """),
+        (3, "who carried the exchange (egressguard.upstream)", """
+            ALTER TABLE connections ADD COLUMN upstream TEXT;
+            """),
     ];
 
     /// <summary>The version a database has once <see cref="Apply"/> ran.</summary>

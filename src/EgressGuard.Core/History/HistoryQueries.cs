@@ -35,12 +35,13 @@ internal sealed record HistoryFilter
 /// <summary>
 /// One row of a connections query: one request, or identical ones folded (<c>Count</c>, first and
 /// last time). <c>Groups</c> are the user's at decision time (empty without a user, and on rows
-/// written before groups were kept).
+/// written before groups were kept). <c>Upstream</c>: who carried it (a parent or <c>direct</c>; null
+/// without parents, and on rows written before it was kept).
 /// </summary>
 internal sealed record ConnectionRow(
     DateTimeOffset Time, DateTimeOffset LastTime, long Count, string? Client, int ClientPort, string? User, IReadOnlyList<string> Groups, string Method, string? Host, int Port,
     string? Addresses, string? Dialed, string Decision, string? Reason, string? Rule, string? Entry,
-    int Status, long BytesUp, long BytesDown, string? TraceId);
+    int Status, long BytesUp, long BytesDown, string? TraceId, string? Upstream);
 
 /// <summary>A passive-DNS pair: a name seen resolving to an address, first and last time seen.</summary>
 internal sealed record ResolutionRow(string Name, string Address, DateTimeOffset FirstSeen, DateTimeOffset LastSeen);
@@ -125,7 +126,7 @@ internal sealed class HistoryQueries : IHistoryQueries
         }
 
         command.CommandText = $"""
-            SELECT time, last_time, count, client_text, client_port, user, method, host, port, addresses, dialed, decision, reason, rule, entry, status, bytes_up, bytes_down, trace_id, groups
+            SELECT time, last_time, count, client_text, client_port, user, method, host, port, addresses, dialed, decision, reason, rule, entry, status, bytes_up, bytes_down, trace_id, groups, upstream
             FROM connections c WHERE {string.Join(" AND ", where)} ORDER BY time DESC LIMIT {filter.Limit}
             """;
         using var reader = command.ExecuteReader();
@@ -137,7 +138,7 @@ internal sealed class HistoryQueries : IHistoryQueries
                 Text(reader, 3), reader.IsDBNull(4) ? 0 : reader.GetInt32(4), Text(reader, 5), HistoryGroups.Parse(Text(reader, 19)) ?? [],
                 reader.GetString(6), Text(reader, 7), reader.IsDBNull(8) ? 0 : reader.GetInt32(8), Text(reader, 9), Text(reader, 10), reader.GetString(11),
                 Text(reader, 12), Text(reader, 13), Text(reader, 14), reader.IsDBNull(15) ? 0 : reader.GetInt32(15),
-                reader.IsDBNull(16) ? 0 : reader.GetInt64(16), reader.IsDBNull(17) ? 0 : reader.GetInt64(17), Text(reader, 18)));
+                reader.IsDBNull(16) ? 0 : reader.GetInt64(16), reader.IsDBNull(17) ? 0 : reader.GetInt64(17), Text(reader, 18), Text(reader, 20)));
         }
 
         return rows;

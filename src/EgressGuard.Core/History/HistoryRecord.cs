@@ -84,6 +84,9 @@ internal readonly record struct HistoryRecord
 
     public string? Feed { get; init; }
 
+    /// <summary><c>egressguard.upstream</c>: the parent that carried the exchange, or <c>direct</c>; null when no parent is configured (or nothing was dialled).</summary>
+    public string? Upstream { get; init; }
+
     public int Status { get; init; }
 
     public long BytesUp { get; init; }

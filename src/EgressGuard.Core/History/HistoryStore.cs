@@ -66,8 +66,8 @@ internal sealed class HistoryStore : IHistorySink, IDisposable
         var db = _writer.Handle!;
         Check(raw.sqlite3_prepare_v2(db, """
             INSERT INTO connections (time, last_time, count, client, client_text, client_port, user, method, host, port, address, addresses, cnames, dialed,
-                decision, reason, rule, entry, feed, status, bytes_up, bytes_down, duration_ms, trace_id, groups)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25);
+                decision, reason, rule, entry, feed, status, bytes_up, bytes_down, duration_ms, trace_id, groups, upstream)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26);
             """, out var insert), db);
         SqliteCommand? extra = null;
         var dns = new Dictionary<(string Name, IPAddress Address), (long First, long Last)>();
@@ -102,6 +102,7 @@ internal sealed class HistoryStore : IHistorySink, IDisposable
                 raw.sqlite3_bind_double(insert, 23, r.DurationMs);
                 Bind(insert, 24, r.TraceId == default ? null : r.TraceId.ToHexString());
                 Bind(insert, 25, r.Groups.Count == 0 ? null : HistoryGroups.Serialize(r.Groups));
+                Bind(insert, 26, r.Upstream);
                 var step = raw.sqlite3_step(insert);
                 raw.sqlite3_reset(insert);
                 Check(step == raw.SQLITE_DONE ? raw.SQLITE_OK : step, db);

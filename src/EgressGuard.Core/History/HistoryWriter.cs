@@ -176,7 +176,7 @@ internal sealed partial class HistoryWriter
         folded.Clear();
         foreach (var r in batch)
         {
-            var key = new FoldKey(r.ClientKey, r.User, r.Method, r.Host, r.Port, r.Addresses.Count > 0 ? r.Addresses[0] : null, r.Addresses.Count, r.Dialed, r.Decision, r.Reason, r.Rule, r.Entry);
+            var key = new FoldKey(r.ClientKey, r.User, r.Method, r.Host, r.Port, r.Addresses.Count > 0 ? r.Addresses[0] : null, r.Addresses.Count, r.Dialed, r.Decision, r.Reason, r.Rule, r.Entry, r.Upstream);
             folded[key] = folded.TryGetValue(key, out var seen)
                 ? seen with
                 {
@@ -207,7 +207,7 @@ internal sealed partial class HistoryWriter
     // within one flush carry the same groups; a record would compare the lists by reference anyway.
     private readonly record struct FoldKey(
         (byte Kind, UInt128 Number) Client, string? User, string Method, string? Host, int Port, System.Net.IPAddress? FirstAddress, int Addresses,
-        System.Net.IPAddress? Dialed, string Decision, string? Reason, string? Rule, string? Entry);
+        System.Net.IPAddress? Dialed, string Decision, string? Reason, string? Rule, string? Entry, string? Upstream);
 
     private void Prune()
     {

@@ -21,6 +21,12 @@ internal sealed record Decision
     /// <summary>The list, feed or rule that decided, e.g. <c>list:bad-ips</c>, <c>guard:non-public</c>.</summary>
     public string? Rule { get; init; }
 
+    /// <summary>
+    /// For an allow by a rule with <c>upstream</c>: <c>direct</c> or the parent's name; null: the
+    /// default route. The dialer picks the route from this, after the decision is made.
+    /// </summary>
+    public string? Upstream { get; init; }
+
     /// <summary>The entry of that list that matched, e.g. <c>203.0.113.0/24</c> or <c>*.bad.example</c>.</summary>
     public string? Entry { get; init; }
 

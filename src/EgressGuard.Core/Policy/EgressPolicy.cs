@@ -259,6 +259,7 @@ internal sealed class EgressPolicy
             Reason = DecisionReasons.Allowed,
             Target = target,
             Rule = context.AllowedBy,
+            Upstream = context.AllowedUpstream,
             ResolvedAddresses = addresses,
             CanonicalNames = names,
             Approved = Order(addresses),

@@ -31,7 +31,20 @@ internal sealed class EvaluationContext(Target target, ClientIdentity client, Da
     public Resolution.Resolution? Resolution { get; set; }
 
     /// <summary>The rule that explicitly allowed a subject, if any.</summary>
-    public string? AllowedBy { get; set; }
+    public string? AllowedBy { get; private set; }
+
+    /// <summary>The <c>upstream</c> of the rule in <see cref="AllowedBy"/>: who carries the exchange (null: the default route).</summary>
+    public string? AllowedUpstream { get; private set; }
+
+    /// <summary>Notes the first rule that allowed a subject; later allows of other subjects do not replace it.</summary>
+    public void Allow(Rules.Rule rule)
+    {
+        if (AllowedBy is null)
+        {
+            AllowedBy = rule.Label;
+            AllowedUpstream = rule.Upstream;
+        }
+    }
 
     public void AddMatch(MatchRecord record) => (Matches ??= []).Add(record);
 

@@ -97,7 +97,7 @@ internal sealed partial class PolicySnapshot(IpRangeIndex badIps, DomainSet badD
             context.Step(name, rule.Label, rule.Action, rule.IsAllow ? "allow" : "deny");
             if (rule.IsAllow)
             {
-                context.AllowedBy ??= rule.Label;
+                context.Allow(rule);
                 return (SubjectOutcome.Allow, null);
             }
 
@@ -191,7 +191,7 @@ internal sealed partial class PolicySnapshot(IpRangeIndex badIps, DomainSet badD
             context.Step(address.ToString(), rule.Label, rule.Action, rule.IsAllow ? "allow" : "deny");
             if (rule.IsAllow)
             {
-                context.AllowedBy ??= rule.Label;
+                context.Allow(rule);
                 return (SubjectOutcome.Allow, null, position);
             }
 

@@ -53,7 +53,7 @@ internal static class UrlPolicy
 
             if (rule.IsAllow)
             {
-                return connection with { Rule = rule.Label, Entry = entry, WouldDeny = wouldDeny ?? connection.WouldDeny };
+                return connection with { Rule = rule.Label, Upstream = rule.Upstream, Entry = entry, WouldDeny = wouldDeny ?? connection.WouldDeny };
             }
 
             if (rule.Mode == EnforcementMode.Report)

@@ -45,6 +45,9 @@ internal sealed class Rule
     /// <summary>The rule's <c>inspect</c> setting.</summary>
     public InspectMode Inspect { get; init; }
 
+    /// <summary>The allow rule's <c>upstream</c>: <c>direct</c>, a parent's name, or null for the default route.</summary>
+    public string? Upstream => Definition.Upstream;
+
     public bool HasPaths => Paths.Count > 0;
 
     /// <summary>A rule about tunnels (<c>methods: [CONNECT]</c>): it decides CONNECTs and nothing else.</summary>

@@ -2,7 +2,7 @@ namespace EgressGuard.Rules;
 
 /// <summary>
 /// Validates a rules document and compiles it. Every problem is collected and names the rule id
-/// (or index) and the field: duplicate ids, bad CIDRs and names, bad wildcards, unknown feeds,
+/// (or index) and the field: duplicate ids, bad CIDRs and names, bad wildcards, unknown feeds and parents,
 /// ports out of range, expiry in the past. Built-in entries missing from the document are added
 /// at the end in their default order: lists → feeds → guard → default allow.
 /// </summary>
@@ -20,7 +20,8 @@ internal static class RuleCompiler
 
     /// <param name="isKnownFeed">Whether a name in <c>feeds</c> is a configured feed or category.</param>
     /// <param name="now">For expiry: a rule that expired before <paramref name="now"/> is an error when <paramref name="rejectExpired"/>, else a warning.</param>
-    public static RuleCompilation Compile(RulesDocument document, Func<string, bool> isKnownFeed, DateTimeOffset now, bool rejectExpired = false, long version = 0)
+    /// <param name="isKnownParent">Whether a name in <c>upstream</c> is a configured parent proxy; null: none is (only <c>direct</c>).</param>
+    public static RuleCompilation Compile(RulesDocument document, Func<string, bool> isKnownFeed, DateTimeOffset now, bool rejectExpired = false, long version = 0, Func<string, bool>? isKnownParent = null)
     {
         var errors = new List<string>();
         var warnings = new List<string>();
@@ -50,7 +51,7 @@ internal static class RuleCompiler
 
             var rule = dto.Builtin || BuiltinOrder.Contains(dto.Id)
                 ? BuiltinRuleCompiler.Compile(dto, label, errors)
-                : UserRuleCompiler.Compile(dto, label, isKnownFeed, now, rejectExpired, errors, warnings);
+                : UserRuleCompiler.Compile(dto, label, isKnownFeed, isKnownParent ?? RuleUpstream.NoParents, now, rejectExpired, errors, warnings);
             if (rule is not null)
             {
                 rules.Add(rule);

@@ -74,6 +74,15 @@ internal sealed class RuleDto
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Inspect { get; set; }
 
+    /// <summary>
+    /// Who carries what this allow rule lets through: <c>direct</c>, or the name of a parent under
+    /// <c>Upstream:Parents</c>; unset takes the default route (<c>Upstream:Proxy</c> unless
+    /// <c>Upstream:Direct</c> lists the destination). The rule's choice wins over <c>Upstream:Direct</c>.
+    /// </summary>
+    [JsonPropertyName("upstream")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Upstream { get; set; }
+
     /// <summary><c>enforce</c> (default) or <c>report</c>.</summary>
     [JsonPropertyName("mode")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

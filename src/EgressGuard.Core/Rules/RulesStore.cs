@@ -13,6 +13,7 @@ internal sealed partial class RulesStore : IDisposable
     private readonly string _path;
     private readonly RulesHistory _history;
     private readonly Func<string, bool> _isKnownFeed;
+    private readonly Func<string, bool>? _isKnownParent;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _edits = new(1, 1);
@@ -20,8 +21,9 @@ internal sealed partial class RulesStore : IDisposable
     private string? _lastContentHash;
     private RulesFileWatcher? _watcher;
 
-    public RulesStore(string path, string historyDirectory, int historyLimit, Func<string, bool> isKnownFeed, TimeProvider time, ILogger logger)
+    public RulesStore(string path, string historyDirectory, int historyLimit, Func<string, bool> isKnownFeed, TimeProvider time, ILogger logger, Func<string, bool>? isKnownParent = null)
     {
+        _isKnownParent = isKnownParent;
         _path = path;
         _history = new RulesHistory(historyDirectory, historyLimit);
         _isKnownFeed = isKnownFeed;
@@ -209,7 +211,7 @@ internal sealed partial class RulesStore : IDisposable
     }
 
     private RulesChange Compile(string content, long version) =>
-        RulesText.Compile(content, version, _path, _isKnownFeed, _time.GetUtcNow());
+        RulesText.Compile(content, version, _path, _isKnownFeed, _time.GetUtcNow(), _isKnownParent);
 
     private async Task WriteAsync(string content)
     {

@@ -6,7 +6,7 @@ namespace EgressGuard.Rules;
 
 /// <summary>
 /// A rules document as text: parsed leniently (comments, trailing commas, as people write it),
-/// compiled against the feeds this node knows, serialised indented, hashed to notice a file that
+/// compiled against the feeds and parent proxies this node knows, serialised indented, hashed to notice a file that
 /// did not really change.
 /// </summary>
 internal static class RulesText
@@ -20,7 +20,7 @@ internal static class RulesText
     public static RulesDocument? Deserialize(string content) => JsonSerializer.Deserialize<RulesDocument>(content, Lenient);
 
     /// <summary>Parses and compiles; every error names <paramref name="source"/> (the file) or the rule.</summary>
-    public static RulesChange Compile(string content, long version, string source, Func<string, bool> isKnownFeed, DateTimeOffset now)
+    public static RulesChange Compile(string content, long version, string source, Func<string, bool> isKnownFeed, DateTimeOffset now, Func<string, bool>? isKnownParent = null)
     {
         RulesDocument? document;
         try
@@ -37,7 +37,7 @@ internal static class RulesText
             return new RulesChange(false, null, [$"{source}: expected {{ \"rules\": [ … ] }}"], []);
         }
 
-        var result = RuleCompiler.Compile(document, isKnownFeed, now, rejectExpired: false, version);
+        var result = RuleCompiler.Compile(document, isKnownFeed, now, rejectExpired: false, version, isKnownParent);
         return new RulesChange(result.Set is not null, result.Set, result.Errors, result.Warnings);
     }
 

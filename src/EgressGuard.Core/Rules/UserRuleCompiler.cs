@@ -5,11 +5,11 @@ namespace EgressGuard.Rules;
 
 /// <summary>
 /// Compiles a rule of the user's: action and mode, destinations (names and addresses), ports, sources,
-/// feeds, paths, methods, inspection and expiry. Every problem is added to the errors and names the field and index.
+/// feeds, paths, methods, inspection, upstream and expiry. Every problem is added to the errors and names the field and index.
 /// </summary>
 internal static class UserRuleCompiler
 {
-    public static Rule? Compile(RuleDto dto, string label, Func<string, bool> isKnownFeed, DateTimeOffset now, bool rejectExpired, List<string> errors, List<string> warnings)
+    public static Rule? Compile(RuleDto dto, string label, Func<string, bool> isKnownFeed, Func<string, bool> isKnownParent, DateTimeOffset now, bool rejectExpired, List<string> errors, List<string> warnings)
     {
         var start = errors.Count;
         if (dto.Action is not ("allow" or "deny"))
@@ -162,6 +162,8 @@ internal static class UserRuleCompiler
         {
             inspect = dto.Inspect switch { "always" => InspectMode.Always, "never" => InspectMode.Never, _ => InspectMode.Default };
         }
+
+        RuleUpstream.Validate(dto, label, isKnownParent, errors);
 
         if (dto.Expires is { } expires && expires <= now)
         {

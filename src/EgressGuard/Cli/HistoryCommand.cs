@@ -21,7 +21,7 @@ internal static class HistoryCommand
         """;
 
     private static readonly (string Name, string Title)[] ConnectionColumns =
-        [("time", "TIME"), ("count", "COUNT"), ("client", "CLIENT"), ("user", "USER"), ("groups", "GROUPS"), ("method", "METHOD"), ("host", "HOST"), ("port", "PORT"), ("addresses", "ADDRESSES"), ("decision", "DECISION"), ("rule", "RULE"), ("status", "STATUS"), ("traceId", "TRACE")];
+        [("time", "TIME"), ("count", "COUNT"), ("client", "CLIENT"), ("user", "USER"), ("groups", "GROUPS"), ("method", "METHOD"), ("host", "HOST"), ("port", "PORT"), ("addresses", "ADDRESSES"), ("decision", "DECISION"), ("rule", "RULE"), ("upstream", "UPSTREAM"), ("status", "STATUS"), ("traceId", "TRACE")];
 
     private static readonly System.Globalization.CultureInfo Inv = System.Globalization.CultureInfo.InvariantCulture;
 

@@ -20,7 +20,7 @@ internal static class RulesCommand
           show ID                                one rule as JSON
           add ID --action allow|deny [--dest D1,D2] [--ports 443,8000-8100] [--sources CIDR,..]
                  [--feeds NAME,..] [--paths /upload/*,..] [--methods CONNECT|GET,POST,..]
-                 [--mode report] [--expires 2026-12-31T00:00:00Z]
+                 [--mode report] [--expires 2026-12-31T00:00:00Z] [--upstream direct|PARENT]
                  [--comment TEXT] [--ticket ID] [--alert true] [--position N]
           remove ID
           explain DESTINATION [--port 443] [--method CONNECT] [--client IP] [--user NAME] [--groups G1,G2]
@@ -127,6 +127,7 @@ internal static class RulesCommand
                 case "--users": rule["users"] = List(value); break;
                 case "--groups": rule["groups"] = List(value); break;
                 case "--mode": rule["mode"] = value; break;
+                case "--upstream": rule["upstream"] = value; break;
                 case "--expires": rule["expires"] = value; break;
                 case "--comment": rule["comment"] = value; break;
                 case "--ticket": rule["ticket"] = value; break;
@@ -173,7 +174,8 @@ internal static class RulesCommand
         var decision = body["decision"]!;
         await output.WriteLineAsync($"{decision["action"]!.ToString().ToUpperInvariant()} {decision["target"]} ({body["status"]}): {decision["reason"]}"
             + (decision["rule"] is { } rule ? $" by {rule}" : string.Empty)
-            + (decision["entry"] is { } entry ? $" (entry {entry})" : string.Empty));
+            + (decision["entry"] is { } entry ? $" (entry {entry})" : string.Empty)
+            + (decision["upstream"] is { } upstream ? $" via {upstream}" : string.Empty));
         if (decision["detail"] is { } detail)
         {
             await output.WriteLineAsync("  " + detail);

@@ -6,7 +6,7 @@ using EgressGuard.Policy;
 namespace EgressGuard.Dialing;
 
 /// <summary>
-/// Dialling through the parent proxy (<c>Upstream:Proxy</c>):
+/// Dialling through a parent proxy (<c>Upstream:Proxy</c> or one of <c>Upstream:Parents</c>):
 /// 1. connect to the parent's endpoint (resolved at start), as any dial, bounded by <c>Proxy:ConnectTimeout</c>;
 /// 2. send <c>CONNECT approved-ip:port</c>, with <c>Proxy-Authorization</c> when configured;
 /// 3. read the reply head one byte at a time, so not a byte past it is taken from the socket;
@@ -23,8 +23,7 @@ internal sealed partial class Dialer
 
     /// <summary>The value of <c>egressguard.upstream</c> for a dial to <paramref name="address"/>: null without a parent.</summary>
     public string? RouteName(Decision decision, IPAddress address) =>
-        _parent is null || decision.Target is null ? null
-        : _parent.Bypasses(decision.Target, address) ? ParentProxy.DirectName : _parent.Name;
+        decision.Target is null ? null : _parents.NameFor(decision, address);
 
     private async ValueTask<Socket> ConnectThroughParentAsync(ParentProxy parent, IPEndPoint destination, CancellationToken cancellationToken)
     {

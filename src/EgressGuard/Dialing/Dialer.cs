@@ -10,8 +10,8 @@ namespace EgressGuard.Dialing;
 /// The one component that opens sockets on a client's behalf, for tunnels and forwarded requests
 /// alike. It takes a <see cref="Decision"/>, never a host name: it dials only addresses the policy
 /// approved in that decision, and refuses anything else. The proxy's own outbound calls (feeds,
-/// webhooks, telemetry) use their own clients and never come here. With <c>Upstream:Proxy</c> the
-/// socket it opens goes to the parent and carries a CONNECT to the approved address
+/// webhooks, telemetry) use their own clients and never come here. Through a parent
+/// (<c>Upstream:Proxy</c>, or the one the allowing rule names in <c>upstream</c>) the socket it opens goes to the parent and carries a CONNECT to the approved address
 /// (<c>Dialer.Parent.cs</c>); what it hands back is the same plain socket to that destination.
 /// </summary>
 internal sealed partial class Dialer
@@ -20,12 +20,12 @@ internal sealed partial class Dialer
     private readonly TimeProvider _timeProvider;
 
     private readonly EgressGuardMetrics _metrics;
-    private readonly ParentProxy? _parent;
+    private readonly ParentRoutes _parents;
 
     public Dialer(DialerOptions options, TimeProvider timeProvider, EgressGuardMetrics metrics)
     {
         _metrics = metrics;
-        _parent = options.Parent;
+        _parents = options.Parents;
         _connectTimeout = options.ConnectTimeout;
         _timeProvider = timeProvider;
     }
@@ -68,9 +68,9 @@ internal sealed partial class Dialer
         return DialAsync(decision, new IPEndPoint(address, port), cancellationToken);
     }
 
-    /// <summary>Directly, or through the parent unless <c>Upstream:Direct</c> names the destination.</summary>
+    /// <summary>Directly or through a parent, as <see cref="ParentRoutes.For"/> picks from the decision.</summary>
     private ValueTask<Socket> DialAsync(Decision decision, IPEndPoint endpoint, CancellationToken cancellationToken) =>
-        _parent is { } parent && !parent.Bypasses(decision.Target!, endpoint.Address)
+        _parents.For(decision, endpoint.Address) is { } parent
             ? ConnectThroughParentAsync(parent, endpoint, cancellationToken)
             : ConnectOneAsync(endpoint, cancellationToken);
 

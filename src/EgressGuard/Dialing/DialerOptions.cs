@@ -18,6 +18,6 @@ internal sealed class DialerOptions
     /// <summary><c>Tls:Intercept:UpstreamCaFile</c>, resolved: extra roots for intercepted upstreams; null: the system's only.</summary>
     public string? UpstreamCaFile { get; init; }
 
-    /// <summary><c>Upstream</c>, parsed and resolved at start: the parent proxy allowed exchanges go through; null: all direct.</summary>
-    public ParentProxy? Parent { get; init; }
+    /// <summary><c>Upstream</c>, parsed and resolved at start: the parent proxies allowed exchanges go through. Default: none, all direct.</summary>
+    public ParentRoutes Parents { get; init; } = ParentRoutes.None;
 }

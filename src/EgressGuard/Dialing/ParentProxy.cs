@@ -5,7 +5,7 @@ using EgressGuard.Lists;
 namespace EgressGuard.Dialing;
 
 /// <summary>
-/// The configured parent proxy, parsed and resolved at start (<see cref="UpstreamValidation"/>):
+/// One configured parent proxy, parsed and resolved at start (<see cref="UpstreamValidation"/>):
 /// where to connect, what to authenticate with, and which destinations bypass it.
 /// </summary>
 internal sealed class ParentProxy(string name, IPEndPoint endpoint, string? authorization, DestinationList direct)
@@ -13,7 +13,7 @@ internal sealed class ParentProxy(string name, IPEndPoint endpoint, string? auth
     /// <summary>The value of <c>egressguard.upstream</c> for an exchange dialled directly.</summary>
     public const string DirectName = "direct";
 
-    /// <summary>The parent as configured (<c>host:port</c>): the value of <c>egressguard.upstream</c> for an exchange it carried.</summary>
+    /// <summary>The default parent as configured (<c>host:port</c>), or a named parent's name: the value of <c>egressguard.upstream</c> for an exchange it carried.</summary>
     public string Name { get; } = name;
 
     public IPEndPoint Endpoint { get; } = endpoint;

@@ -32,4 +32,13 @@ internal sealed class UpstreamOptions
     /// address. Default empty.
     /// </summary>
     public List<string> Direct { get; set; } = [];
+
+    /// <summary>
+    /// <c>Upstream:Parents</c>: named parent proxies (<c>{ "eu": { "Address": "eu.proxy.example:3128" } }</c>)
+    /// that a rule sends its traffic through with <c>"upstream": "eu"</c>. A name is letters, digits,
+    /// '-', '_' or '.', and never <c>direct</c>; it is the value of <c>egressguard.upstream</c> for
+    /// what the parent carried. Every node of a fleet needs the same names, or the fleet's rules do
+    /// not compile there. Default empty: rules can choose only <c>direct</c>.
+    /// </summary>
+    public Dictionary<string, ParentOptions> Parents { get; set; } = new(StringComparer.Ordinal);
 }

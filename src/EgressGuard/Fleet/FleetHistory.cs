@@ -100,7 +100,7 @@ internal sealed partial class FleetHistory(FleetDatabase db, FleetHistoryImport 
 
         command.CommandText = $"""
             SELECT time, last_time, count, host(client), client_port, "user", method, host, port, array_to_string(addresses, ','), host(dialed),
-                decision, reason, rule, entry, status, bytes_up, bytes_down, trace_id, groups
+                decision, reason, rule, entry, status, bytes_up, bytes_down, trace_id, groups, upstream
             FROM eg_connections c WHERE {string.Join(" AND ", where)} ORDER BY time DESC LIMIT {filter.Limit}
             """;
         using var reader = command.ExecuteReader();
@@ -112,7 +112,7 @@ internal sealed partial class FleetHistory(FleetDatabase db, FleetHistoryImport 
                 Text(reader, 3), reader.IsDBNull(4) ? 0 : reader.GetInt32(4), Text(reader, 5), Groups(reader, 19),
                 reader.GetString(6), Text(reader, 7), reader.IsDBNull(8) ? 0 : reader.GetInt32(8), Text(reader, 9), Text(reader, 10), reader.GetString(11),
                 Text(reader, 12), Text(reader, 13), Text(reader, 14), reader.IsDBNull(15) ? 0 : reader.GetInt32(15),
-                reader.IsDBNull(16) ? 0 : reader.GetInt64(16), reader.IsDBNull(17) ? 0 : reader.GetInt64(17), Text(reader, 18)));
+                reader.IsDBNull(16) ? 0 : reader.GetInt64(16), reader.IsDBNull(17) ? 0 : reader.GetInt64(17), Text(reader, 18), Text(reader, 20)));
         }
 
         return rows;

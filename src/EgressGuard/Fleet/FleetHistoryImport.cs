@@ -13,7 +13,7 @@ namespace EgressGuard.Fleet;
 /// </summary>
 internal sealed class FleetHistoryImport(FleetDatabase db, FleetHistoryPartitions partitions)
 {
-    private const string Columns = "time, last_time, count, node, client, client_port, \"user\", method, host, port, address, addresses, cnames, dialed, decision, reason, rule, entry, feed, status, bytes_up, bytes_down, duration_ms, trace_id, groups";
+    private const string Columns = "time, last_time, count, node, client, client_port, \"user\", method, host, port, address, addresses, cnames, dialed, decision, reason, rule, entry, feed, status, bytes_up, bytes_down, duration_ms, trace_id, groups, upstream";
 
     public void Write(IReadOnlyList<HistoryRecord> batch)
     {
@@ -86,6 +86,8 @@ internal sealed class FleetHistoryImport(FleetDatabase db, FleetHistoryPartition
         {
             copy.WriteNull();
         }
+
+        Text(copy, r.Upstream);
     }
 
     private static void Text(NpgsqlBinaryImporter copy, string? value)

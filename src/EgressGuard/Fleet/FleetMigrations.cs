@@ -59,5 +59,8 @@ internal static class FleetMigrations
         (3, "the user's groups at decision time", """
             ALTER TABLE eg_connections ADD COLUMN groups text[];
             """),
+        (4, "who carried the exchange (egressguard.upstream)", """
+            ALTER TABLE eg_connections ADD COLUMN upstream text;
+            """),
     ];
 }

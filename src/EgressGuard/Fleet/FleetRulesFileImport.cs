@@ -16,11 +16,12 @@ internal sealed partial class FleetRulesFileImport : IFleetParticipant, IHostedS
     private RulesDocument? _pending;
 
     /// <param name="isKnownFeed">Whether a name is a configured feed (rules may name feeds).</param>
-    public FleetRulesFileImport(RulesOptions rules, DataOptions data, Func<string, bool> isKnownFeed, ConfigPaths paths, RulesStore shared, TimeProvider time, ILogger<FleetRulesFileImport> logger)
+    /// <param name="isKnownParent">Whether a name is a configured parent proxy (rules may choose one).</param>
+    public FleetRulesFileImport(RulesOptions rules, DataOptions data, Func<string, bool> isKnownFeed, Func<string, bool> isKnownParent, ConfigPaths paths, RulesStore shared, TimeProvider time, ILogger<FleetRulesFileImport> logger)
     {
         _shared = shared;
         _logger = logger;
-        _file = new RulesStore(paths.Resolve(rules.File), Path.Combine(paths.Resolve(data.Directory), "rules-file-history"), 1, isKnownFeed, time, logger);
+        _file = new RulesStore(paths.Resolve(rules.File), Path.Combine(paths.Resolve(data.Directory), "rules-file-history"), 1, isKnownFeed, time, logger, isKnownParent);
     }
 
     /// <summary>Reads and watches the rules file with the host's start (not in the constructor: factories do no I/O).</summary>

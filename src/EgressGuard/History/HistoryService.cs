@@ -74,6 +74,7 @@ internal sealed partial class HistoryService : BackgroundService
             Rule = d?.Rule,
             Entry = d?.Entry,
             Feed = EgressGuardMetrics.FeedOf(d),
+            Upstream = x.Upstream,
             Status = x.Status,
             BytesUp = x.BytesUp,
             BytesDown = x.BytesDown,

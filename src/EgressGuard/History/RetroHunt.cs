@@ -45,7 +45,7 @@ internal sealed partial class RetroHunt : BackgroundService
     /// <summary>Hunts done since start (tests wait on it).</summary>
     public int Runs { get; private set; }
 
-    /// <summary>The last hunt's counts (null before the first); on <c>/status</c> and in the log.</summary>
+    /// <summary>The last hunt's counts (null before the first); on <c>/status</c> (<c>retroHunt.last</c>) and in the log.</summary>
     public RetroHuntResult? Last { get; private set; }
 
     /// <summary>Asks for a hunt against the policy now in force (coalesced with one already pending);
@@ -86,7 +86,8 @@ internal sealed partial class RetroHunt : BackgroundService
                 var snapshot = _policy.Current;
                 var full = _fullRequested;
                 _fullRequested = false;
-                var result = Hunt(_history.Queries, snapshot, full || _hunted is null ? null : _hunted);
+                var started = _time.GetTimestamp();
+                var result = Hunt(_history.Queries, snapshot, full || _hunted is null ? null : _hunted) with { At = _time.GetUtcNow(), Duration = _time.GetElapsedTime(started) };
                 _hunted = snapshot;
                 Last = result;
                 Runs++;

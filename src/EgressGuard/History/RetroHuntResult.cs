@@ -6,4 +6,11 @@ namespace EgressGuard.History;
 /// the last hunt (<see cref="Entries"/> of them); the connections of the window read, those a
 /// checked entry covered and so evaluated, and the findings raised (new ones only).
 /// </summary>
-internal sealed record RetroHuntResult(long Version, bool Full, int Entries, int Connections, int Checked, int Raised);
+internal sealed record RetroHuntResult(long Version, bool Full, int Entries, int Connections, int Checked, int Raised)
+{
+    /// <summary>When the hunt finished.</summary>
+    public DateTimeOffset At { get; init; }
+
+    /// <summary>How long it took, history reads included.</summary>
+    public TimeSpan Duration { get; init; }
+}

@@ -65,8 +65,8 @@ internal sealed class EgressGuardSettings
 
     public EgressGuard.Dialing.UpstreamOptions Upstream { get; private init; } = new();
 
-    /// <summary>Parsed <c>Upstream</c>: the parent proxy, resolved; null when every exchange is dialled directly.</summary>
-    public EgressGuard.Dialing.ParentProxy? Parent { get; private init; }
+    /// <summary>Parsed <c>Upstream</c>: the parent proxies, resolved; none when every exchange is dialled directly.</summary>
+    public EgressGuard.Dialing.ParentRoutes Parents { get; private init; } = EgressGuard.Dialing.ParentRoutes.None;
 
     public EgressGuard.Fleet.StoreOptions Store { get; private init; } = new();
 
@@ -79,6 +79,9 @@ internal sealed class EgressGuardSettings
     /// <summary>Names and categories of every configured feed, for rules that name feeds.</summary>
     public bool IsKnownFeed(string name) =>
         Feeds.Any(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase) || string.Equals(f.Category, name, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Names under <c>Upstream:Parents</c>, for rules that choose a parent.</summary>
+    public bool IsKnownParent(string name) => Parents.IsKnown(name);
 
     /// <summary>Every <c>Proxy:Listen</c> entry in configuration order; never empty.</summary>
     public required IReadOnlyList<ProxyListener> Listeners { get; init; }
@@ -165,7 +168,7 @@ internal sealed class EgressGuardSettings
             Tls = tls,
             Node = node,
             Upstream = upstream,
-            Parent = parent,
+            Parents = parent,
             Store = store,
             TrustedClients = trusted,
             AdminEndpoint = adminEndpoint,

@@ -33,7 +33,7 @@ internal static class FleetServices
         services.AddSingleton<IFleetParticipant, FleetRulesSync>();
         if (options.RulesFileOwner)
         {
-            services.AddSingleton(sp => new FleetRulesFileImport(settings.Rules, settings.Data, settings.IsKnownFeed, sp.GetRequiredService<ConfigPaths>(), sp.GetRequiredService<RulesStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<FleetRulesFileImport>>()));
+            services.AddSingleton(sp => new FleetRulesFileImport(settings.Rules, settings.Data, settings.IsKnownFeed, settings.IsKnownParent, sp.GetRequiredService<ConfigPaths>(), sp.GetRequiredService<RulesStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<FleetRulesFileImport>>()));
             services.AddSingleton<IFleetParticipant>(sp => sp.GetRequiredService<FleetRulesFileImport>());
             services.AddHostedService(sp => sp.GetRequiredService<FleetRulesFileImport>());
         }
@@ -69,6 +69,7 @@ internal static class FleetServices
             settings.Rules.HistoryLimit,
             settings.IsKnownFeed,
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger("EgressGuard.Rules"));
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("EgressGuard.Rules"),
+            settings.IsKnownParent);
     }
 }

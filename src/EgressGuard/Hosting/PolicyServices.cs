@@ -40,7 +40,8 @@ internal static class PolicyServices
                 settings.Rules.HistoryLimit,
                 settings.IsKnownFeed,
                 sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<ILoggerFactory>().CreateLogger("EgressGuard.Rules"));
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger("EgressGuard.Rules"),
+                settings.IsKnownParent);
         });
         services.AddSingleton<IRulesLoader, FileRulesLoader>();
         services.AddHostedService<RulesStartup>();

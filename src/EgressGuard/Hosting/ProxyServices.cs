@@ -39,7 +39,7 @@ internal static class ProxyServices
             IdleTimeout = settings.Proxy.IdleTimeout,
             PooledConnectionLifetime = settings.Proxy.PooledConnectionLifetime,
             UpstreamCaFile = settings.Tls.Intercept.UpstreamCaFile is { Length: > 0 } ca ? paths.Resolve(ca) : null,
-            Parent = settings.Parent,
+            Parents = settings.Parents,
         });
         services.AddSingleton<Dialer>();
         services.AddSingleton<UpstreamHttpClient>();

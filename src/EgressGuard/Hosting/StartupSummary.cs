@@ -106,9 +106,14 @@ internal static partial class StartupSummary
             LogNarrowed(logger, narrowed);
         }
 
-        if (settings.Parent is { } parent)
+        if (settings.Parents.Default is { } parent)
         {
             LogParent(logger, parent.Name, parent.Endpoint.ToString(), parent.Authorization is null ? "no credentials" : "Basic credentials", settings.Upstream.Direct.Count == 0 ? "none" : string.Join(", ", settings.Upstream.Direct));
+        }
+
+        foreach (var named in settings.Parents.Named.Values)
+        {
+            LogNamedParent(logger, named.Name, named.Endpoint.ToString(), named.Authorization is null ? "no credentials" : "Basic credentials");
         }
     }
 
@@ -117,6 +122,9 @@ internal static partial class StartupSummary
 
     [LoggerMessage(EventId = 13, Level = LogLevel.Information, Message = "Upstream: allowed exchanges go through parent proxy {Parent} ({Endpoint}, {Credentials}); direct: {Direct}")]
     private static partial void LogParent(ILogger logger, string parent, string endpoint, string credentials, string direct);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Information, Message = "Upstream: parent proxy {Parent} ({Endpoint}, {Credentials}) carries what the rules naming it in upstream allow")]
+    private static partial void LogNamedParent(ILogger logger, string parent, string endpoint, string credentials);
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "The interception CA expires {ExpiresAt}: renew it (EgressGuard ca init --force) and reinstall it on the clients; intercepted tunnels are refused once it has expired")]
     private static partial void LogCaExpiring(ILogger logger, string expiresAt);

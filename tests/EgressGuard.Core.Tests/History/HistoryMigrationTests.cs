@@ -101,6 +101,33 @@ public sealed class HistoryMigrationTests : IDisposable
     }
 
     [Fact]
+    public void Open_Version2Database_UpstreamColumnAdded_OldRowsKept()
+    {
+        CreateUnversionedDatabase();
+        using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            // A database as step 2 left it: groups, no upstream.
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "ALTER TABLE connections ADD COLUMN groups TEXT; PRAGMA user_version = 2;";
+            command.ExecuteNonQuery();
+        }
+
+        using var store = new HistoryStore(DbPath);
+        using (var connection = store.Open())
+        {
+            Assert.Equal(3, HistoryMigrations.Version(connection));
+        }
+
+        store.Write([Row(T0.AddMinutes(1), "alice@CORP.EXAMPLE", ["staff"]) with { Decision = "allow", Rule = "rule:via-eu", Upstream = "eu" }]);
+        var rows = new HistoryQueries(store).Connections(new HistoryFilter());
+
+        Assert.Equal(2, rows.Count);
+        Assert.Equal(("rule:via-eu", "eu"), (rows[0].Rule, rows[0].Upstream));
+        Assert.Equal(("feed:feodo", null), (rows[1].Rule, rows[1].Upstream));
+    }
+
+    [Fact]
     public void Open_NewFile_EveryStepApplied()
     {
         using var store = new HistoryStore(DbPath);
@@ -108,8 +135,8 @@ public sealed class HistoryMigrationTests : IDisposable
 
         Assert.Equal(HistoryMigrations.Latest, HistoryMigrations.Version(connection));
         using var columns = connection.CreateCommand();
-        columns.CommandText = "SELECT count(*) FROM pragma_table_info('connections') WHERE name = 'groups'";
-        Assert.Equal(1L, columns.ExecuteScalar());
+        columns.CommandText = "SELECT count(*) FROM pragma_table_info('connections') WHERE name IN ('groups', 'upstream')";
+        Assert.Equal(2L, columns.ExecuteScalar());
     }
 
     [Fact]

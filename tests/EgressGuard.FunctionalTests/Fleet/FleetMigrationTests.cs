@@ -41,12 +41,12 @@ public sealed class FleetMigrationTests
     }
 
     [PostgresFact]
-    public async Task MigrateAsync_DatabaseAtVersion2WithRows_GroupsStepAdded_RowsKept()
+    public async Task MigrateAsync_DatabaseAtVersion2WithRows_GroupsAndUpstreamStepsAdded_RowsKept()
     {
         await using var postgres = await PostgresServer.StartAsync();
         await using (var connection = new NpgsqlConnection(postgres.ConnectionString))
         {
-            // A fleet database as version 2 left it: a day partition holding one row, no groups column.
+            // A fleet database as version 2 left it: a day partition holding one row, no groups or upstream column.
             await connection.OpenAsync();
             var sql = "CREATE TABLE eg_schema (version integer PRIMARY KEY, name text NOT NULL, applied timestamptz NOT NULL DEFAULT now());\n"
                 + string.Join("\n", FleetMigrations.Steps.Where(s => s.Version <= 2).Select(s => s.Sql + $"\nINSERT INTO eg_schema (version, name) VALUES ({s.Version}, 'old');"))
@@ -65,10 +65,10 @@ public sealed class FleetMigrationTests
 
         await using var check = new NpgsqlConnection(postgres.ConnectionString);
         await check.OpenAsync();
-        await using var rows = new NpgsqlCommand("""SELECT "user", host, groups IS NULL FROM eg_connections_20261129""", check);
+        await using var rows = new NpgsqlCommand("""SELECT "user", host, groups IS NULL, upstream IS NULL FROM eg_connections_20261129""", check);
         await using var reader = await rows.ExecuteReaderAsync();
         Assert.True(await reader.ReadAsync());
-        Assert.Equal(("alice@CORP.EXAMPLE", "c2.test", true), (reader.GetString(0), reader.GetString(1), reader.GetBoolean(2)));
+        Assert.Equal(("alice@CORP.EXAMPLE", "c2.test", true, true), (reader.GetString(0), reader.GetString(1), reader.GetBoolean(2), reader.GetBoolean(3)));
         Assert.False(await reader.ReadAsync());
     }
 }

@@ -1,6 +1,6 @@
 namespace EgressGuard.Admin.Status;
 
-/// <summary>The body of <c>GET /status</c> (<see cref="Memory"/>: managed and native memory in detail). <see cref="OpenFiles"/> is -1 where <c>/proc/self/fd</c> is missing; the history counts are null while history is off.</summary>
+/// <summary>The body of <c>GET /status</c> (<see cref="Memory"/>: managed and native memory in detail). <see cref="OpenFiles"/> is -1 where <c>/proc/self/fd</c> is missing; the history counts and <see cref="RetroHunt"/> are null while history is off.</summary>
 internal sealed record StatusDto(
     long PolicyVersion,
     long RulesVersion,
@@ -15,6 +15,7 @@ internal sealed record StatusDto(
     string[] AlertSinksDown,
     long? HistoryRecordsWritten,
     long? HistoryRecordsDropped,
+    RetroHuntStatusDto? RetroHunt,
     string? Node,
     object? Store,
     long UptimeSeconds,

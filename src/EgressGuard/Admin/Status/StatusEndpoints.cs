@@ -35,6 +35,7 @@ internal static class StatusEndpoints
                 AlertSinksDown: dispatcher.Status.Where(x => !x.Up).Select(x => x.Name).ToArray(),
                 HistoryRecordsWritten: history.Writer?.Written,
                 HistoryRecordsDropped: history.Writer?.Dropped,
+                RetroHunt: history.Queries is null ? null : RetroHuntStatusDto.From(services.GetRequiredService<RetroHunt>()),
                 Node: fleetStatus.Node,
                 Store: fleetStatus.Json(),
                 UptimeSeconds: (long)(time.GetUtcNow() - process.StartTime.ToUniversalTime()).TotalSeconds,
