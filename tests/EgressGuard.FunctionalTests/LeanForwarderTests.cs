@@ -187,6 +187,24 @@ public sealed class LeanForwarderTests : IAsyncLifetime
         Assert.Equal(1, Volatile.Read(ref _connections));
     }
 
+    [Fact]
+    public async Task Post_CurlExpect100Continue_InterimAnswerSkippedBodyForwarded()
+    {
+        _behaviour = async (stream, _) =>
+        {
+            var head = await ReadHeadAsync(stream);
+            await WriteAsync(stream, "HTTP/1.1 100 Continue\r\n\r\n");
+            var length = int.Parse(head!.Split("\r\n").First(l => l.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))[15..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            var body = new byte[length];
+            await stream.ReadExactlyAsync(body).AsTask().WaitAsync(Bound);
+            await WriteAsync(stream, $"HTTP/1.1 201 Created\r\nContent-Length: 4\r\n\r\n{length:D4}");
+        };
+        var (exit, output, error) = await Curl.RunAsync(["-s", "-x", _proxy.Url, "-H", "Expect: 100-continue", "--data-binary", new string('x', 1000), Url("/expect")]).WaitAsync(Bound);
+        Assert.True(exit == 0, error);
+        Assert.Equal("1000", output);
+        Assert.Contains("Expect: 100-continue", _heads[0], StringComparison.OrdinalIgnoreCase);
+    }
+
     private async Task AcceptLoopAsync()
     {
         while (true)
