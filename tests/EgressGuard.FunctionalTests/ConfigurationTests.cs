@@ -22,7 +22,8 @@ public sealed class ConfigurationTests
             }
             """);
 
-        var ex = Assert.Throws<ConfigurationErrorsException>(() => EgressGuardHost.Build(["--config", config, "--Proxy:IdleTimeout=-00:00:01"]));
+        var ex = Assert.Throws<ConfigurationErrorsException>(() => EgressGuardHost.Build(["--config", config, "--Proxy:IdleTimeout=-00:00:01", "--Proxy:Forwarder=fast"]));
+        Assert.Contains(ex.Errors, e => e.StartsWith("Proxy:Forwarder = 'fast': must be 'lean' or 'yarp'", StringComparison.Ordinal));
         Assert.Contains(ex.Errors, e => e.StartsWith("Proxy:Listen = 'nowhere'", StringComparison.Ordinal));
         Assert.Contains(ex.Errors, e => e.StartsWith("Proxy:MaxHeadBytes = '10'", StringComparison.Ordinal));
         Assert.Contains(ex.Errors, e => e.StartsWith("Proxy:IdleTimeout", StringComparison.Ordinal));

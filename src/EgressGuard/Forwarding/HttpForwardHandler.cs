@@ -13,16 +13,19 @@ namespace EgressGuard.Forwarding;
 /// 3. decide against one snapshot: the destination, then the path rules (<see cref="DecideStep"/>);
 ///    not allowed → the decision's response, nothing dialled;
 /// 4. forward (<see cref="UpstreamForwarder"/>) to <c>http://approved-ip:port</c> with the original Host,
-///    on the client identity's own upstream pool (<see cref="UpstreamPools"/>);
-///    an upgraded request (WebSocket) runs on as a tunnel (<see cref="UpgradeWatch"/>);
+///    on the client identity's own upstream pool: with <c>Proxy:Forwarder=lean</c> by
+///    <see cref="Lean.LeanForwarder"/> (chosen once per request, for all but upgrades), else by YARP
+///    (<see cref="UpstreamPools"/>), where an upgraded request (WebSocket) runs on as a tunnel (<see cref="UpgradeWatch"/>);
 /// 5. complete (<see cref="ExchangeCompletion"/>).
 /// </summary>
-internal sealed class HttpForwardHandler(ExchangeFactory exchanges, Admission admission, DecideStep decide, UpstreamForwarder upstream, UpstreamHttpClient client, ProxyResponseWriter writer, ExchangeCompletion completion, ProxyTelemetry telemetry, ViaHeader via, Tunnels.TunnelRunner tunnels)
+internal sealed class HttpForwardHandler(ExchangeFactory exchanges, Admission admission, DecideStep decide, UpstreamForwarder upstream, UpstreamHttpClient client, ProxyResponseWriter writer, ExchangeCompletion completion, ProxyTelemetry telemetry, ViaHeader via, Tunnels.TunnelRunner tunnels, Lean.LeanForwarder lean, Microsoft.Extensions.Options.IOptions<Proxy.ProxyOptions> options)
 {
     /// <summary>Kestrel accepts Content-Length with Transfer-Encoding, reads the body as chunked and keeps the dropped length as this header.</summary>
     public const string DroppedContentLength = "X-Content-Length";
 
     public const string AmbiguousFraming = "Content-Length together with Transfer-Encoding is ambiguous framing; send one of them";
+
+    private readonly bool _lean = options.Value.Forwarder == Proxy.ProxyOptions.ForwarderLean;
 
     public async Task HandleAsync(HttpContext context, string rawTarget)
     {
@@ -81,7 +84,13 @@ internal sealed class HttpForwardHandler(ExchangeFactory exchanges, Admission ad
                 return;
             }
 
-            // 4. Forward.
+            // 4. Forward: the lean path, or YARP for what the lean path leaves to it.
+            if (_lean && Lean.LeanForwarder.Handles(context))
+            {
+                await lean.ForwardAsync(context, exchange, decision, target, pathAndQuery);
+                return;
+            }
+
             await using var upgrade = UpgradeWatch.Start(context, exchange, snapshot, tunnels);
             using var pool = client.Rent(exchange.Identity, decision);
             await upstream.ForwardAsync(context, exchange, decision, target, pathAndQuery, "http", pool.Invoker);

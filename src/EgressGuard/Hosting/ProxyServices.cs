@@ -96,6 +96,10 @@ internal static class ProxyServices
         services.AddHttpForwarder();
         services.AddSingleton<ProxyResponseWriter>();
         services.AddSingleton(sp => new UpstreamForwarder(sp.GetRequiredService<Yarp.ReverseProxy.Forwarder.IHttpForwarder>(), sp.GetRequiredService<ProxyResponseWriter>(), sp.GetRequiredService<ViaHeader>(), sp.GetRequiredService<Dialer>(), settings.Proxy.UpstreamTimeout));
+        services.AddSingleton(sp => new Forwarding.Lean.LeanPool(sp.GetRequiredService<TimeProvider>(), settings.Proxy.PooledConnectionLifetime));
+        services.AddSingleton(sp => new Forwarding.Lean.LeanForwarder(
+            sp.GetRequiredService<Dialer>(), sp.GetRequiredService<Forwarding.Lean.LeanPool>(), sp.GetRequiredService<ProxyResponseWriter>(), sp.GetRequiredService<ViaHeader>(),
+            sp.GetRequiredService<TimeProvider>(), settings.Proxy.UpstreamTimeout, sp.GetRequiredService<ILogger<Forwarding.Lean.LeanForwarder>>()));
         services.AddSingleton<HttpForwardHandler>();
         services.AddSingleton<InterceptedRequestHandler>();
         services.AddSingleton<ViaHeader>();

@@ -29,6 +29,11 @@ internal static class SectionValidation
             errors.Add($"Proxy:MaxConnections = '{proxy.MaxConnections}' must be at least 1; Proxy:MaxConnectionsPerClient ('{proxy.MaxConnectionsPerClient}') and Proxy:MaxTunnelLifetime ('{proxy.MaxTunnelLifetime}') must not be negative");
         }
 
+        if (proxy.Forwarder is not (ProxyOptions.ForwarderLean or ProxyOptions.ForwarderYarp))
+        {
+            errors.Add($"Proxy:Forwarder = '{proxy.Forwarder}': must be 'lean' or 'yarp'");
+        }
+
         if (proxy.MaxHeadBytes is < 1024 or > 1024 * 1024)
         {
             errors.Add($"Proxy:MaxHeadBytes = '{proxy.MaxHeadBytes}': must be between 1024 and 1048576");

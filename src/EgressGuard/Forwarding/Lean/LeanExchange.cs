@@ -1,0 +1,116 @@
+using Microsoft.AspNetCore.Http.Features;
+
+namespace EgressGuard.Forwarding.Lean;
+
+/// <summary>One request and its response on one upstream connection (steps 2–5 of <see cref="LeanForwarder"/>).</summary>
+internal static class LeanExchange
+{
+    /// <summary>Response headers that describe our hop to the server, never the client's hop (RFC 9110 §7.6.1).</summary>
+    private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Connection", "Keep-Alive", "Transfer-Encoding", "Proxy-Connection", "Upgrade", "Trailer", "Content-Length",
+    };
+
+    /// <summary>Relays the exchange; true when the connection may carry another request.</summary>
+    public static async Task<bool> RunAsync(LeanRequest request, LeanConnection connection, LeanProgress progress)
+    {
+        var context = request.Context;
+        var http = context.Request;
+        var chunked = http.Headers.TransferEncoding.Count > 0;
+        var hasBody = chunked || http.ContentLength > 0;
+
+        // 2. The head, then the body while the response is awaited (a server may answer early).
+        RequestHead.Write(connection.Writer, http, request.PathAndQuery, request.HostHeader, request.Via, chunked);
+        await connection.Writer.FlushAsync(request.Timer.Arm());
+        var send = hasBody ? RequestBody.SendAsync(request.RequestBody, connection.Writer, chunked, request.Timer) : null;
+
+        // 3. The response head; interim 1xx answers (100 Continue, 103) are not relayed: Kestrel answers the client's Expect itself.
+        ResponseHead head;
+        do
+        {
+            head = await ReadHeadAsync(connection, http.Method, request.Timer, progress);
+            if (head.Status == StatusCodes.Status101SwitchingProtocols)
+            {
+                throw new UpstreamProtocolException("the upstream switched protocols for a request that asked for no upgrade");
+            }
+        }
+        while (head.Status < 200);
+
+        // 4. The response, to the client.
+        var response = context.Response;
+        response.StatusCode = head.Status;
+        context.Features.GetRequiredFeature<IHttpResponseFeature>().ReasonPhrase = head.Reason;
+        var named = head.Headers.Where(h => h.Key.Equals("Connection", StringComparison.OrdinalIgnoreCase))
+            .SelectMany(h => h.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).ToArray();
+        foreach (var (name, value) in head.Headers)
+        {
+            if (!HopByHop.Contains(name) && !named.Contains(name, StringComparer.OrdinalIgnoreCase))
+            {
+                response.Headers.Append(name, value);
+            }
+        }
+
+        if (head.ContentLength >= 0 && (head.Framing == BodyFraming.ContentLength || HttpMethods.IsHead(http.Method) || head.ContentLength == 0 && head.Status is not (204 or 304)))
+        {
+            response.ContentLength = head.ContentLength;
+        }
+
+        await ResponseBody.CopyAsync(connection.Reader, head, request.ResponseBody, request.Timer);
+
+        // 5. Reusable only when both sides are done and both allow it.
+        var reusable = head.KeepAlive && head.Framing != BodyFraming.UntilClose && http.Headers.Connection.ToString().IndexOf("close", StringComparison.OrdinalIgnoreCase) < 0;
+        if (send is not null)
+        {
+            if (!send.IsCompleted)
+            {
+                // The server answered before taking the whole body: this connection's request is not over, so it goes.
+                await connection.Writer.CompleteAsync();
+                await send.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                return false;
+            }
+
+            await send;
+        }
+
+        return reusable && NothingMore(connection);
+    }
+
+    private static async ValueTask<ResponseHead> ReadHeadAsync(LeanConnection connection, string method, UpstreamTimer timer, LeanProgress progress)
+    {
+        var reader = connection.Reader;
+        while (true)
+        {
+            var result = await reader.ReadAsync(timer.Arm());
+            var buffer = result.Buffer;
+            if (!buffer.IsEmpty)
+            {
+                progress.ResponseStarted = true;
+            }
+
+            if (ResponseHead.TryParse(ref buffer, method, out var head))
+            {
+                reader.AdvanceTo(buffer.Start);
+                return head!;
+            }
+
+            reader.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted)
+            {
+                throw buffer.IsEmpty ? new UpstreamClosedException() : new UpstreamProtocolException("the upstream closed the connection inside its response head");
+            }
+        }
+    }
+
+    /// <summary>Bytes past the response's end that no request asked for: the connection is out of step, and closed.</summary>
+    private static bool NothingMore(LeanConnection connection)
+    {
+        if (connection.Reader.TryRead(out var result))
+        {
+            var empty = result.Buffer.IsEmpty && !result.IsCompleted;
+            connection.Reader.AdvanceTo(result.Buffer.Start);
+            return empty;
+        }
+
+        return true;
+    }
+}
