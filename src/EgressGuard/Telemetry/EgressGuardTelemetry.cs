@@ -17,18 +17,11 @@ internal static class EgressGuardTelemetry
 /// <c>GET host</c>, carrying the decision's fields at close; the trace id is the reference the
 /// client sees and the log line carries, whether or not the span is sampled.
 /// </summary>
-internal sealed class ProxyTelemetry
+internal sealed class ProxyTelemetry(EgressGuardMetrics metrics, TelemetryOptions options, NodeOptions node)
 {
-    private readonly EgressGuardMetrics _metrics;
-    private readonly bool _trustClientContext;
-    private readonly string _node;
-
-    public ProxyTelemetry(EgressGuardMetrics metrics, TelemetryOptions options, NodeOptions node)
-    {
-        _metrics = metrics;
-        _node = node.Name;
-        _trustClientContext = options.TrustClientTraceContext;
-    }
+    private readonly EgressGuardMetrics _metrics = metrics;
+    private readonly bool _trustClientContext = options.TrustClientTraceContext;
+    private readonly string _node = node.Name;
 
     public EgressGuardMetrics Metrics => _metrics;
 
