@@ -127,6 +127,8 @@ public sealed class LeanForwarderTests : IAsyncLifetime
     [InlineData("HTTP/1.1 200 OK\r\nBad Header: x\r\n\r\n", "malformed header line")]
     [InlineData("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", "invalid Content-Length")]
     [InlineData("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n", "invalid chunk size")]
+    [InlineData("HTTP/1.1 200 OK\nContent-Length: 0\n\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", "control character in its status line")]
+    [InlineData("HTTP/1.1 100 A\r\n\r\nHTTP/1.1 100 B\r\n\r\nHTTP/1.1 100 C\r\n\r\nHTTP/1.1 100 D\r\n\r\nHTTP/1.1 100 E\r\n\r\nHTTP/1.1 100 F\r\n\r\nHTTP/1.1 100 G\r\n\r\nHTTP/1.1 100 H\r\n\r\nHTTP/1.1 100 I\r\n\r\nHTTP/1.1 100 J\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", "more than 9 interim")]
     public async Task Get_MalformedUpstreamResponse_502WithReason(string reply, string reason)
     {
         _behaviour = async (stream, _) =>
@@ -150,6 +152,35 @@ public sealed class LeanForwarderTests : IAsyncLifetime
 
         var line = await _proxy.WaitForDecisionAsync(l => l.Str("url.path") == "/bad");
         Assert.Equal("upstream-failed", line.Str("error.type"));
+    }
+
+    [Fact]
+    public async Task Post_ConnectionNamesContentLength_LengthStillSentBodyNotASecondRequest()
+    {
+        // Regression (review of the lean path): the client's Connection header named Content-Length,
+        // the header was dropped as connection-specific while the body was still sent, and the server
+        // read the body as a second request that no policy had seen.
+        const string Smuggled = "GET /denied HTTP/1.1\r\nHost: raw.test\r\n\r\n";
+        _behaviour = async (stream, _) =>
+        {
+            var head = await ReadHeadAsync(stream);
+            var body = new byte[Smuggled.Length];
+            await stream.ReadExactlyAsync(body).AsTask().WaitAsync(Bound);
+            await WriteAsync(stream, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            await ReadHeadAsync(stream);
+        };
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, new Uri(_proxy.Url).Port);
+        var stream = tcp.GetStream();
+        await WriteAsync(stream, $"POST {Url("/ok")} HTTP/1.1\r\nHost: raw.test\r\nConnection: Content-Length\r\nContent-Length: {Smuggled.Length}\r\n\r\n{Smuggled}");
+        var answer = await ReadUntilAsync(stream, "ok");
+        Assert.StartsWith("HTTP/1.1 200", answer, StringComparison.Ordinal);
+        Assert.Contains($"Content-Length: {Smuggled.Length}\r\n", _heads[0], StringComparison.Ordinal);
+        await Task.Delay(200);
+        lock (_heads)
+        {
+            Assert.Single(_heads);
+        }
     }
 
     [Fact]

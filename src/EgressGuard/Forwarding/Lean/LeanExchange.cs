@@ -11,6 +11,9 @@ internal static class LeanExchange
         "Connection", "Keep-Alive", "Transfer-Encoding", "Proxy-Connection", "Upgrade", "Trailer", "Content-Length",
     };
 
+    /// <summary>Response heads read for one request at most: up to 9 interim (1xx) answers and the final one.</summary>
+    private const int MaxInterim = 10;
+
     /// <summary>Relays the exchange; true when the connection may carry another request.</summary>
     public static async Task<bool> RunAsync(LeanRequest request, LeanConnection connection, LeanProgress progress)
     {
@@ -26,8 +29,15 @@ internal static class LeanExchange
 
         // 3. The response head; interim 1xx answers (100 Continue, 103) are not relayed: Kestrel answers the client's Expect itself.
         ResponseHead head;
+        var interim = 0;
         do
         {
+            // Bounded: each interim answer re-arms the timer, so a server sending 1xx forever would hold the request.
+            if (++interim > MaxInterim)
+            {
+                throw new UpstreamProtocolException($"the upstream sent more than {MaxInterim - 1} interim (1xx) responses");
+            }
+
             head = await ReadHeadAsync(connection, http.Method, request.Timer, progress);
             if (head.Status == StatusCodes.Status101SwitchingProtocols)
             {

@@ -11,7 +11,10 @@ namespace EgressGuard.Forwarding.Lean;
 /// path (<see cref="ForwardTransformer"/>): hop-by-hop headers, every <c>Proxy-*</c> header, every
 /// header the client named in <c>Connection</c> and <c>X-Content-Length</c> dropped; our <c>Via</c>
 /// entry appended when configured; nothing else added. The body's framing is the proxy's own:
-/// <c>Content-Length</c> as the client sent it, or <c>Transfer-Encoding: chunked</c>.
+/// <c>Content-Length</c> with the length Kestrel framed the client's body by, or
+/// <c>Transfer-Encoding: chunked</c>; the client's own framing headers are never copied, so a
+/// <c>Connection: Content-Length</c> cannot strip the length from a request whose body is still
+/// sent (which the server would read as a second, unchecked request).
 /// </summary>
 internal static class RequestHead
 {
@@ -19,7 +22,7 @@ internal static class RequestHead
     private static readonly HashSet<string> Dropped = new(StringComparer.OrdinalIgnoreCase)
     {
         "Host", "Connection", "Keep-Alive", "Transfer-Encoding", "TE", "Trailer", "Upgrade", "Close",
-        "HTTP2-Settings", "Alt-Used", HttpForwardHandler.DroppedContentLength,
+        "HTTP2-Settings", "Alt-Used", "Content-Length", HttpForwardHandler.DroppedContentLength,
     };
 
     public static void Write(PipeWriter writer, HttpRequest request, string pathAndQuery, string hostHeader, string? via, bool chunked)
@@ -47,6 +50,10 @@ internal static class RequestHead
         if (chunked)
         {
             Ascii(writer, "Transfer-Encoding: chunked\r\n");
+        }
+        else if (request.ContentLength is { } length)
+        {
+            Field(writer, "Content-Length", length.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
         if (via is not null)

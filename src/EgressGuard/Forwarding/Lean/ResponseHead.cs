@@ -78,6 +78,13 @@ internal sealed class ResponseHead
             throw new UpstreamProtocolException($"the upstream sent a malformed status line '{Addressing.PrintableText.Of(status)}'");
         }
 
+        // The reason phrase is relayed to the client: a CR, LF or other control character in it
+        // would let the server write headers or a second response of its own there.
+        if (status.AsSpan().IndexOfAnyInRange('\0', '\x08') >= 0 || status.AsSpan().IndexOfAnyInRange('\x0a', '\x1f') >= 0 || status.Contains('\x7f', StringComparison.Ordinal))
+        {
+            throw new UpstreamProtocolException($"the upstream sent a control character in its status line '{Addressing.PrintableText.Of(status)}'");
+        }
+
         var head = new ResponseHead { Status = code, Http10 = status[7] == '0', Reason = status.Length > 13 ? status[13..] : string.Empty };
         var keepAlive = !head.Http10;
         var chunked = false;
@@ -106,7 +113,9 @@ internal sealed class ResponseHead
             else if (name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
             {
                 hasTransferEncoding = true;
-                chunked = value.TrimEnd().EndsWith("chunked", StringComparison.OrdinalIgnoreCase);
+                // Chunked only when it is the last coding, exactly (not "xchunked"); anything else is read to the close.
+                var codings = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+                chunked = codings.Length > 0 && codings[^1].Equals("chunked", StringComparison.OrdinalIgnoreCase);
             }
             else if (name.Equals("Connection", StringComparison.OrdinalIgnoreCase))
             {
