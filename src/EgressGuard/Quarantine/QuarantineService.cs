@@ -82,12 +82,17 @@ internal sealed partial class QuarantineService
 
     public async Task<QuarantineEntry?> ReleaseAsync(IPAddress address, string actor)
     {
-        if (_replica is not null && _store.TryGet(address, out _))
+        if (_replica is null || !_store.TryGet(address, out var entry))
         {
-            await _replica.RemoveAsync(address).ConfigureAwait(false);
+            return Release(address, actor);
         }
 
-        return Release(address, actor);
+        await _replica.RemoveAsync(address).ConfigureAwait(false);
+
+        // The fleet's notification of this very removal can reach this node's sync before the
+        // line below runs and take the entry out of the local store first: the release is still
+        // this caller's (found, audited, logged), not a 404.
+        return Released(_store.Release(address) ?? entry, actor);
     }
 
     public QuarantineEntry Add(IPAddress address, TimeSpan? duration, string? reason, string actor)
@@ -110,15 +115,13 @@ internal sealed partial class QuarantineService
         return entry;
     }
 
-    public QuarantineEntry? Release(IPAddress address, string actor)
-    {
-        var released = _store.Release(address);
-        if (released is not null)
-        {
-            _audit.RecordQuarantine(actor, "quarantine.release", released.Address.ToString(), QuarantineEntryDto.From(released), null);
-            LogReleased(_logger, released.Address.ToString(), actor);
-        }
+    public QuarantineEntry? Release(IPAddress address, string actor) =>
+        _store.Release(address) is { } released ? Released(released, actor) : null;
 
+    private QuarantineEntry Released(QuarantineEntry released, string actor)
+    {
+        _audit.RecordQuarantine(actor, "quarantine.release", released.Address.ToString(), QuarantineEntryDto.From(released), null);
+        LogReleased(_logger, released.Address.ToString(), actor);
         return released;
     }
 

@@ -59,10 +59,23 @@ internal sealed class LeanConnection : IAsyncDisposable
         _stream.Dispose();
     }
 
+    /// <summary>
+    /// Closes the socket first, then completes the pipes with an error: completing the writer
+    /// normally would flush what is still buffered, with no timeout, to a server that may have
+    /// stopped reading, and throw from the failure paths that call this.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        await Reader.CompleteAsync().ConfigureAwait(false);
-        await Writer.CompleteAsync().ConfigureAwait(false);
         await _stream.DisposeAsync().ConfigureAwait(false);
+        var closed = new ObjectDisposedException(nameof(LeanConnection));
+        try
+        {
+            await Reader.CompleteAsync(closed).ConfigureAwait(false);
+            await Writer.CompleteAsync(closed).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The socket is gone already; nothing of this connection is used again.
+        }
     }
 }

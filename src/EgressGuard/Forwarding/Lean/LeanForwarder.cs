@@ -93,7 +93,7 @@ internal sealed partial class LeanForwarder(Dialer dialer, LeanPool pool, ProxyR
 
                 return;
             }
-            catch (Exception ex) when (attempt == 0 && connection.Reused && !progress.ResponseStarted && request.RequestBody.Count == 0
+            catch (Exception ex) when (attempt == 0 && connection.Reused && !progress.ResponseStarted && !HasBody(request.Context.Request)
                 && Idempotent(request.Context.Request.Method) && ex is IOException or System.Net.Sockets.SocketException or UpstreamClosedException)
             {
                 // The server closed the idle connection as we wrote on it: once more on a new one.
@@ -131,6 +131,12 @@ internal sealed partial class LeanForwarder(Dialer dialer, LeanPool pool, ProxyR
         context.Response.Body = request.ResponseBody;
         await writer.RespondAsync(context, exchange, ProxyResponse.ForUpstreamFailure(decision, context.Request.Method, exchange.ErrorType, message, exchange.TraceId, timeout));
     }
+
+    /// <summary>
+    /// A request with a body is never retried: the first attempt's body task may still be reading
+    /// it (a count of 0 read so far does not mean none will be), and two readers would split it.
+    /// </summary>
+    private static bool HasBody(HttpRequest request) => request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0;
 
     private static bool Idempotent(string method) =>
         HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method) || HttpMethods.IsPut(method) || HttpMethods.IsDelete(method);
