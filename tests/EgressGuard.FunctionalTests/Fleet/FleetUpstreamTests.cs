@@ -17,10 +17,7 @@ public sealed class FleetUpstreamTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_dir);
-        if (PostgresServer.FindBinaries() is not null || Environment.GetEnvironmentVariable("EGRESSGUARD_REQUIRE_CLIENTS") == "1")
-        {
-            _postgres = await PostgresServer.StartAsync();
-        }
+        _postgres = await PostgresServer.StartIfAvailableAsync();
     }
 
     public async Task DisposeAsync()

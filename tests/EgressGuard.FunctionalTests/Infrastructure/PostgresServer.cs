@@ -39,6 +39,15 @@ public sealed class PostgresServer : IAsyncDisposable
         return versioned.Concat(path).FirstOrDefault(d => File.Exists(Path.Combine(d, "pg_ctl")) && File.Exists(Path.Combine(d, "initdb")));
     }
 
+    /// <summary>
+    /// A private cluster when PostgreSQL is installed, or when the run requires every real server
+    /// (<c>EGRESSGUARD_REQUIRE_CLIENTS=1</c>, where a missing one must fail rather than skip); else null.
+    /// </summary>
+    public static async Task<PostgresServer?> StartIfAvailableAsync() =>
+        FindBinaries() is not null || Environment.GetEnvironmentVariable("EGRESSGUARD_REQUIRE_CLIENTS") == "1"
+            ? await StartAsync()
+            : null;
+
     public static async Task<PostgresServer> StartAsync()
     {
         var bin = FindBinaries() ?? throw new InvalidOperationException("pg_ctl/initdb not found (apt-get install postgresql)");

@@ -142,13 +142,19 @@ public sealed class TestProxy : IAsyncDisposable
 
     public List<JsonElement> ReadDecisions()
     {
-        if (!File.Exists(DecisionLogPath))
+        FileStream stream;
+        try
         {
+            stream = new FileStream(DecisionLogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        }
+        catch (FileNotFoundException)
+        {
+            // Not written yet, or between a size rotation's rename and the new file: no lines now.
             return [];
         }
 
-        using var stream = new FileStream(DecisionLogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        using var reader = new StreamReader(stream);
+        using var owned = stream;
+        using var reader = new StreamReader(owned);
         var lines = new List<JsonElement>();
         while (reader.ReadLine() is { } line)
         {
