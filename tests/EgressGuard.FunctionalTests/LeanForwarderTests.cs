@@ -184,6 +184,25 @@ public sealed class LeanForwarderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Post_UpstreamAnswersBeforeTheBody_ResponseRelayedWithoutWaitingForTheBody()
+    {
+        // Regression (review of the lean path): the handler waited for the rest of the client's body,
+        // up to Proxy:UpstreamTimeout (5 s here), before the early answer reached the client.
+        _behaviour = async (stream, _) =>
+        {
+            await ReadHeadAsync(stream);
+            await WriteAsync(stream, "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            await Task.Delay(TimeSpan.FromSeconds(8));
+        };
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, new Uri(_proxy.Url).Port);
+        var stream = tcp.GetStream();
+        await WriteAsync(stream, $"POST {Url("/upload")} HTTP/1.1\r\nHost: raw.test\r\nContent-Length: 100000\r\n\r\n" + new string('x', 1024));
+        var answer = await ReadUntilAsync(stream, "\r\n\r\n").WaitAsync(TimeSpan.FromSeconds(4));
+        Assert.StartsWith("HTTP/1.1 413", answer, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Get_OversizedResponseHead_502()
     {
         _behaviour = async (stream, _) =>

@@ -51,6 +51,12 @@ internal sealed class LeanConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Ends the socket under whatever is waiting on it (a pending read fails at once); the pipes
+    /// are left to <see cref="DisposeAsync"/> by their owner, since they are not thread-safe.
+    /// </summary>
+    public void Sever() => _stream.Dispose();
+
     /// <summary>Closes it without waiting: for idle connections, which have nothing left to flush.</summary>
     public void Close()
     {

@@ -25,7 +25,31 @@ internal static class LeanExchange
         // 2. The head, then the body while the response is awaited (a server may answer early).
         RequestHead.Write(connection.Writer, http, request.PathAndQuery, request.HostHeader, request.Via, chunked);
         await connection.Writer.FlushAsync(request.Timer.Arm());
-        var send = hasBody ? RequestBody.SendAsync(request.RequestBody, connection.Writer, chunked, request.Timer) : null;
+        using var stop = new CancellationTokenSource();
+        var send = hasBody ? RequestBody.SendAsync(request.RequestBody, connection.Writer, chunked, request.Timer, stop.Token) : null;
+        try
+        {
+            return await RelayAsync(request, connection, progress, send, stop);
+        }
+        finally
+        {
+            if (send is not null && !send.IsCompleted)
+            {
+                // Failed or answered early: the body task must end before its pipe is disposed or reused.
+                await stop.CancelAsync();
+                await send.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    private static async Task<bool> RelayAsync(LeanRequest request, LeanConnection connection, LeanProgress progress, Task? send, CancellationTokenSource stop)
+    {
+        var context = request.Context;
+        var http = context.Request;
+
+        // A client body that breaks (bad chunked framing, a reset) while the response head is awaited
+        // would leave both waiting for UpstreamTimeout: end the upstream connection under the wait.
+        _ = send?.ContinueWith(static (t, c) => ((LeanConnection)c!).Sever(), connection, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
         // 3. The response head; interim 1xx answers (100 Continue, 103) are not relayed: Kestrel answers the client's Expect itself.
         ResponseHead head;
@@ -73,8 +97,9 @@ internal static class LeanExchange
         {
             if (!send.IsCompleted)
             {
-                // The server answered before taking the whole body: this connection's request is not over, so it goes.
-                await connection.Writer.CompleteAsync();
+                // The server answered before taking the whole body: this connection's request is not
+                // over, so it goes; the body task is stopped rather than waited for.
+                await stop.CancelAsync();
                 await send.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 return false;
             }

@@ -11,28 +11,41 @@ namespace EgressGuard.Forwarding.Lean;
 /// </summary>
 internal static class RequestBody
 {
-    public static async Task SendAsync(Stream body, PipeWriter writer, bool chunked, UpstreamTimer timer)
+    /// <summary>
+    /// Sends until the body ends, the timer or the client ends it, or <paramref name="stop"/>: the
+    /// exchange stops it when the server answered early or the exchange failed, so no reader of
+    /// the client's body and no writer of the pipe outlives the exchange.
+    /// </summary>
+    public static async Task SendAsync(Stream body, PipeWriter writer, bool chunked, UpstreamTimer timer, CancellationToken stop)
     {
+        // The timer's token is one source re-armed before each wait, so linking it once is enough.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timer.Arm(), stop);
+        var token = linked.Token;
         var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
             while (true)
             {
-                var read = await body.ReadAsync(buffer.AsMemory(), timer.Arm()).ConfigureAwait(false);
+                timer.Arm();
+                var read = await body.ReadAsync(buffer.AsMemory(), token).ConfigureAwait(false);
                 if (read == 0)
                 {
                     break;
                 }
 
                 Write(writer, buffer.AsSpan(0, read), chunked);
-
-                await writer.FlushAsync(timer.Arm()).ConfigureAwait(false);
+                timer.Arm();
+                if ((await writer.FlushAsync(token).ConfigureAwait(false)).IsCanceled)
+                {
+                    throw new OperationCanceledException(token);
+                }
             }
 
             if (chunked)
             {
                 writer.Write("0\r\n\r\n"u8);
-                await writer.FlushAsync(timer.Arm()).ConfigureAwait(false);
+                timer.Arm();
+                await writer.FlushAsync(token).ConfigureAwait(false);
             }
         }
         finally
