@@ -49,7 +49,7 @@ internal static class LeanExchange
 
         // A client body that breaks (bad chunked framing, a reset) while the response head is awaited
         // would leave both waiting for UpstreamTimeout: end the upstream connection under the wait.
-        _ = send?.ContinueWith(static (t, c) => ((LeanConnection)c!).Sever(), connection, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _ = send?.ContinueWith(static (_, c) => ((LeanConnection)c!).Sever(), connection, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
         // 3. The response head; interim 1xx answers (100 Continue, 103) are not relayed: Kestrel answers the client's Expect itself.
         ResponseHead head;
