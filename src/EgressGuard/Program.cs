@@ -1,4 +1,3 @@
-using EgressGuard.Configuration;
 using EgressGuard.Hosting;
 
 // EgressGuard: an egress proxy that only ever dials an address it has checked.

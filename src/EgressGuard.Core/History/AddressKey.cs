@@ -1,7 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using EgressGuard.Addressing;
-
 namespace EgressGuard.History;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Net;
-using EgressGuard.Addressing;
 using Microsoft.Data.Sqlite;
 
 namespace EgressGuard.History;

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Net;
 using EgressGuard.Files;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;

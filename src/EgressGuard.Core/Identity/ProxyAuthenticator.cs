@@ -1,6 +1,3 @@
-using EgressGuard.Addressing;
-using Microsoft.Extensions.Logging;
-
 namespace EgressGuard.Identity;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using EgressGuard.Addressing;
-
 namespace EgressGuard.Identity;
 
 /// <summary>The client ranges that may use the proxy at all (<c>Proxy:TrustedClients</c>); addresses arrive canonical.</summary>

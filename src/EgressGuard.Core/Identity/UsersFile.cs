@@ -1,4 +1,3 @@
-using System.Text.Json;
 using EgressGuard.Files;
 
 namespace EgressGuard.Identity;

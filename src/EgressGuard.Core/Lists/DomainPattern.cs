@@ -1,5 +1,3 @@
-using EgressGuard.Addressing;
-
 namespace EgressGuard.Lists;
 
 /// <summary>A domain list entry: a normalised name and whether it covers the name, its subdomains, or both.</summary>

@@ -1,5 +1,3 @@
-using EgressGuard.Addressing;
-
 namespace EgressGuard.Lists;
 
 /// <summary>The entries of one family in columns: first, last, source.</summary>

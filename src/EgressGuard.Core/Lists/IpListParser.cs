@@ -1,5 +1,3 @@
-using EgressGuard.Addressing;
-
 namespace EgressGuard.Lists;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using EgressGuard.Addressing;
-
 namespace EgressGuard.Lists;
 
 /// <summary>One entry that covers an address: its source and the range as listed.</summary>

@@ -1,5 +1,3 @@
-using EgressGuard.Addressing;
-
 namespace EgressGuard.Lists;
 
 /// <summary>Collects the ranges of each source, then builds one immutable <see cref="IpRangeIndex"/>: sorted, exact duplicates within a source kept once.</summary>

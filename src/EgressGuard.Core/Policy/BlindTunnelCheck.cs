@@ -1,4 +1,3 @@
-using System.Net;
 using EgressGuard.Identity;
 using EgressGuard.Lists;
 using EgressGuard.Rules;

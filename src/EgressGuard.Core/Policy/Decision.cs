@@ -1,6 +1,3 @@
-using System.Net;
-using EgressGuard.Addressing;
-
 namespace EgressGuard.Policy;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using EgressGuard.Addressing;
-
 namespace EgressGuard.Policy;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using EgressGuard.Addressing;
 using EgressGuard.Identity;
 using EgressGuard.Quarantine;
 using EgressGuard.Resolution;

@@ -1,5 +1,3 @@
-using System.Net;
-using EgressGuard.Addressing;
 using EgressGuard.Lists;
 
 namespace EgressGuard.Policy;

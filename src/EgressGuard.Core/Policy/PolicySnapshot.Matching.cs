@@ -1,4 +1,3 @@
-using System.Net;
 using EgressGuard.Lists;
 
 namespace EgressGuard.Policy;

@@ -1,6 +1,3 @@
-using EgressGuard.Addressing;
-using System.Text;
-
 namespace EgressGuard.Policy;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace EgressGuard.Quarantine;
 
 /// <summary>One quarantined source: why, since and until when, and who put it there (<c>auto</c> or an admin).</summary>

@@ -1,6 +1,3 @@
-using System.Net;
-using System.Text.Json;
-using EgressGuard.Addressing;
 using EgressGuard.Files;
 
 namespace EgressGuard.Quarantine;

@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace EgressGuard.Quarantine;
 
 /// <summary>

@@ -1,4 +1,3 @@
-using EgressGuard.Addressing;
 using EgressGuard.Lists;
 using EgressGuard.Policy;
 

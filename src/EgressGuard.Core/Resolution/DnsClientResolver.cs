@@ -1,7 +1,5 @@
-using System.Net;
 using DnsClient;
 using DnsClient.Protocol;
-using EgressGuard.Addressing;
 
 namespace EgressGuard.Resolution;
 

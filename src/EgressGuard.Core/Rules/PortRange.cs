@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace EgressGuard.Rules;
 
 /// <summary>An inclusive port range.</summary>

@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace EgressGuard.Rules;
 
 /// <summary>File I/O for the rules: atomic writes (temp file, fsync, rename) and reads that wait out an editor's write.</summary>

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace EgressGuard.Rules;
 
 internal sealed partial class RulesStore

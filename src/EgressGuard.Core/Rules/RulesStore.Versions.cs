@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace EgressGuard.Rules;
 
 /// <summary>Reading one stored version back, for the console's history diff.</summary>

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace EgressGuard.ThreatFeeds;
 
 internal sealed partial class FeedManager

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace EgressGuard.Admin;
 
 /// <summary>The durations the admin API takes in queries and bodies (<c>since</c>, <c>duration</c>).</summary>

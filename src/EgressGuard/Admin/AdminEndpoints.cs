@@ -11,12 +11,10 @@ using EgressGuard.Alerts;
 using EgressGuard.Audit;
 using EgressGuard.History;
 using EgressGuard.Interception;
-using EgressGuard.Policy;
 using EgressGuard.Proxy;
 using EgressGuard.Quarantine;
 using EgressGuard.Rules;
 using EgressGuard.Storage;
-using EgressGuard.Telemetry;
 using EgressGuard.ThreatFeeds;
 using EgressGuard.Tunnels;
 

@@ -1,5 +1,3 @@
-using System.Net;
-using EgressGuard.Configuration;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace EgressGuard.Admin;

@@ -1,6 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
-using EgressGuard.Configuration;
 using EgressGuard.Files;
 
 namespace EgressGuard.Admin;

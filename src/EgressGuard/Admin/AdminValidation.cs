@@ -1,6 +1,3 @@
-using System.Net;
-using EgressGuard.Configuration;
-
 namespace EgressGuard.Admin;
 
 /// <summary>Checks the <c>Admin</c> section: a parseable listener, not the proxy's, and never open to the network without a token.</summary>

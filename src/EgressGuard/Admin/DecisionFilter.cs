@@ -1,5 +1,3 @@
-using EgressGuard.Telemetry;
-
 namespace EgressGuard.Admin;
 
 /// <summary>

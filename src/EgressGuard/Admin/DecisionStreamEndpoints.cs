@@ -1,7 +1,3 @@
-using System.Buffers;
-using System.Text.Json;
-using EgressGuard.Telemetry;
-
 namespace EgressGuard.Admin;
 
 /// <summary>

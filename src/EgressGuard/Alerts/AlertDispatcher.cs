@@ -1,6 +1,4 @@
-using System.Diagnostics.Metrics;
 using System.Threading.Channels;
-using EgressGuard.Telemetry;
 
 namespace EgressGuard.Alerts;
 

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace EgressGuard.Alerts;
 
 /// <summary>The alert's flat dotted fields for the decision log; <see cref="AlertDto"/> is its nested shape for webhooks and the API.</summary>

@@ -1,6 +1,3 @@
-using System.Diagnostics.Metrics;
-using EgressGuard.Telemetry;
-
 namespace EgressGuard.Alerts;
 
 /// <summary>The alerts' instruments: alerts raised, deliveries per sink, and whether each sink is up.</summary>

@@ -1,11 +1,5 @@
-using System.Diagnostics;
-using System.Diagnostics.Metrics;
-using System.Text.Json;
-using EgressGuard.Configuration;
-using EgressGuard.Policy;
 using EgressGuard.Rules;
 using EgressGuard.Storage;
-using EgressGuard.Telemetry;
 
 namespace EgressGuard.Alerts;
 

@@ -1,8 +1,5 @@
-using System.Text.Json;
-using System.Text;
 using EgressGuard.Files;
 using EgressGuard.Storage;
-using EgressGuard.Telemetry;
 
 namespace EgressGuard.Audit;
 

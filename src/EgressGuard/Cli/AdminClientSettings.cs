@@ -1,5 +1,3 @@
-using EgressGuard.Configuration;
-
 namespace EgressGuard.Cli;
 
 /// <summary>

@@ -1,6 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
 using System.Security.Cryptography;
-using EgressGuard.Configuration;
 using EgressGuard.Files;
 
 namespace EgressGuard.Cli;

@@ -1,8 +1,5 @@
-using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace EgressGuard.Cli;

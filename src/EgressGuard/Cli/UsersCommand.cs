@@ -1,5 +1,3 @@
-using System.Globalization;
-using EgressGuard.Configuration;
 using EgressGuard.Identity;
 
 namespace EgressGuard.Cli;

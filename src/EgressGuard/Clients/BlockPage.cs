@@ -1,8 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Net;
-using System.Text;
-using EgressGuard.Policy;
 using Microsoft.Net.Http.Headers;
 
 namespace EgressGuard.Clients;

@@ -1,7 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using EgressGuard.Telemetry;
-
 namespace EgressGuard.Dialing;
 
 /// <summary>How an upstream connect failed; each maps to a status and an <c>error.type</c>.</summary>

@@ -1,8 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
-using EgressGuard.Policy;
-
 namespace EgressGuard.Dialing;
 
 /// <summary>

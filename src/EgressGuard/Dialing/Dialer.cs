@@ -1,9 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using EgressGuard.Policy;
-using EgressGuard.Telemetry;
-
 namespace EgressGuard.Dialing;
 
 /// <summary>

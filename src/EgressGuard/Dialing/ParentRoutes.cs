@@ -1,5 +1,3 @@
-using System.Net;
-using EgressGuard.Policy;
 using EgressGuard.Rules;
 
 namespace EgressGuard.Dialing;

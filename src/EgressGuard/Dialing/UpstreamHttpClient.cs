@@ -1,8 +1,5 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using EgressGuard.Identity;
-using EgressGuard.Policy;
 
 namespace EgressGuard.Dialing;
 

@@ -1,8 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
-using EgressGuard.Addressing;
-using EgressGuard.Configuration;
 using EgressGuard.Files;
 using EgressGuard.Lists;
 

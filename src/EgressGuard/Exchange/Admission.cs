@@ -1,8 +1,5 @@
-using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using EgressGuard.Identity;
-using EgressGuard.Policy;
-using EgressGuard.Telemetry;
 
 namespace EgressGuard.Exchange;
 

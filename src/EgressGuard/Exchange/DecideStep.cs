@@ -1,8 +1,4 @@
-using System.Diagnostics;
-using EgressGuard.Addressing;
 using EgressGuard.Alerts;
-using EgressGuard.Policy;
-using EgressGuard.Telemetry;
 
 namespace EgressGuard.Exchange;
 

@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using EgressGuard.History;
-using EgressGuard.Telemetry;
 
 namespace EgressGuard.Exchange;
 

@@ -1,8 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using EgressGuard.Addressing;
-using EgressGuard.Telemetry;
-
 namespace EgressGuard.Exchange;
 
 /// <summary>

@@ -1,9 +1,4 @@
-using EgressGuard.Addressing;
-using System.Diagnostics;
-using System.Text;
 using EgressGuard.Identity;
-using EgressGuard.Policy;
-using EgressGuard.Telemetry;
 
 namespace EgressGuard.Exchange;
 

@@ -1,9 +1,5 @@
-using System.Collections.Concurrent;
-using System.Net;
 using EgressGuard.History;
-using EgressGuard.Telemetry;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 
 namespace EgressGuard.Exchange;
 

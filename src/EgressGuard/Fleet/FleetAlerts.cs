@@ -1,12 +1,7 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
-using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using EgressGuard.Alerts;
 using EgressGuard.Storage;
-using EgressGuard.Telemetry;
 using Npgsql;
 
 namespace EgressGuard.Fleet;

@@ -1,7 +1,5 @@
-using System.Collections.Concurrent;
 using EgressGuard.Admin;
 using EgressGuard.Audit;
-using EgressGuard.Configuration;
 using EgressGuard.Storage;
 using Npgsql;
 

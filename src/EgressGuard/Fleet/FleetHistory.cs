@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Net;
-using EgressGuard.Addressing;
 using EgressGuard.History;
 using Npgsql;
 using NpgsqlTypes;

@@ -1,5 +1,3 @@
-using System.Net;
-using EgressGuard.Addressing;
 using EgressGuard.History;
 using Npgsql;
 using NpgsqlTypes;

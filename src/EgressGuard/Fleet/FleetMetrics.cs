@@ -1,6 +1,3 @@
-using System.Diagnostics.Metrics;
-using EgressGuard.Telemetry;
-
 namespace EgressGuard.Fleet;
 
 /// <summary>Fleet mode's instruments: alert attempts not shared because the queue was full.</summary>

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Net;
 using EgressGuard.Quarantine;
 using EgressGuard.Storage;
 using Npgsql;

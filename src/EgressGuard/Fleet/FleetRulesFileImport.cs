@@ -1,4 +1,3 @@
-using EgressGuard.Configuration;
 using EgressGuard.Rules;
 
 namespace EgressGuard.Fleet;

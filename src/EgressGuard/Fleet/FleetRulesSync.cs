@@ -1,4 +1,3 @@
-using System.Globalization;
 using EgressGuard.Rules;
 using Npgsql;
 

@@ -1,5 +1,3 @@
-using EgressGuard.Configuration;
-
 namespace EgressGuard.Fleet;
 
 /// <summary>What <c>/readyz</c> and <c>/status</c> say about the store: <c>sqlite</c> (single node) or the fleet database's health and backlog.</summary>

@@ -1,8 +1,5 @@
-using EgressGuard.Addressing;
 using EgressGuard.Dialing;
 using EgressGuard.Exchange;
-using EgressGuard.Policy;
-using EgressGuard.Telemetry;
 
 namespace EgressGuard.Forwarding;
 

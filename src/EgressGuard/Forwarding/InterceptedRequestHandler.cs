@@ -1,8 +1,5 @@
-using EgressGuard.Addressing;
 using EgressGuard.Exchange;
 using EgressGuard.Interception;
-using EgressGuard.Policy;
-using EgressGuard.Telemetry;
 
 namespace EgressGuard.Forwarding;
 

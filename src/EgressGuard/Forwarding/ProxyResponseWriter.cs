@@ -1,7 +1,5 @@
 using EgressGuard.Clients;
 using EgressGuard.Exchange;
-using EgressGuard.Policy;
-using EgressGuard.Telemetry;
 
 namespace EgressGuard.Forwarding;
 

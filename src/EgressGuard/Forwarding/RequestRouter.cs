@@ -1,8 +1,5 @@
-using System.Diagnostics;
-using EgressGuard.Addressing;
 using EgressGuard.Clients;
 using EgressGuard.Exchange;
-using EgressGuard.Telemetry;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace EgressGuard.Forwarding;

@@ -1,5 +1,3 @@
-using EgressGuard.Policy;
-using EgressGuard.Telemetry;
 using EgressGuard.Tunnels;
 using Microsoft.AspNetCore.Http.Features;
 

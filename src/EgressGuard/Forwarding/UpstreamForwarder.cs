@@ -1,8 +1,5 @@
-using System.Net;
 using EgressGuard.Dialing;
 using EgressGuard.Exchange;
-using EgressGuard.Policy;
-using EgressGuard.Telemetry;
 using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Forwarder;
 

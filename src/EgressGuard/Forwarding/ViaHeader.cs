@@ -1,7 +1,4 @@
-using EgressGuard.Configuration;
-using EgressGuard.Policy;
 using EgressGuard.Proxy;
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 
 namespace EgressGuard.Forwarding;

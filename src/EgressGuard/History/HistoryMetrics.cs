@@ -1,6 +1,3 @@
-using System.Diagnostics.Metrics;
-using EgressGuard.Telemetry;
-
 namespace EgressGuard.History;
 
 /// <summary>The history's instruments: records written, and dropped because the writer fell behind.</summary>

@@ -1,7 +1,3 @@
-using System.Diagnostics.Metrics;
-using EgressGuard.Configuration;
-using EgressGuard.Telemetry;
-
 namespace EgressGuard.History;
 
 /// <summary>

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using EgressGuard.Alerts;
 using EgressGuard.Audit;
 using EgressGuard.Quarantine;

@@ -1,9 +1,5 @@
-using System.Net;
-using System.Net.Sockets;
-using EgressGuard.Addressing;
 using EgressGuard.Alerts;
 using EgressGuard.Identity;
-using EgressGuard.Policy;
 
 namespace EgressGuard.History;
 

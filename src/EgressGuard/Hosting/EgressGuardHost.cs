@@ -1,8 +1,6 @@
 using EgressGuard.Clients;
-using EgressGuard.Configuration;
 using EgressGuard.Identity;
 using EgressGuard.Proxy;
-using EgressGuard.Telemetry;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging.Console;
 

@@ -1,16 +1,11 @@
-using System.Net;
-using EgressGuard.Addressing;
 using EgressGuard.Admin;
 using EgressGuard.Alerts;
 using EgressGuard.Clients;
-using EgressGuard.Configuration;
 using EgressGuard.Identity;
 using EgressGuard.Lists;
-using EgressGuard.Policy;
 using EgressGuard.Proxy;
 using EgressGuard.Resolution;
 using EgressGuard.Rules;
-using EgressGuard.Telemetry;
 using EgressGuard.ThreatFeeds;
 
 namespace EgressGuard.Hosting;

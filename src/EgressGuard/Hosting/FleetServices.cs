@@ -1,4 +1,3 @@
-using EgressGuard.Configuration;
 using EgressGuard.Fleet;
 using EgressGuard.Rules;
 

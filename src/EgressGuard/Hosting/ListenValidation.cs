@@ -1,5 +1,3 @@
-using System.Net;
-using EgressGuard.Configuration;
 using EgressGuard.Identity;
 using EgressGuard.Proxy;
 

@@ -1,7 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using EgressGuard.Configuration;
-
 namespace EgressGuard.Hosting;
 
 /// <summary>

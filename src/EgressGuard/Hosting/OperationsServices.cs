@@ -1,10 +1,8 @@
 using EgressGuard.Admin;
 using EgressGuard.Alerts;
 using EgressGuard.Audit;
-using EgressGuard.Configuration;
 using EgressGuard.History;
 using EgressGuard.Quarantine;
-using EgressGuard.Telemetry;
 
 namespace EgressGuard.Hosting;
 

@@ -1,14 +1,9 @@
-using EgressGuard.Addressing;
-using EgressGuard.Configuration;
 using EgressGuard.Lists;
-using EgressGuard.Policy;
 using EgressGuard.Proxy;
 using EgressGuard.Quarantine;
 using EgressGuard.Resolution;
 using EgressGuard.Rules;
-using EgressGuard.Telemetry;
 using EgressGuard.ThreatFeeds;
-using Microsoft.Extensions.Options;
 
 namespace EgressGuard.Hosting;
 

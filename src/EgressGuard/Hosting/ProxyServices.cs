@@ -1,16 +1,12 @@
 using EgressGuard.Clients;
-using EgressGuard.Configuration;
 using EgressGuard.Dialing;
 using EgressGuard.Exchange;
 using EgressGuard.Forwarding;
 using EgressGuard.Identity;
 using EgressGuard.Interception;
-using EgressGuard.Policy;
 using EgressGuard.Proxy;
 using EgressGuard.Quarantine;
-using EgressGuard.Telemetry;
 using EgressGuard.Tunnels;
-using Microsoft.Extensions.Options;
 
 namespace EgressGuard.Hosting;
 

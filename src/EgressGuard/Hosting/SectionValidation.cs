@@ -1,10 +1,6 @@
-using System.Net;
-using EgressGuard.Addressing;
-using EgressGuard.Configuration;
 using EgressGuard.Proxy;
 using EgressGuard.Resolution;
 using EgressGuard.Rules;
-using EgressGuard.Telemetry;
 using EgressGuard.ThreatFeeds;
 
 namespace EgressGuard.Hosting;

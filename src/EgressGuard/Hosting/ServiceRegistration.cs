@@ -1,6 +1,3 @@
-using EgressGuard.Configuration;
-using Microsoft.Extensions.Options;
-
 namespace EgressGuard.Hosting;
 
 /// <summary>

@@ -1,9 +1,5 @@
 using System.Runtime.InteropServices;
-using System.Text.Json;
-using EgressGuard.Configuration;
-using EgressGuard.Policy;
 using EgressGuard.Rules;
-using EgressGuard.Telemetry;
 using EgressGuard.ThreatFeeds;
 
 namespace EgressGuard.Hosting;

@@ -1,5 +1,3 @@
-using EgressGuard.Configuration;
-using EgressGuard.Policy;
 using EgressGuard.Resolution;
 using EgressGuard.ThreatFeeds;
 using Microsoft.AspNetCore.Hosting.Server;

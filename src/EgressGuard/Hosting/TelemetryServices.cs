@@ -1,4 +1,3 @@
-using EgressGuard.Telemetry;
 using OpenTelemetry;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;

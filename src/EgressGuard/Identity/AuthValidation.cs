@@ -1,5 +1,3 @@
-using EgressGuard.Configuration;
-
 namespace EgressGuard.Identity;
 
 /// <summary>Checks the <c>Auth</c> section: for Basic the credentials file, for Negotiate the keytab and service principal.</summary>

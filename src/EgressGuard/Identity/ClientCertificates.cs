@@ -1,6 +1,5 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
-using EgressGuard.Configuration;
 using EgressGuard.Proxy;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 

@@ -1,6 +1,3 @@
-using EgressGuard.Configuration;
-using Microsoft.Extensions.Logging;
-
 namespace EgressGuard.Identity;
 
 /// <summary>The <c>Directory</c> section's start-time checks and the group cache for the host.</summary>

@@ -1,6 +1,3 @@
-using EgressGuard.Configuration;
-using Microsoft.Extensions.Logging;
-
 namespace EgressGuard.Identity;
 
 /// <summary>The <c>Identity</c> section's start-time checks and the map for the host.</summary>

@@ -1,6 +1,4 @@
 using System.DirectoryServices.Protocols;
-using System.Net;
-using System.Text;
 
 namespace EgressGuard.Identity;
 

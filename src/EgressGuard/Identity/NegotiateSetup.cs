@@ -1,5 +1,3 @@
-using EgressGuard.Configuration;
-
 namespace EgressGuard.Identity;
 
 /// <summary>Where the Negotiate keytab is, its start-time checks, and the acceptor for the host.</summary>

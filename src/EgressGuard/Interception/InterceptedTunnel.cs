@@ -1,8 +1,4 @@
-using System.Diagnostics;
-using EgressGuard.Addressing;
 using EgressGuard.Dialing;
-using EgressGuard.Policy;
-using EgressGuard.Telemetry;
 
 namespace EgressGuard.Interception;
 

@@ -1,6 +1,5 @@
 using System.Net.Security;
 using System.Security.Authentication;
-using EgressGuard.Telemetry;
 using EgressGuard.Tunnels;
 using Microsoft.AspNetCore.Connections;
 

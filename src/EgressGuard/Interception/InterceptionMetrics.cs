@@ -1,5 +1,3 @@
-using System.Diagnostics.Metrics;
-using EgressGuard.Telemetry;
 using EgressGuard.Tls;
 
 namespace EgressGuard.Interception;

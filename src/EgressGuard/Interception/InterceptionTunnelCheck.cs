@@ -1,6 +1,3 @@
-using System.Net;
-using EgressGuard.Policy;
-using EgressGuard.Telemetry;
 using EgressGuard.Tunnels;
 
 namespace EgressGuard.Interception;

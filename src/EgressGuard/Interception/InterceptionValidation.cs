@@ -1,4 +1,3 @@
-using EgressGuard.Configuration;
 using EgressGuard.Files;
 using EgressGuard.Lists;
 using EgressGuard.Tls;

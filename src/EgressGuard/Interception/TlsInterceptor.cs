@@ -1,13 +1,6 @@
-using System.Diagnostics;
-using System.Net.Sockets;
-using System.Net;
-using EgressGuard.Addressing;
-using EgressGuard.Configuration;
 using EgressGuard.Dialing;
 using EgressGuard.Identity;
 using EgressGuard.Lists;
-using EgressGuard.Policy;
-using EgressGuard.Telemetry;
 using EgressGuard.Tls;
 using EgressGuard.Tunnels;
 

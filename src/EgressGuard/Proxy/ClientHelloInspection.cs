@@ -1,8 +1,4 @@
-using System.Diagnostics;
-using EgressGuard.Addressing;
 using EgressGuard.Exchange;
-using EgressGuard.Policy;
-using EgressGuard.Telemetry;
 using EgressGuard.Tls;
 
 namespace EgressGuard.Proxy;

@@ -1,7 +1,3 @@
-using System.Buffers;
-using System.Text;
-using EgressGuard.Addressing;
-
 namespace EgressGuard.Proxy;
 
 /// <summary>A parsed CONNECT request head.</summary>

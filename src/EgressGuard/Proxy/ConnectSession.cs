@@ -1,12 +1,6 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using EgressGuard.Dialing;
 using EgressGuard.Exchange;
-using EgressGuard.Policy;
-using EgressGuard.Telemetry;
 using EgressGuard.Tunnels;
-using Microsoft.Extensions.Options;
 
 namespace EgressGuard.Proxy;
 

@@ -1,11 +1,5 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using EgressGuard.Addressing;
 using EgressGuard.Identity;
 using EgressGuard.Interception;
-using EgressGuard.Policy;
-using EgressGuard.Telemetry;
 using EgressGuard.Tunnels;
 
 namespace EgressGuard.Proxy;

@@ -1,7 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using EgressGuard.Configuration;
-
 namespace EgressGuard.Proxy;
 
 /// <summary>The listening sockets of the proxy, bound one way for the start's preflight and the listeners alike.</summary>

@@ -1,6 +1,4 @@
 using System.IO.Pipelines;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using EgressGuard.Tunnels;
 using Microsoft.AspNetCore.Connections;

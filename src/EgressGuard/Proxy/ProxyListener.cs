@@ -1,4 +1,3 @@
-using System.Net;
 using EgressGuard.Identity;
 
 namespace EgressGuard.Proxy;

@@ -1,7 +1,4 @@
-using System.Collections.Concurrent;
-using System.Net;
 using System.Net.NetworkInformation;
-using EgressGuard.Policy;
 
 namespace EgressGuard.Proxy;
 

@@ -1,6 +1,3 @@
-using EgressGuard.Addressing;
-using EgressGuard.Policy;
-using EgressGuard.Telemetry;
 using EgressGuard.Tls;
 
 namespace EgressGuard.Proxy;

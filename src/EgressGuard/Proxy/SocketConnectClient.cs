@@ -1,6 +1,3 @@
-using System.Buffers;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using EgressGuard.Tunnels;
 

@@ -1,8 +1,6 @@
-using System.Net;
 using EgressGuard.Admin;
 using EgressGuard.Alerts;
 using EgressGuard.Audit;
-using EgressGuard.Policy;
 using EgressGuard.Proxy;
 using EgressGuard.Tunnels;
 

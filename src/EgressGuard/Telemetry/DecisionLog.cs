@@ -1,10 +1,5 @@
-using System.Buffers;
-using System.Diagnostics.Metrics;
-using System.Text.Json;
 using System.Threading.Channels;
-using EgressGuard.Configuration;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 
 namespace EgressGuard.Telemetry;
 

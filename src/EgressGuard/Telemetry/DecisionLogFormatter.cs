@@ -1,8 +1,4 @@
-using System.Globalization;
-using System.Net;
-using System.Text.Json;
 using EgressGuard.Lists;
-using EgressGuard.Policy;
 
 namespace EgressGuard.Telemetry;
 

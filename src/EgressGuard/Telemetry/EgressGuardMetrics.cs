@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Diagnostics.Metrics;
-using EgressGuard.Policy;
-
 namespace EgressGuard.Telemetry;
 
 /// <summary>

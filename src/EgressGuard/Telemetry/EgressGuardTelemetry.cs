@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using EgressGuard.Configuration;
-
 namespace EgressGuard.Telemetry;
 
 /// <summary>The one ActivitySource all proxy spans come from, named like the meter.</summary>

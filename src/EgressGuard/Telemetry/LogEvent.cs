@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
-
 namespace EgressGuard.Telemetry;
 
 /// <summary>A line of the decision log that is not a request: <c>"event": "audit"</c> and the like.</summary>

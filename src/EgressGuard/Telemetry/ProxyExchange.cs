@@ -1,7 +1,4 @@
-using System.Diagnostics;
-using System.Net;
 using EgressGuard.Identity;
-using EgressGuard.Policy;
 
 namespace EgressGuard.Telemetry;
 

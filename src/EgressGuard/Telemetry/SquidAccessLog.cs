@@ -1,6 +1,3 @@
-using System.Globalization;
-using EgressGuard.Policy;
-
 namespace EgressGuard.Telemetry;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using System.Diagnostics.Metrics;
-using EgressGuard.Telemetry;
-
 namespace EgressGuard.ThreatFeeds;
 
 /// <summary>The feeds' gauges: entries in force and age of the data in force, per feed.</summary>

@@ -1,5 +1,3 @@
-using EgressGuard.Policy;
-
 namespace EgressGuard.ThreatFeeds;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using EgressGuard.Addressing;
-using EgressGuard.Configuration;
-
 namespace EgressGuard.ThreatFeeds;
 
 /// <summary>Checks the <c>Feeds</c> array and the <c>Hygiene</c> section, naming feed index, key and value.</summary>

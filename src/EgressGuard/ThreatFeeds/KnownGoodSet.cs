@@ -1,5 +1,3 @@
-using EgressGuard.Addressing;
-using EgressGuard.Configuration;
 using EgressGuard.Lists;
 
 namespace EgressGuard.ThreatFeeds;

@@ -1,7 +1,3 @@
-using System.Net;
-using EgressGuard.Policy;
-using EgressGuard.Telemetry;
-
 namespace EgressGuard.Tunnels;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using System.Buffers;
-using System.Net.Sockets;
-
 namespace EgressGuard.Tunnels;
 
 internal sealed partial class SocketTunnelPump

@@ -1,7 +1,3 @@
-using System.Buffers;
-using System.Net.Sockets;
-using EgressGuard.Telemetry;
-
 namespace EgressGuard.Tunnels;
 
 /// <summary>

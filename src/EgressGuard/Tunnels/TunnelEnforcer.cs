@@ -1,5 +1,3 @@
-using EgressGuard.Policy;
-
 namespace EgressGuard.Tunnels;
 
 /// <summary>

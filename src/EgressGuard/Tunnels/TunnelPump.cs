@@ -1,8 +1,5 @@
-using System.Buffers;
 using System.IO.Pipelines;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using EgressGuard.Telemetry;
 
 namespace EgressGuard.Tunnels;
 

@@ -1,6 +1,4 @@
-using EgressGuard.Policy;
 using EgressGuard.Quarantine;
-using EgressGuard.Telemetry;
 
 namespace EgressGuard.Tunnels;
 

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace EgressGuard.ThreatFeeds.Formats;
 
 /// <summary><c>feodo-json</c>: abuse.ch's JSON array of C2 records, each with an <c>ip_address</c>. Invalid JSON rejects the whole feed.</summary>

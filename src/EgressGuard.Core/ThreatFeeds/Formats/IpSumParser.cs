@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace EgressGuard.ThreatFeeds.Formats;
 
 /// <summary><c>ipsum</c>: <c>address count</c> lines; only addresses listed by at least <c>minCount</c> sources are taken.</summary>

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
-
 namespace EgressGuard.ThreatFeeds.Formats;
 
 /// <summary><c>spamhaus-drop-json</c>: one JSON object a line, <c>{"cidr": …}</c>, plus a metadata line with the timestamp and count.</summary>

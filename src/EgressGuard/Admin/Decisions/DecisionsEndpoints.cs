@@ -1,6 +1,3 @@
-using System.Text.Json;
-using EgressGuard.Telemetry;
-
 namespace EgressGuard.Admin.Decisions;
 
 /// <summary>

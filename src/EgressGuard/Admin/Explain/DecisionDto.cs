@@ -1,6 +1,3 @@
-using EgressGuard.Policy;
-using EgressGuard.Telemetry;
-
 namespace EgressGuard.Admin.Explain;
 
 /// <summary>A <see cref="Decision"/> on the wire: addresses as text, the action as the decision log names it.</summary>

@@ -1,5 +1,3 @@
-using EgressGuard.Policy;
-
 namespace EgressGuard.Admin.Explain;
 
 /// <summary>One entry of <see cref="DecisionDto.Matches"/>: the list or feed entry, the name or address it matched, and its provenance.</summary>

@@ -1,8 +1,5 @@
-using System.Net;
-using EgressGuard.Addressing;
 using EgressGuard.Exchange;
 using EgressGuard.Identity;
-using EgressGuard.Policy;
 using EgressGuard.Proxy;
 using EgressGuard.Rules;
 

@@ -1,5 +1,3 @@
-using EgressGuard.Policy;
-
 namespace EgressGuard.Admin.Health;
 
 /// <summary><c>/healthz</c> (the process answers) and <c>/readyz</c> (every required feed is loaded); plain text, no token.</summary>

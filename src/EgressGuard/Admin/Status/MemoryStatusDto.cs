@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace EgressGuard.Admin.Status;
 
 /// <summary>

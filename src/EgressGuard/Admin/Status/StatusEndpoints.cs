@@ -1,10 +1,7 @@
-using System.Diagnostics;
 using EgressGuard.Alerts;
 using EgressGuard.History;
 using EgressGuard.Interception;
-using EgressGuard.Policy;
 using EgressGuard.Proxy;
-using EgressGuard.Telemetry;
 using EgressGuard.Tunnels;
 
 namespace EgressGuard.Admin.Status;

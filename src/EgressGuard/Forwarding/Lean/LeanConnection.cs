@@ -1,6 +1,4 @@
 using System.IO.Pipelines;
-using System.Net;
-using System.Net.Sockets;
 
 namespace EgressGuard.Forwarding.Lean;
 

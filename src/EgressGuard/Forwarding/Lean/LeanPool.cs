@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using EgressGuard.Dialing;
 using EgressGuard.Identity;
 

@@ -1,6 +1,3 @@
-using System.Buffers;
-using System.Text;
-
 namespace EgressGuard.Forwarding.Lean;
 
 /// <summary>How the upstream response's body is delimited (RFC 9112 §6.3).</summary>
