@@ -25,7 +25,7 @@ internal sealed record AlertDto(
     [property: JsonPropertyName("node")] string? Node)
 {
     public static AlertDto From(Alert a) => new(
-        "egressguard.alert",
+        Telemetry.LogFields.AlertEvent,
         a.Id,
         a.Kind,
         new AlertSourceDto(a.SourceAddress?.ToString(), a.Device, a.User, a.Groups),

@@ -5,8 +5,8 @@ internal static class AlertJson
 {
     public static IReadOnlyDictionary<string, object?> LogFields(Alert a) => new Dictionary<string, object?>
     {
-        ["egressguard.alert.id"] = a.Id,
-        ["egressguard.alert.kind"] = a.Kind,
+        [Telemetry.LogFields.AlertId] = a.Id,
+        [Telemetry.LogFields.AlertKind] = a.Kind,
         [Telemetry.LogFields.ClientAddress] = a.SourceAddress?.ToString(),
         [Telemetry.LogFields.User] = a.User,
         [Telemetry.LogFields.ServerAddress] = a.Destination,
@@ -15,10 +15,10 @@ internal static class AlertJson
         [Telemetry.LogFields.Rule] = a.Rule,
         [Telemetry.LogFields.Entry] = a.Entry,
         [Telemetry.LogFields.Feed] = a.Feed,
-        ["egressguard.category"] = a.Category,
-        ["egressguard.alert.count"] = a.Count,
-        ["egressguard.alert.first_seen"] = Time(a.FirstSeen),
-        ["trace_id"] = a.TraceId,
+        [Telemetry.LogFields.Category] = a.Category,
+        [Telemetry.LogFields.AlertCount] = a.Count,
+        [Telemetry.LogFields.AlertFirstSeen] = Time(a.FirstSeen),
+        [Telemetry.LogFields.TraceId] = a.TraceId,
     };
 
     /// <summary>UTC with milliseconds, as every alert time is written.</summary>

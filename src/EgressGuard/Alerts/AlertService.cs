@@ -77,12 +77,12 @@ internal sealed partial class AlertService
         };
         var (alert, isNew) = _tracker.Observe(candidate);
         _metrics.Raised(kind, isNew, feed);
-        activity?.AddEvent(new ActivityEvent("egressguard.alert", tags: new ActivityTagsCollection
+        activity?.AddEvent(new ActivityEvent(LogFields.AlertEvent, tags: new ActivityTagsCollection
         {
-            ["egressguard.alert.id"] = alert.Id,
-            ["egressguard.alert.new"] = isNew,
-            ["egressguard.alert.count"] = alert.Count,
-            ["egressguard.alert.category"] = alert.Category,
+            [LogFields.AlertId] = alert.Id,
+            [LogFields.AlertNew] = isNew,
+            [LogFields.AlertCount] = alert.Count,
+            [LogFields.AlertCategory] = alert.Category,
         }));
         if (_replica is not null)
         {
@@ -174,7 +174,7 @@ internal sealed partial class AlertService
             [LogFields.User] = user,
             [LogFields.ServerAddress] = destination,
             [LogFields.Rule] = rule,
-            ["egressguard.category"] = category,
+            [LogFields.Category] = category,
         });
         LogAlertCore(logger, id, kind, summary);
     }

@@ -72,4 +72,14 @@ internal static class LogFields
     public const string Sink = "egressguard.sink";
     public const string AlertKind = "egressguard.alert.kind";
     public const string AlertNew = "egressguard.alert.new";
+
+    // Alert lines, and the alert event on the request's span.
+    public const string AlertEvent = "egressguard.alert";
+    public const string AlertId = "egressguard.alert.id";
+    public const string AlertCount = "egressguard.alert.count";
+    public const string AlertFirstSeen = "egressguard.alert.first_seen";
+
+    /// <summary>The span event's name for the feed or rule category (the alert line says <see cref="Category"/>).</summary>
+    public const string AlertCategory = "egressguard.alert.category";
+    public const string Category = "egressguard.category";
 }
