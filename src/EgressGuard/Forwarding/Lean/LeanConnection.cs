@@ -7,6 +7,7 @@ internal sealed class LeanConnection : IAsyncDisposable
 {
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
+    private int _closed;
 
     public LeanConnection(Socket socket, IPEndPoint endpoint, long created)
     {
@@ -55,9 +56,13 @@ internal sealed class LeanConnection : IAsyncDisposable
     /// </summary>
     public void Sever() => _stream.Dispose();
 
+    /// <summary>True once <see cref="Close"/> or <see cref="DisposeAsync"/> ran.</summary>
+    public bool Closed => Volatile.Read(ref _closed) != 0;
+
     /// <summary>Closes it without waiting: for idle connections, which have nothing left to flush.</summary>
     public void Close()
     {
+        Volatile.Write(ref _closed, 1);
         Reader.Complete();
         Writer.Complete();
         _stream.Dispose();
@@ -70,6 +75,7 @@ internal sealed class LeanConnection : IAsyncDisposable
     /// </summary>
     public async ValueTask DisposeAsync()
     {
+        Volatile.Write(ref _closed, 1);
         await _stream.DisposeAsync().ConfigureAwait(false);
         var closed = new ObjectDisposedException(nameof(LeanConnection));
         try

@@ -23,6 +23,7 @@ internal sealed class LeanPool : IDisposable
     private readonly TimeProvider _time;
     private readonly TimeSpan _lifetime;
     private long _lastSweep;
+    private int _sweeping;
 
     public LeanPool(TimeProvider time, TimeSpan lifetime)
     {
@@ -70,18 +71,49 @@ internal sealed class LeanPool : IDisposable
         else
         {
             stack.Push(connection);
+
+            // A sweep may have removed this key's stack meanwhile (it was empty when it looked):
+            // what is pushed onto a removed stack would never be taken or closed.
+            if (!_idle.TryGetValue(key, out var current) || !ReferenceEquals(current, stack))
+            {
+                CloseAll(stack);
+            }
         }
 
-        if (_time.GetElapsedTime(Interlocked.Read(ref _lastSweep), now) >= Idle)
+        if (_time.GetElapsedTime(Interlocked.Read(ref _lastSweep), now) >= Idle
+            && Interlocked.CompareExchange(ref _sweeping, 1, 0) == 0)
         {
-            Sweep(now);
+            try
+            {
+                Sweep(now);
+            }
+            finally
+            {
+                Volatile.Write(ref _sweeping, 0);
+            }
+        }
+    }
+
+    /// <summary>Idle connections held, all keys together (tests, status).</summary>
+    public int IdleCount => _idle.Values.Sum(s => s.Count);
+
+    private static void CloseAll(ConcurrentStack<LeanConnection> stack)
+    {
+        while (stack.TryPop(out var connection))
+        {
+            connection.Close();
         }
     }
 
     private bool Fresh(LeanConnection connection, long now) =>
         _time.GetElapsedTime(connection.LastUsed, now) < Idle && _time.GetElapsedTime(connection.Created, now) < _lifetime;
 
-    /// <summary>Closes the idle connections past their time, and forgets keys left with none.</summary>
+    /// <summary>
+    /// Closes the idle connections past their time, and forgets keys left with none. One sweep at a
+    /// time. A Return racing the removal of its key's stack either pushed before the drain below
+    /// (closed here) or sees the stack gone after its push (closed there): nothing is left on a
+    /// stack no one can reach.
+    /// </summary>
     private void Sweep(long now)
     {
         Interlocked.Exchange(ref _lastSweep, now);
@@ -106,9 +138,9 @@ internal sealed class LeanPool : IDisposable
                 stack.Push(connection);
             }
 
-            if (stack.IsEmpty)
+            if (stack.IsEmpty && _idle.TryRemove(new KeyValuePair<string, ConcurrentStack<LeanConnection>>(key, stack)))
             {
-                _idle.TryRemove(new KeyValuePair<string, ConcurrentStack<LeanConnection>>(key, stack));
+                CloseAll(stack);
             }
         }
     }
@@ -117,10 +149,7 @@ internal sealed class LeanPool : IDisposable
     {
         foreach (var stack in _idle.Values)
         {
-            while (stack.TryPop(out var connection))
-            {
-                connection.Close();
-            }
+            CloseAll(stack);
         }
 
         _idle.Clear();
