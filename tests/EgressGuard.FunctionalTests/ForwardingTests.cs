@@ -38,6 +38,17 @@ public sealed class ForwardingTests : IClassFixture<ProxyEnvironment>
     }
 
     [Fact]
+    public async Task Get_OriginSendsProxyHeaders_NotRelayedToClient()
+    {
+        using var client = _env.Proxy.CreateClient();
+        var response = await client.GetAsync(GoodUrl("good.test", "/proxy-auth"));
+        Assert.Equal("origin", await response.Content.ReadAsStringAsync());
+        Assert.False(response.Headers.Contains("Proxy-Authenticate"));
+        Assert.False(response.Headers.Contains("Proxy-Authentication-Info"));
+        Assert.Equal("1", response.Headers.GetValues("X-Kept").Single());
+    }
+
+    [Fact]
     public async Task Post_TenMiBBody_ArrivesIntact()
     {
         var body = new byte[10 * 1024 * 1024];

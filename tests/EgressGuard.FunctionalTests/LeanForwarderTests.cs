@@ -203,6 +203,53 @@ public sealed class LeanForwarderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Get_OriginSendsProxyAuthenticate_NotRelayed()
+    {
+        _behaviour = async (stream, _) =>
+        {
+            await ReadHeadAsync(stream);
+            await WriteAsync(stream, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nProxy-Authenticate: Basic realm=\"phish\"\r\nProxy-Foo: 1\r\nX-Kept: 1\r\n\r\nok");
+        };
+        using var client = _proxy.CreateClient();
+        var response = await client.GetAsync(Url("/pa")).WaitAsync(Bound);
+        Assert.Equal("ok", await response.Content.ReadAsStringAsync());
+        Assert.False(response.Headers.Contains("Proxy-Authenticate"));
+        Assert.False(response.Headers.Contains("Proxy-Foo"));
+        Assert.True(response.Headers.Contains("X-Kept"));
+    }
+
+    [Fact]
+    public async Task Get_EndlessTrailerSection_CutAndConnectionNotReused()
+    {
+        // Regression: trailer lines were read without a bound; an upstream could send them forever.
+        _behaviour = async (stream, _) =>
+        {
+            await ReadHeadAsync(stream);
+            await WriteAsync(stream, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n");
+            var line = "X-T: " + new string('t', 1000) + "\r\n";
+            try
+            {
+                for (var i = 0; i < 200; i++)
+                {
+                    await WriteAsync(stream, line);
+                }
+
+                // Held open past Proxy:UpstreamTimeout: without the bound the proxy would wait for more lines.
+                await Task.Delay(TimeSpan.FromSeconds(6));
+            }
+            catch (IOException)
+            {
+                // The proxy cut the connection: what this test expects.
+            }
+        };
+        using var client = _proxy.CreateClient();
+        // A 502 when the head is still unsent, else the client connection is cut: never a clean end.
+        Assert.NotNull(await Record.ExceptionAsync(() => client.GetStringAsync(Url("/trailer")).WaitAsync(Bound)));
+        var line = await _proxy.WaitForDecisionAsync(l => l.Str("url.path") == "/trailer");
+        Assert.Equal("upstream-failed", line.GetProperty("error.type").GetString());
+    }
+
+    [Fact]
     public async Task Get_OversizedResponseHead_502()
     {
         _behaviour = async (stream, _) =>

@@ -12,6 +12,8 @@ namespace EgressGuard.Forwarding;
 /// removal of every <c>Proxy-*</c> header, every header the client named in <c>Connection</c>, and
 /// <c>X-Content-Length</c> (Kestrel's trace of a dropped Content-Length). Only our <c>Via</c> entry
 /// is added (<see cref="ViaHeader"/>, unless <c>Proxy:Via=false</c>): no <c>X-Forwarded-*</c>, no trace context.
+/// On the way back, every <c>Proxy-*</c> header of the origin's response is dropped too: a
+/// <c>Proxy-Authenticate</c> from a web server would otherwise ask the client for its proxy password.
 /// </summary>
 internal sealed class ForwardTransformer : HttpTransformer
 {
@@ -40,6 +42,21 @@ internal sealed class ForwardTransformer : HttpTransformer
         proxyRequest.Options.Set(UpstreamHttpClient.DecisionKey, state.Decision);
     }
 
+    public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
+    {
+        var proceed = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+        var headers = httpContext.Response.Headers;
+        foreach (var name in headers.Keys.Where(IsProxyHeader).ToList())
+        {
+            headers.Remove(name);
+        }
+
+        return proceed;
+    }
+
+    /// <summary>A <c>Proxy-*</c> header: between a client and its proxy only, never relayed either way (both forwarders).</summary>
+    public static bool IsProxyHeader(string name) => name.StartsWith("Proxy-", StringComparison.OrdinalIgnoreCase);
+
     private static void RemoveConnectionNamed(StringValues connection, HttpRequestMessage request)
     {
         foreach (var value in connection)
@@ -63,7 +80,7 @@ internal sealed class ForwardTransformer : HttpTransformer
         List<string>? remove = null;
         foreach (var header in headers)
         {
-            if (header.Key.StartsWith("Proxy-", StringComparison.OrdinalIgnoreCase)
+            if (IsProxyHeader(header.Key)
                 || header.Key.Equals("X-Content-Length", StringComparison.OrdinalIgnoreCase))
             {
                 (remove ??= []).Add(header.Key);

@@ -100,6 +100,14 @@ public sealed class TestUpstream : IAsyncDisposable
             }
         });
         app.MapGet("/hello", (HttpContext c) => $"hello from {c.Connection.LocalIpAddress}");
+        app.MapGet("/proxy-auth", (HttpContext c) =>
+        {
+            // An origin that asks for proxy credentials: the proxy must not relay the challenge.
+            c.Response.Headers["Proxy-Authenticate"] = "Basic realm=\"phish\"";
+            c.Response.Headers["Proxy-Authentication-Info"] = "x";
+            c.Response.Headers["X-Kept"] = "1";
+            return "origin";
+        });
         app.MapGet("/peer-port", (HttpContext c) => c.Connection.RemotePort.ToString(System.Globalization.CultureInfo.InvariantCulture));
         app.MapGet("/whoami", (HttpContext c) => $"local={c.Connection.LocalIpAddress}");
         app.MapGet("/headers", (HttpContext c) =>

@@ -78,7 +78,7 @@ internal static class LeanExchange
             .SelectMany(h => h.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).ToArray();
         foreach (var (name, value) in head.Headers)
         {
-            if (!HopByHop.Contains(name) && !named.Contains(name, StringComparer.OrdinalIgnoreCase))
+            if (!HopByHop.Contains(name) && !ForwardTransformer.IsProxyHeader(name) && !named.Contains(name, StringComparer.OrdinalIgnoreCase))
             {
                 response.Headers.Append(name, value);
             }

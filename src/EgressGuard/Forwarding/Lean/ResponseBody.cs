@@ -66,6 +66,7 @@ internal static class ResponseBody
         long chunk = 0; // bytes left in the current chunk's data
         var needCrlf = false; // the CRLF after a chunk's data is still to come
         var trailers = false;
+        long trailerBytes = 0; // the trailer section is bounded like a head: else an upstream could send lines forever
         while (true)
         {
             var result = await reader.ReadAsync(timer.Arm()).ConfigureAwait(false);
@@ -111,6 +112,12 @@ internal static class ResponseBody
                 }
                 else if (trailers)
                 {
+                    trailerBytes += line.Length + 1;
+                    if (trailerBytes > ResponseHead.MaxBytes)
+                    {
+                        throw new UpstreamProtocolException($"the upstream's trailer section is larger than {ResponseHead.MaxBytes / 1024} KiB");
+                    }
+
                     if (text.IsEmpty)
                     {
                         reader.AdvanceTo(buffer.Start);
