@@ -250,6 +250,40 @@ public sealed class LeanForwarderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Get_ClientLeavesDuringDial_ClientClosedAndDialSocketClosed()
+    {
+        // A parent proxy that accepts and never answers the CONNECT: the dial waits until the client leaves.
+        var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        try
+        {
+            var accepted = silent.AcceptSocketAsync();
+            await using var proxy = await TestProxy.StartAsync(_dns.Endpoint, "", "", "--Proxy:Forwarder=lean",
+                $"--Upstream:Proxy={silent.LocalEndpoint}", "--Proxy:ConnectTimeout=00:00:30");
+            using var client = proxy.CreateClient();
+            using var leave = new CancellationTokenSource();
+            var get = client.GetAsync(Url("/dial"), leave.Token);
+            using var parentSide = await accepted.WaitAsync(Bound);
+            leave.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => get);
+
+            var line = await proxy.WaitForDecisionAsync(l => l.Str("url.path") == "/dial");
+            Assert.Equal("client-closed", line.GetProperty("error.type").GetString());
+
+            // The dialled socket is closed, not left to the finalizer: the parent reads to its end.
+            var buffer = new byte[4096];
+            using var bound = new CancellationTokenSource(Bound);
+            while (await parentSide.ReceiveAsync(buffer, SocketFlags.None, bound.Token) > 0)
+            {
+            }
+        }
+        finally
+        {
+            silent.Stop();
+        }
+    }
+
+    [Fact]
     public async Task Get_OversizedResponseHead_502()
     {
         _behaviour = async (stream, _) =>
@@ -282,6 +316,53 @@ public sealed class LeanForwarderTests : IAsyncLifetime
         var empty = await client.GetAsync(Url("/y")).WaitAsync(Bound);
         Assert.Equal(HttpStatusCode.NoContent, empty.StatusCode);
         Assert.Equal(1, Volatile.Read(ref _connections));
+    }
+
+    [Fact]
+    public async Task Head_TransferEncodingAndContentLength_ConnectionNotReused()
+    {
+        // Contradictory framing on a bodiless answer: the connection is not trusted with another request.
+        _behaviour = async (stream, _) =>
+        {
+            while (await ReadHeadAsync(stream) is not null)
+            {
+                await WriteAsync(stream, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nTransfer-Encoding: chunked\r\n\r\n");
+            }
+        };
+        using var client = _proxy.CreateClient();
+        for (var i = 0; i < 2; i++)
+        {
+            var head = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, Url("/te"))).WaitAsync(Bound);
+            Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        }
+
+        Assert.Equal(2, Volatile.Read(ref _connections));
+    }
+
+    [Fact]
+    public async Task Get_TransferCodingOtherThanChunked_502()
+    {
+        _behaviour = async (stream, _) =>
+        {
+            await ReadHeadAsync(stream);
+            await WriteAsync(stream, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n");
+        };
+        using var client = _proxy.CreateClient();
+        var response = await client.GetAsync(Url("/gz")).WaitAsync(Bound);
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Contains("transfer coding other than chunked", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Get_RawNonAsciiInPath_400NothingSent()
+    {
+        // The path rules see the decoded string; a byte above 0x7F must not reach the upstream as another byte.
+        using var raw = await RawClient.ConnectAsync(_proxy.Port);
+        var target = Url("/admin") + "\u4e2d";
+        await raw.SendAsync(Encoding.UTF8.GetBytes($"GET {target} HTTP/1.1\r\nHost: raw.test\r\n\r\n"));
+        var (head, _) = await raw.ReadHeadAsync();
+        Assert.StartsWith("HTTP/1.1 400", head, StringComparison.Ordinal);
+        Assert.Equal(0, Volatile.Read(ref _connections));
     }
 
     [Fact]

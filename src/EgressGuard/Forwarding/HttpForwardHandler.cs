@@ -41,8 +41,7 @@ internal sealed class HttpForwardHandler(ExchangeFactory exchanges, Admission ad
             }
 
             // 2. Target.
-            var error = "empty host";
-            if (!AbsoluteTarget.TrySplit(rawTarget, out var authority, out var pathAndQuery)
+            if (!AbsoluteTarget.TrySplit(rawTarget, out var authority, out var pathAndQuery, out var error)
                 || !TargetParser.TryParseAuthority(authority, 80, out var target, out error))
             {
                 exchange.RawTarget = PrintableText.Of(rawTarget);

@@ -75,7 +75,24 @@ internal sealed partial class LeanForwarder(Dialer dialer, LeanPool pool, ProxyR
         var connection = pool.TryTake(key);
         for (var attempt = 0; ; attempt++)
         {
-            connection ??= new LeanConnection(await dialer.ConnectAsync(decision, endpoint.Address, endpoint.Port, request.Context.RequestAborted), endpoint, time.GetTimestamp());
+            if (connection is null)
+            {
+                Socket socket;
+                try
+                {
+                    socket = await dialer.ConnectAsync(decision, endpoint.Address, endpoint.Port, request.Context.RequestAborted);
+                }
+                catch (OperationCanceledException) when (request.Context.RequestAborted.IsCancellationRequested)
+                {
+                    // The client left while we dialled: its exchange ends as client-closed, with no answer to write.
+                    exchange.ErrorType = ErrorTypes.ClientClosed;
+                    request.Context.Abort();
+                    return;
+                }
+
+                connection = new LeanConnection(socket, endpoint, time.GetTimestamp());
+            }
+
             var progress = new LeanProgress();
             try
             {

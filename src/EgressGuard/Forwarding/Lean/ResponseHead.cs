@@ -113,11 +113,23 @@ internal sealed class ResponseHead
                 // Chunked only when it is the last coding, exactly (not "xchunked"); anything else is read to the close.
                 var codings = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
                 chunked = codings.Length > 0 && codings[^1].Equals("chunked", StringComparison.OrdinalIgnoreCase);
+                if (codings.Length != (chunked ? 1 : 0))
+                {
+                    // Transfer-Encoding is dropped toward the client, so a gzip coding would reach it undeclared: a corrupt body.
+                    throw new UpstreamProtocolException($"the upstream used a transfer coding other than chunked: '{Addressing.PrintableText.Of(value)}'");
+                }
             }
             else if (name.Equals("Connection", StringComparison.OrdinalIgnoreCase))
             {
                 keepAlive = head.Http10 ? value.Contains("keep-alive", StringComparison.OrdinalIgnoreCase) && keepAlive : keepAlive && !value.Contains("close", StringComparison.OrdinalIgnoreCase);
             }
+        }
+
+        if (hasTransferEncoding && (head.ContentLength >= 0 || head.Http10))
+        {
+            // Contradictory framing, or Transfer-Encoding from HTTP/1.0 (RFC 9112 §6.1): whatever
+            // the body turns out to be, the connection is not trusted with another request.
+            keepAlive = false;
         }
 
         head.KeepAlive = keepAlive;
