@@ -284,6 +284,33 @@ public sealed class LeanForwarderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Get_ClientReadsSlowerThanUpstreamTimeout_WholeBodyArrives()
+    {
+        // Regression: the upstream's clock ran while the proxy waited on a client that read slowly,
+        // and a legal slow download was cut as an upstream timeout.
+        const int size = 32 << 20;
+        _behaviour = async (stream, _) =>
+        {
+            await ReadHeadAsync(stream);
+            await WriteAsync(stream, $"HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n\r\n");
+            var block = new byte[1 << 20];
+            for (var i = 0; i < 32; i++)
+            {
+                await stream.WriteAsync(block);
+            }
+        };
+        await using var proxy = await TestProxy.StartAsync(_dns.Endpoint, "", "", "--Proxy:Forwarder=lean", "--Proxy:UpstreamTimeout=00:00:01");
+        using var raw = await RawClient.ConnectAsync(proxy.Port);
+        await raw.SendAsync(Encoding.ASCII.GetBytes($"GET {Url("/slow")} HTTP/1.1\r\nHost: raw.test\r\nConnection: close\r\n\r\n"));
+        await Task.Delay(TimeSpan.FromSeconds(2.5)); // the client reads nothing for longer than the upstream timeout
+        var all = await raw.ReadToEndAsync(TimeSpan.FromSeconds(20));
+        var line = await proxy.WaitForDecisionAsync(l => l.Str("url.path") == "/slow");
+        Assert.False(line.TryGetProperty("error.type", out var error), error.ToString());
+        Assert.Equal(size, line.GetProperty("egressguard.bytes_down").GetInt64());
+        Assert.True(all.Length > size);
+    }
+
+    [Fact]
     public async Task Get_OversizedResponseHead_502()
     {
         _behaviour = async (stream, _) =>

@@ -26,7 +26,7 @@ internal static class LeanExchange
         RequestHead.Write(connection.Writer, http, request.PathAndQuery, request.HostHeader, request.Via, chunked);
         await connection.Writer.FlushAsync(request.Timer.Arm());
         using var stop = new CancellationTokenSource();
-        var send = hasBody ? RequestBody.SendAsync(request.RequestBody, connection.Writer, chunked, request.Timer, stop.Token) : null;
+        var send = hasBody ? RequestBody.SendAsync(request.RequestBody, connection.Writer, chunked, request.BodyTimer, stop.Token) : null;
         try
         {
             return await RelayAsync(request, connection, progress, send, stop);

@@ -31,7 +31,8 @@ internal sealed partial class LeanForwarder(Dialer dialer, LeanPool pool, ProxyR
         var responseBody = new CountingStream(context.Response.Body);
         context.Response.Body = responseBody;
         using var timer = new UpstreamTimer(upstreamTimeout, context.RequestAborted);
-        var request = new LeanRequest(context, requestBody, responseBody, pathAndQuery, target.Authority(80), via.Value, timer);
+        using var bodyTimer = new UpstreamTimer(upstreamTimeout, context.RequestAborted);
+        var request = new LeanRequest(context, requestBody, responseBody, pathAndQuery, target.Authority(80), via.Value, timer, bodyTimer);
 
         DialException? dialFailure = null;
         foreach (var address in decision.Approved)
@@ -128,7 +129,7 @@ internal sealed partial class LeanForwarder(Dialer dialer, LeanPool pool, ProxyR
     private async Task FailAsync(LeanRequest request, ProxyExchange exchange, Decision decision, Exception ex)
     {
         var context = request.Context;
-        var timeout = request.Timer.TimedOut;
+        var timeout = request.Timer.TimedOut || request.BodyTimer.TimedOut;
         exchange.ErrorType = timeout ? ErrorTypes.UpstreamTimeout
             : context.RequestAborted.IsCancellationRequested ? ErrorTypes.ClientClosed
             : ErrorTypes.UpstreamFailed;

@@ -25,7 +25,7 @@ internal static class RequestBody
         {
             while (true)
             {
-                timer.Arm();
+                timer.Pause();
                 var read = await body.ReadAsync(buffer.AsMemory(), token).ConfigureAwait(false);
                 if (read == 0)
                 {

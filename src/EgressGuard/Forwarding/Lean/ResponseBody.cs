@@ -37,7 +37,7 @@ internal static class ResponseBody
             var result = await reader.ReadAsync(timer.Arm()).ConfigureAwait(false);
             var buffer = result.Buffer;
             var take = buffer.Slice(0, Math.Min(remaining, buffer.Length));
-            await WriteAsync(destination, take).ConfigureAwait(false);
+            await WriteAsync(timer, destination, take).ConfigureAwait(false);
             remaining -= take.Length;
             reader.AdvanceTo(take.End);
             if (remaining > 0 && result.IsCompleted)
@@ -52,7 +52,7 @@ internal static class ResponseBody
         while (true)
         {
             var result = await reader.ReadAsync(timer.Arm()).ConfigureAwait(false);
-            await WriteAsync(destination, result.Buffer).ConfigureAwait(false);
+            await WriteAsync(timer, destination, result.Buffer).ConfigureAwait(false);
             reader.AdvanceTo(result.Buffer.End);
             if (result.IsCompleted)
             {
@@ -81,7 +81,7 @@ internal static class ResponseBody
                     }
 
                     var take = buffer.Slice(0, Math.Min(chunk, buffer.Length));
-                    await WriteAsync(destination, take).ConfigureAwait(false);
+                    await WriteAsync(timer, destination, take).ConfigureAwait(false);
                     chunk -= take.Length;
                     buffer = buffer.Slice(take.End);
                     needCrlf = chunk == 0;
@@ -157,8 +157,10 @@ internal static class ResponseBody
         return size;
     }
 
-    private static async ValueTask WriteAsync(Stream destination, ReadOnlySequence<byte> data)
+    /// <summary>To the client, with the upstream's clock paused: a slow reader is not an upstream timeout.</summary>
+    private static async ValueTask WriteAsync(UpstreamTimer timer, Stream destination, ReadOnlySequence<byte> data)
     {
+        timer.Pause();
         foreach (var segment in data)
         {
             await destination.WriteAsync(segment).ConfigureAwait(false);

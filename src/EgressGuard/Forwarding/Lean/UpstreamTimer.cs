@@ -2,7 +2,9 @@ namespace EgressGuard.Forwarding.Lean;
 
 /// <summary>
 /// <c>Proxy:UpstreamTimeout</c> as YARP's activity timeout: the longest wait between two upstream
-/// reads or writes, re-armed before each. Linked to the client's abort, so either ends the wait.
+/// reads or writes, re-armed before each, paused while the proxy waits on the client (a slow
+/// reader or uploader is not the upstream's fault). Linked to the client's abort, so either ends
+/// the wait. One per direction: the request body's waits must not pause the response's.
 /// </summary>
 internal sealed class UpstreamTimer : IDisposable
 {
@@ -25,6 +27,9 @@ internal sealed class UpstreamTimer : IDisposable
         _source.CancelAfter(_timeout);
         return _source.Token;
     }
+
+    /// <summary>Stops the clock until the next <see cref="Arm"/>: the wait that follows is on the client.</summary>
+    public void Pause() => _source.CancelAfter(Timeout.InfiniteTimeSpan);
 
     public void Dispose() => _source.Dispose();
 }
