@@ -6,7 +6,7 @@ using EgressGuard.FunctionalTests.Infrastructure;
 namespace EgressGuard.FunctionalTests;
 
 /// <summary>Absolute-form http:// requests through the real proxy to real upstreams.</summary>
-public sealed class ForwardingTests : IClassFixture<ProxyEnvironment>
+public class ForwardingTests : IClassFixture<ProxyEnvironment>
 {
     private readonly ProxyEnvironment _env;
 

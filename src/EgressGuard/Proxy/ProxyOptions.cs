@@ -76,13 +76,13 @@ internal sealed class ProxyOptions
     public bool Via { get; set; } = true;
 
     /// <summary>
-    /// Forwarded <c>http://</c> requests: <c>yarp</c> (default) sends them through YARP's IHttpForwarder
-    /// and SocketsHttpHandler; <c>lean</c> writes them to pooled HTTP/1.1 upstream connections itself
-    /// (Forwarding/Lean). Upgrades (WebSocket) and intercepted HTTPS requests always take YARP.
+    /// Forwarded <c>http://</c> requests: <c>lean</c> (default) writes them to pooled HTTP/1.1 upstream
+    /// connections itself (Forwarding/Lean); <c>yarp</c> sends them through YARP's IHttpForwarder and
+    /// SocketsHttpHandler. Upgrades (WebSocket) and intercepted HTTPS requests always take YARP.
     /// Same policy, headers, logs and history either way; lean spends about 30 % less CPU per
-    /// request but stays opt-in until its request-body lifecycle review items are done (ARCHITECTURE.md).
+    /// request (docs/benchmarks.md). <c>yarp</c> stays as the fallback should an origin need it.
     /// </summary>
-    public string Forwarder { get; set; } = ForwarderYarp;
+    public string Forwarder { get; set; } = ForwarderLean;
 
     public const string ForwarderLean = "lean";
 

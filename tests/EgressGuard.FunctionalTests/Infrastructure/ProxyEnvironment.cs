@@ -8,7 +8,7 @@ namespace EgressGuard.FunctionalTests.Infrastructure;
 /// 127.0.0.1 (allowed) and 127.0.0.66 (listed: any connection to it is a failure), a TLS upstream,
 /// raw TCP servers, and the proxy with 127.0.0.0/8 and ::1 exempt from the non-public guard.
 /// </summary>
-public sealed class ProxyEnvironment : IAsyncLifetime
+public class ProxyEnvironment : IAsyncLifetime
 {
     public const string BadIps = "# test list\n127.0.0.66\n127.0.0.77/32\n";
     public const string BadDomains = "c2.test\n*.evil.test\n";
@@ -60,8 +60,11 @@ public sealed class ProxyEnvironment : IAsyncLifetime
             .ServFail("servfail.test")
             .Changing("rebind.test", n => n == 1 ? IPAddress.Loopback : IPAddress.Parse("127.0.0.66"));
 
-        Proxy = await TestProxy.StartAsync(Dns.Endpoint, BadIps, BadDomains);
+        Proxy = await TestProxy.StartAsync(Dns.Endpoint, BadIps, BadDomains, [.. ProxyArguments]);
     }
+
+    /// <summary>Command-line overrides of the proxy's configuration (a variant environment's own).</summary>
+    protected virtual IReadOnlyList<string> ProxyArguments => [];
 
     public async Task DisposeAsync()
     {
