@@ -46,7 +46,16 @@ internal sealed class ForwardTransformer : HttpTransformer
     {
         var proceed = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
         var headers = httpContext.Response.Headers;
-        foreach (var name in headers.Keys.Where(IsProxyHeader).ToList())
+        List<string>? remove = null;
+        foreach (var header in headers)
+        {
+            if (IsProxyHeader(header.Key))
+            {
+                (remove ??= []).Add(header.Key);
+            }
+        }
+
+        foreach (var name in remove ?? [])
         {
             headers.Remove(name);
         }

@@ -20,13 +20,13 @@ internal static class LeanExchange
         var context = request.Context;
         var http = context.Request;
         var chunked = http.Headers.TransferEncoding.Count > 0;
-        var hasBody = chunked || http.ContentLength > 0;
 
         // 2. The head, then the body while the response is awaited (a server may answer early).
         RequestHead.Write(connection.Writer, http, request.PathAndQuery, request.HostHeader, request.Via, chunked);
         await connection.Writer.FlushAsync(request.Timer.Arm());
         using var stop = new CancellationTokenSource();
-        var send = hasBody ? RequestBody.SendAsync(request.RequestBody, connection.Writer, chunked, request.BodyTimer, stop.Token) : null;
+        // A body timer exists exactly when the request has a body (Content-Length > 0 or any Transfer-Encoding).
+        var send = request.BodyTimer is { } bodyTimer ? RequestBody.SendAsync(request.RequestBody, connection.Writer, chunked, bodyTimer, stop.Token) : null;
         try
         {
             return await RelayAsync(request, connection, progress, send, stop);

@@ -31,7 +31,8 @@ internal sealed partial class LeanForwarder(Dialer dialer, LeanPool pool, ProxyR
         var responseBody = new CountingStream(context.Response.Body);
         context.Response.Body = responseBody;
         using var timer = new UpstreamTimer(upstreamTimeout, context.RequestAborted);
-        using var bodyTimer = new UpstreamTimer(upstreamTimeout, context.RequestAborted);
+        // The request body's own clock, only for a request that has one (most have none: no second source per GET).
+        using var bodyTimer = HasBody(context.Request) ? new UpstreamTimer(upstreamTimeout, context.RequestAborted) : null;
         var request = new LeanRequest(context, requestBody, responseBody, pathAndQuery, target.Authority(80), via.Value, timer, bodyTimer);
 
         DialException? dialFailure = null;
@@ -129,7 +130,7 @@ internal sealed partial class LeanForwarder(Dialer dialer, LeanPool pool, ProxyR
     private async Task FailAsync(LeanRequest request, ProxyExchange exchange, Decision decision, Exception ex)
     {
         var context = request.Context;
-        var timeout = request.Timer.TimedOut || request.BodyTimer.TimedOut;
+        var timeout = request.Timer.TimedOut || request.BodyTimer?.TimedOut == true;
         exchange.ErrorType = timeout ? ErrorTypes.UpstreamTimeout
             : context.RequestAborted.IsCancellationRequested ? ErrorTypes.ClientClosed
             : ErrorTypes.UpstreamFailed;

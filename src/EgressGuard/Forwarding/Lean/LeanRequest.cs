@@ -1,7 +1,7 @@
 namespace EgressGuard.Forwarding.Lean;
 
-/// <summary>What every attempt of one forwarded request shares: the client side, the counted bodies, the upstream head's parts and the timers (the response's, and the request body's).</summary>
-internal sealed record LeanRequest(HttpContext Context, CountingStream RequestBody, CountingStream ResponseBody, string PathAndQuery, string HostHeader, string? Via, UpstreamTimer Timer, UpstreamTimer BodyTimer);
+/// <summary>What every attempt of one forwarded request shares: the client side, the counted bodies, the upstream head's parts and the timers (the response's, and the request body's when it has one).</summary>
+internal sealed record LeanRequest(HttpContext Context, CountingStream RequestBody, CountingStream ResponseBody, string PathAndQuery, string HostHeader, string? Via, UpstreamTimer Timer, UpstreamTimer? BodyTimer);
 
 /// <summary>How far one attempt got: past the first response byte it can no longer be retried.</summary>
 internal sealed class LeanProgress
