@@ -72,6 +72,8 @@ internal static class PolicyServices
         services.AddSingleton(sp => new PolicyRecomposer(settings.Policy.Admin!, sp.GetRequiredService<FeedManager>(), sp.GetRequiredService<PolicyHolder>()));
         services.AddSingleton<FeedMetrics>();
         services.AddHostedService<FeedRefreshService>();
+        services.AddSingleton<HeapCompactor>();
+        services.AddHostedService(sp => sp.GetRequiredService<HeapCompactor>());
         return services;
     }
 }

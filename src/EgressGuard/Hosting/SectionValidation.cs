@@ -25,6 +25,11 @@ internal static class SectionValidation
             errors.Add($"Proxy:MaxConnections = '{proxy.MaxConnections}' must be at least 1; Proxy:MaxConnectionsPerClient ('{proxy.MaxConnectionsPerClient}') and Proxy:MaxTunnelLifetime ('{proxy.MaxTunnelLifetime}') must not be negative");
         }
 
+        if (proxy.CompactMemoryAfter < TimeSpan.Zero)
+        {
+            errors.Add($"Proxy:CompactMemoryAfter = '{proxy.CompactMemoryAfter}': must not be negative (zero turns it off)");
+        }
+
         if (proxy.Forwarder is not (ProxyOptions.ForwarderLean or ProxyOptions.ForwarderYarp))
         {
             errors.Add($"Proxy:Forwarder = '{proxy.Forwarder}': must be 'lean' or 'yarp'");
