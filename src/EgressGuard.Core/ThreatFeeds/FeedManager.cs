@@ -149,7 +149,9 @@ internal sealed partial class FeedManager : IDisposable
             return unchanged;
         }
 
-        // 2. Parse.
+        // 2. Parse, on the thread pool: the download's last read may have completed on a socket
+        //    event thread (Proxy:InlineSocketCompletions), which must not carry a parse and index build.
+        await Task.Yield();
         FeedData data;
         try
         {
