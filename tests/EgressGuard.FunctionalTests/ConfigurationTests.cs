@@ -35,14 +35,6 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
-    public void Build_InlineSocketCompletionsWithPostgresStore_Refused()
-    {
-        var ex = Assert.Throws<ConfigurationErrorsException>(() => EgressGuardHost.Build(["--config", WriteEmptyConfig(),
-            "--Store:Postgres=Host=127.0.0.1;Username=eg", "--Proxy:InlineSocketCompletions=true"]));
-        Assert.Contains(ex.Errors, e => e.StartsWith("Proxy:InlineSocketCompletions = 'true' cannot be combined with Store:Postgres", StringComparison.Ordinal));
-    }
-
-    [Fact]
     public void Build_InvalidStoreAndNode_EveryErrorListedWithoutThePassword()
     {
         var ex = Assert.Throws<ConfigurationErrorsException>(() => EgressGuardHost.Build(["--config", WriteEmptyConfig(),

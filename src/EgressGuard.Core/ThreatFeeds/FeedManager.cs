@@ -149,9 +149,7 @@ internal sealed partial class FeedManager : IDisposable
             return unchanged;
         }
 
-        // 2. Parse, on the thread pool: the download's last read may have completed on a socket
-        //    event thread (Proxy:InlineSocketCompletions), which must not carry a parse and index build.
-        await Task.Yield();
+        // 2. Parse.
         FeedData data;
         try
         {

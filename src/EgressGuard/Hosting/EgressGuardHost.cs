@@ -13,9 +13,6 @@ namespace EgressGuard.Hosting;
 /// </summary>
 internal static class EgressGuardHost
 {
-    /// <summary>The runtime's switch behind <c>Proxy:InlineSocketCompletions</c>.</summary>
-    public const string InlineCompletionsVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
-
     public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
     {
         // Request lines and headers end in CRLF only: a bare LF is where request smuggling hides.
@@ -45,13 +42,6 @@ internal static class EgressGuardHost
         catch (InvalidDataException ex)
         {
             throw new ConfigurationErrorsException([$"{configPath}: {ex.Message}"]);
-        }
-
-        // Read by the runtime once, when the first socket operation starts its event threads: this
-        // is before any, for Program (a host built later in the same process keeps the first mode).
-        if (settings.Proxy.InlineSocketCompletions && OperatingSystem.IsLinux())
-        {
-            Environment.SetEnvironmentVariable(InlineCompletionsVariable, "1");
         }
 
         builder.Logging.ClearProviders();

@@ -122,11 +122,6 @@ internal sealed class EgressGuardSettings
         ClientCertificates.Validate(proxy.Tls, paths, errors);
 
         SectionValidation.Proxy(proxy, errors);
-        if (proxy.InlineSocketCompletions && store.Enabled)
-        {
-            errors.Add("Proxy:InlineSocketCompletions = 'true' cannot be combined with Store:Postgres: the store's query results would be processed on the socket event threads");
-        }
-
         var listeners = ListenValidation.Read(configuration, proxy, paths, errors);
         var upstream = Bind<EgressGuard.Dialing.UpstreamOptions>(configuration, EgressGuard.Dialing.UpstreamOptions.Section, errors);
         var parent = EgressGuard.Dialing.UpstreamValidation.Validate(upstream, paths, errors);

@@ -68,11 +68,6 @@ internal static partial class StartupSummary
         }
 
         LogTelemetry(logger, !telemetry.IsEnabled ? "off" : exporters.Count == 0 ? "on, no exporter" : string.Join(", ", exporters));
-        if (Environment.GetEnvironmentVariable(EgressGuardHost.InlineCompletionsVariable) == "1")
-        {
-            LogInlineCompletions(logger);
-        }
-
         foreach (var openRelay in OpenRelayCheck.Warnings(settings.Listeners, settings.Proxy, settings.Auth.IsBasic))
         {
             LogOpenRelay(logger, openRelay);
@@ -164,7 +159,4 @@ internal static partial class StartupSummary
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "DNS servers: {Servers}; decision log: {DecisionLog}")]
     private static partial void LogDns(ILogger logger, string servers, string decisionLog);
-
-    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Socket completions run inline on the event threads (Proxy:InlineSocketCompletions or DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1)")]
-    private static partial void LogInlineCompletions(ILogger logger);
 }

@@ -61,18 +61,6 @@ internal sealed class ProxyOptions
     /// </summary>
     public bool Splice { get; set; } = true;
 
-    /// <summary>
-    /// Linux: run socket completions on the runtime's event threads (one per core) instead of
-    /// handing each one to the thread pool, as <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c>
-    /// does. It saves a thread hand-off per socket wake-up (CONNECT setup and keep-alive CPU,
-    /// docs/benchmarks.md) at a price: whatever runs after a socket completes runs on an event
-    /// thread, so one slow step delays every connection of that thread. The proxy's own CPU work
-    /// after a download (feed parsing, the index build) moves to the thread pool first; the
-    /// PostgreSQL store does not, so the two are refused together. Process-wide and read once, at
-    /// the first socket operation: set at start, not by a reload. Default false.
-    /// </summary>
-    public bool InlineSocketCompletions { get; set; }
-
     /// <summary>Longest a tunnel may stay open whatever its traffic; zero (default) = no limit.</summary>
     public TimeSpan MaxTunnelLifetime { get; set; } = TimeSpan.Zero;
 
