@@ -36,7 +36,10 @@ public sealed class ChromiumNegotiateTests
             "--dump-dom", $"http://app.test:{_fixture.Upstream.Port}/hello"], _fixture.Kdc.ClientEnvironment(cache), timeout: TimeSpan.FromSeconds(90));
 
         Assert.True(exit == 0, err);
-        Assert.Contains("hello from", dom);
+        // On a miss, say what Chromium showed (a proxy error page is rendered as plain text) and what
+        // the proxy decided, so a failure in CI can be read without a rerun.
+        Assert.True(dom.Contains("hello from", StringComparison.Ordinal),
+            $"page: {dom}\nstderr: {err}\ndecisions:\n{string.Join("\n", proxy.ReadDecisions().Select(l => l.GetRawText()))}");
         var line = await proxy.WaitForDecisionAsync(l => l.Str("url.path") == "/hello" && l.Str("enduser.id") is not null);
         Assert.Equal("alice@" + TestKdc.Realm, line.Str("enduser.id"));
         Assert.Equal(("allow", 200), (line.Str("egressguard.decision"), line.GetProperty("http.response.status_code").GetInt32()));
