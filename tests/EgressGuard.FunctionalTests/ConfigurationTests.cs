@@ -22,12 +22,14 @@ public sealed class ConfigurationTests
             }
             """);
 
-        var ex = Assert.Throws<ConfigurationErrorsException>(() => EgressGuardHost.Build(["--config", config, "--Proxy:IdleTimeout=-00:00:01", "--Proxy:Forwarder=fast", "--Proxy:CompactMemoryAfter=-00:00:01"]));
+        var ex = Assert.Throws<ConfigurationErrorsException>(() => EgressGuardHost.Build(["--config", config, "--Proxy:IdleTimeout=-00:00:01", "--Proxy:Forwarder=fast", "--Proxy:CompactMemoryAfter=-00:00:01", "--Proxy:SplicePipeSize=-1", "--Proxy:SplicePipeBudget=-5"]));
         Assert.Contains(ex.Errors, e => e.StartsWith("Proxy:Forwarder = 'fast': must be 'lean' or 'yarp'", StringComparison.Ordinal));
         Assert.Contains(ex.Errors, e => e.StartsWith("Proxy:Listen = 'nowhere'", StringComparison.Ordinal));
         Assert.Contains(ex.Errors, e => e.StartsWith("Proxy:MaxHeadBytes = '10'", StringComparison.Ordinal));
         Assert.Contains(ex.Errors, e => e.StartsWith("Proxy:IdleTimeout", StringComparison.Ordinal));
         Assert.Contains(ex.Errors, e => e.StartsWith("Proxy:CompactMemoryAfter = '-00:00:01': must not be negative", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.StartsWith("Proxy:SplicePipeSize = '-1': must be between 0 and 268435456", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.StartsWith("Proxy:SplicePipeBudget = '-5': must not be negative", StringComparison.Ordinal));
         Assert.Contains(ex.Errors, e => e.StartsWith("Dns:Servers:0 = 'dns.example'", StringComparison.Ordinal));
         Assert.True(ex.Errors.Any(e => e.StartsWith("Guard:Exempt:0 = '10.0.0.0/33'", StringComparison.Ordinal)), string.Join("\n", ex.Errors));
         Assert.Contains(ex.Errors, e => e.EndsWith("ips.txt:2: 'not-an-ip' is not an IP address, CIDR or range", StringComparison.Ordinal));

@@ -30,6 +30,17 @@ internal static class SectionValidation
             errors.Add($"Proxy:CompactMemoryAfter = '{proxy.CompactMemoryAfter}': must not be negative (zero turns it off)");
         }
 
+        // The kernel caps a pipe at 2^31 bytes; beyond 256 MiB nothing is gained and pages are pinned.
+        if (proxy.SplicePipeSize is < 0 or > 256 * 1024 * 1024)
+        {
+            errors.Add($"Proxy:SplicePipeSize = '{proxy.SplicePipeSize}': must be between 0 and 268435456 bytes (65536 or less: never grow)");
+        }
+
+        if (proxy.SplicePipeBudget < 0)
+        {
+            errors.Add($"Proxy:SplicePipeBudget = '{proxy.SplicePipeBudget}': must not be negative (0: no pipe grows)");
+        }
+
         if (proxy.Forwarder is not (ProxyOptions.ForwarderLean or ProxyOptions.ForwarderYarp))
         {
             errors.Add($"Proxy:Forwarder = '{proxy.Forwarder}': must be 'lean' or 'yarp'");

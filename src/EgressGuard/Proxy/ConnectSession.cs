@@ -33,6 +33,7 @@ internal sealed class ConnectSession
     private readonly ProxyTelemetry _telemetry;
     private readonly TimeProvider _time;
     private readonly ProxyOptions _options;
+    private readonly SpliceGrowth? _splice;
 
     public ConnectSession(ExchangeFactory exchanges, Admission admission, DecideStep decide, Dialer dialer, ClientHelloInspection hello, InterceptionStep interception, TunnelRunner tunnels, ExchangeCompletion completion, ProxyTelemetry telemetry, TimeProvider time, IOptions<ProxyOptions> options)
     {
@@ -47,6 +48,7 @@ internal sealed class ConnectSession
         _telemetry = telemetry;
         _time = time;
         _options = options.Value;
+        _splice = _options.Splice ? new SpliceGrowth(_options.SplicePipeSize, _options.SplicePipeBudget) : null;
     }
 
     public bool IsTrusted(IPAddress? address) => _admission.IsTrusted(address);
@@ -153,7 +155,7 @@ internal sealed class ConnectSession
             }
 
             // 6. Relay.
-            using var pump = intercepting ?? client.CreatePump(upstream!, _options.IdleTimeout, _options.Splice, _time);
+            using var pump = intercepting ?? client.CreatePump(upstream!, _options.IdleTimeout, _splice, _time);
             await _tunnels.RunAsync(exchange, pump, snapshot);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException or Microsoft.AspNetCore.Connections.ConnectionResetException)

@@ -29,6 +29,6 @@ internal interface IConnectClient : IInterceptableClient
     /// <summary>After a refusal: flush and close the client side.</summary>
     ValueTask CloseAsync();
 
-    /// <param name="splice"><c>Proxy:Splice</c>: a raw socket may relay by splice(2).</param>
-    ITunnelPump CreatePump(Socket upstream, TimeSpan idleTimeout, bool splice, TimeProvider time);
+    /// <param name="splice"><c>Proxy:Splice</c>: a raw socket may relay by splice(2), its bulk pipes growing within this budget; null: copy.</param>
+    ITunnelPump CreatePump(Socket upstream, TimeSpan idleTimeout, Tunnels.SpliceGrowth? splice, TimeProvider time);
 }

@@ -145,6 +145,6 @@ internal sealed class PipeConnectClient : IConnectClient
         }
     }
 
-    public ITunnelPump CreatePump(Socket upstream, TimeSpan idleTimeout, bool splice, TimeProvider time) =>
+    public ITunnelPump CreatePump(Socket upstream, TimeSpan idleTimeout, Tunnels.SpliceGrowth? splice, TimeProvider time) =>
         new TunnelPump(_connection.Transport, upstream, idleTimeout, time);
 }

@@ -61,6 +61,22 @@ internal sealed class ProxyOptions
     /// </summary>
     public bool Splice { get; set; } = true;
 
+    /// <summary>
+    /// Spliced tunnels: the capacity, in bytes, a direction's pipe grows to once one splice has filled
+    /// the kernel's default pipe (64 KiB), i.e. for bulk transfers; short tunnels keep the default.
+    /// Default 1048576 (1 MiB, the kernel's <c>pipe-max-size</c> default; unprivileged, more is
+    /// refused and the pipe stays as it is); 65536 or less: never grow.
+    /// </summary>
+    public int SplicePipeSize { get; set; } = 1 << 20;
+
+    /// <summary>
+    /// Spliced tunnels: the grown pipe capacity, in bytes, all tunnels may hold at once; a bulk
+    /// direction past it keeps the default pipe. Default 33554432 (32 MiB: 32 bulk directions at
+    /// 1 MiB), half of Linux's per-user <c>pipe-user-pages-soft</c> (64 MiB), past which an
+    /// unprivileged user's new pipes get two pages only.
+    /// </summary>
+    public long SplicePipeBudget { get; set; } = 32L << 20;
+
     /// <summary>Longest a tunnel may stay open whatever its traffic; zero (default) = no limit.</summary>
     public TimeSpan MaxTunnelLifetime { get; set; } = TimeSpan.Zero;
 

@@ -112,13 +112,13 @@ internal sealed class SocketConnectClient : IConnectClient, IDisposable
         return ValueTask.CompletedTask;
     }
 
-    public ITunnelPump CreatePump(Socket upstream, TimeSpan idleTimeout, bool splice, TimeProvider time)
+    public ITunnelPump CreatePump(Socket upstream, TimeSpan idleTimeout, SpliceGrowth? splice, TimeProvider time)
     {
         // Bytes the client sent after its head (a TLS ClientHello, say) go upstream first; the head
         // buffer goes back to the pool now, not when the tunnel ends.
         var early = _length > _headEnd ? _buffer.AsSpan(_headEnd, _length - _headEnd).ToArray() : [];
         Dispose();
-        return new SocketTunnelPump(_socket, upstream, early, idleTimeout, time, splice);
+        return new SocketTunnelPump(_socket, upstream, early, idleTimeout, time, splice is not null, splice);
     }
 
     public Interception.TunnelClientStream OpenStream()

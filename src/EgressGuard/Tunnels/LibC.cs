@@ -18,6 +18,12 @@ internal static partial class LibC
     public const int O_CLOEXEC = 0x80000;
     public const int F_GETFL = 3;
 
+    /// <summary>Sets a pipe's capacity; returns the capacity granted (rounded up to a power of two pages).</summary>
+    public const int F_SETPIPE_SZ = 1031;
+
+    /// <summary>A pipe's capacity in bytes.</summary>
+    public const int F_GETPIPE_SZ = 1032;
+
     /// <summary>Move pages instead of copying where the kernel can.</summary>
     public const uint SPLICE_F_MOVE = 1;
 

@@ -6,7 +6,8 @@ internal sealed partial class SocketTunnelPump
     /// One direction by splice(2) (Linux, <c>Proxy:Splice</c>), the bytes never entering user space:
     /// 1. the bytes already read after the CONNECT head go first, by a plain send;
     /// 2. a zero-byte receive waits for readability (no buffer, no pipe while idle);
-    /// 3. <see cref="SpliceDirection.Move"/> splices socket → pipe → socket until the input would block;
+    /// 3. <see cref="SpliceDirection.Move"/> splices socket → pipe → socket until the input would block
+    ///    (a splice that fills the pipe grows it, within <see cref="SpliceGrowth"/>'s budget);
     /// 4. a full receiver (EAGAIN on the way out) gets the pipe's bytes through a pooled buffer and an
     ///    awaited send — .NET has no wait-for-writable — and splicing resumes;
     /// 5. the sender's FIN becomes shutdown(SHUT_WR) on the receiver, as in <see cref="CopyAsync"/>.
@@ -46,7 +47,7 @@ internal sealed partial class SocketTunnelPump
                         return early + await CopyAsync(from, to, default, sendError, receiveError).ConfigureAwait(false);
                     }
 
-                    direction = new SpliceDirection(from.SafeHandle, to.SafeHandle, pipe);
+                    direction = new SpliceDirection(from.SafeHandle, to.SafeHandle, pipe, _growth);
                 }
 
                 // 3. Splice what is there.

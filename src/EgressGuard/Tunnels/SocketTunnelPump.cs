@@ -19,14 +19,17 @@ internal sealed partial class SocketTunnelPump : ITunnelPump
     private readonly TimeProvider _time;
     private readonly TimeSpan _idleTimeout;
     private readonly bool _splice;
+    private readonly SpliceGrowth? _growth;
     private IdleTimer? _idle;
     private string? _errorType;
     private int _closed;
     private int _copied;
 
     /// <param name="splice">Relay by splice(2) where the kernel offers it (Linux), else copy.</param>
-    public SocketTunnelPump(Socket client, Socket upstream, ReadOnlyMemory<byte> early, TimeSpan idleTimeout, TimeProvider time, bool splice = false)
+    /// <param name="growth">How far a bulk direction's pipe may grow; null: it keeps the kernel's default.</param>
+    public SocketTunnelPump(Socket client, Socket upstream, ReadOnlyMemory<byte> early, TimeSpan idleTimeout, TimeProvider time, bool splice = false, SpliceGrowth? growth = null)
     {
+        _growth = growth;
         _client = client;
         _upstream = upstream;
         _early = early;

@@ -29,11 +29,11 @@ internal enum SpliceStep
 /// non-blocking splice(2) calls until the input would block, the output is full, the budget is
 /// spent or the input ends. The bytes never enter user space.
 /// </summary>
-internal sealed class SpliceDirection(SafeHandle from, SafeHandle to, SplicePipe pipe)
+internal sealed class SpliceDirection(SafeHandle from, SafeHandle to, SplicePipe pipe, SpliceGrowth? growth = null)
 {
     private const uint Flags = LibC.SPLICE_F_MOVE | LibC.SPLICE_F_NONBLOCK;
 
-    /// <summary>Asked per splice from the socket; the pipe's capacity (64 KiB by default) bounds what moves.</summary>
+    /// <summary>Asked per splice from the socket; the pipe's capacity (64 KiB by default, more once grown) bounds what moves.</summary>
     private const int Chunk = 1 << 20;
 
     /// <summary>Bytes moved per round before the loop yields: about a third of a millisecond on loopback.</summary>
@@ -111,6 +111,12 @@ internal sealed class SpliceDirection(SafeHandle from, SafeHandle to, SplicePipe
             var read = Splice(from, pipe.WriteEnd, toPipe: true, Chunk, out var errno);
             if (read > 0)
             {
+                // A splice that filled the pipe: a bulk transfer; a larger pipe moves it in fewer calls.
+                if (read == pipe.Capacity && growth is not null)
+                {
+                    pipe.TryGrow(growth);
+                }
+
                 Pending = (int)read;
                 moved += read;
                 Received = true;

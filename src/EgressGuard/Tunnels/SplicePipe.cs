@@ -21,22 +21,72 @@ internal sealed class SplicePipe : IDisposable
 
     private int _read;
     private int _write;
+    private SpliceGrowth? _grownFrom;
+    private int _grownBy;
+    private bool _growRefused;
 
-    private SplicePipe(int read, int write)
+    private SplicePipe(int read, int write, int capacity)
     {
         _read = read;
         _write = write;
+        Capacity = capacity;
     }
 
     public int ReadEnd => _read;
 
     public int WriteEnd => _write;
 
+    /// <summary>The pipe's capacity in bytes: what one splice into it moves at most.</summary>
+    public int Capacity { get; private set; }
+
+    /// <summary>Whether <see cref="TryGrow"/> enlarged this pipe (it is then closed, not pooled, on return).</summary>
+    public bool Grown => _grownFrom is not null;
+
     /// <summary>A new pipe, or null when the process is out of descriptors (the caller copies instead).</summary>
     public static unsafe SplicePipe? TryCreate()
     {
         var fds = stackalloc int[2];
-        return LibC.pipe2(fds, LibC.O_NONBLOCK | LibC.O_CLOEXEC) == 0 ? new SplicePipe(fds[0], fds[1]) : null;
+        if (LibC.pipe2(fds, LibC.O_NONBLOCK | LibC.O_CLOEXEC) != 0)
+        {
+            return null;
+        }
+
+        // The kernel's default (16 pages), or less once the user is past pipe-user-pages-soft.
+        var capacity = LibC.fcntl(fds[1], LibC.F_GETPIPE_SZ, 0);
+        return new SplicePipe(fds[0], fds[1], capacity > 0 ? capacity : 4096);
+    }
+
+    /// <summary>
+    /// Enlarges the pipe to <see cref="SpliceGrowth.Size"/> when the budget allows and the kernel
+    /// agrees (an unprivileged user may be refused past <c>pipe-max-size</c> or its page limits);
+    /// tried once per pipe. Bytes already in the pipe stay.
+    /// </summary>
+    public bool TryGrow(SpliceGrowth growth)
+    {
+        if (_growRefused || _grownFrom is not null || growth.Size <= Capacity || _write < 0)
+        {
+            return false;
+        }
+
+        _growRefused = true; // whatever happens now, once is enough
+        var extra = growth.Size - Capacity;
+        if (!growth.TryTake(extra))
+        {
+            return false;
+        }
+
+        var granted = LibC.fcntl(_write, LibC.F_SETPIPE_SZ, growth.Size);
+        if (granted <= Capacity)
+        {
+            growth.Release(extra);
+            return false;
+        }
+
+        // Rounded up by the kernel: the budget holds what was asked, the pipe what was granted.
+        _grownFrom = growth;
+        _grownBy = extra;
+        Capacity = granted;
+        return true;
     }
 
     /// <summary>An idle pipe from the pool, else a new one; null when the process is out of descriptors.</summary>
@@ -62,7 +112,8 @@ internal sealed class SplicePipe : IDisposable
     /// </summary>
     public static void Return(SplicePipe pipe, bool empty)
     {
-        if (empty && pipe._read >= 0)
+        // A grown pipe goes back to the budget and is closed: the pool keeps default-sized pipes only.
+        if (empty && pipe._read >= 0 && !pipe.Grown)
         {
             lock (PoolLock)
             {
@@ -106,6 +157,8 @@ internal sealed class SplicePipe : IDisposable
             LibC.close(_read);
             LibC.close(_write);
             _read = _write = -1;
+            _grownFrom?.Release(_grownBy);
+            _grownFrom = null;
         }
     }
 }

@@ -1,0 +1,53 @@
+namespace EgressGuard.Tunnels;
+
+/// <summary>
+/// How far a bulk direction's splice pipe may grow (<c>Proxy:SplicePipeSize</c>) and how much grown
+/// capacity all tunnels may hold at once (<c>Proxy:SplicePipeBudget</c>). A pipe starts at the
+/// kernel's default (64 KiB: one splice moves at most that much); a direction whose splice fills it
+/// is a bulk transfer, and with a 1 MiB pipe the same gigabyte takes 16× fewer splices and wake-ups
+/// (bulk CPU per GiB −28 to −45 %, docs/benchmarks.md). The budget exists because Linux charges pipe
+/// capacity, used or not, to the user: past <c>/proc/sys/fs/pipe-user-pages-soft</c> (64 MiB by
+/// default) every new pipe of an unprivileged user gets two pages only, which would slow every
+/// other tunnel.
+/// </summary>
+internal sealed class SpliceGrowth
+{
+    private readonly long _budget;
+    private long _taken;
+
+    /// <param name="size">Bytes a bulk direction's pipe grows to; at most the kernel default (65536): never grow.</param>
+    /// <param name="budget">Grown capacity, in bytes, all tunnels may hold at once.</param>
+    public SpliceGrowth(int size, long budget)
+    {
+        Size = size;
+        _budget = budget;
+    }
+
+    /// <summary>The default: grow to 1 MiB (the kernel's <c>pipe-max-size</c> default), 32 MiB at once.</summary>
+    public static SpliceGrowth Default { get; } = new(1 << 20, 32L << 20);
+
+    public int Size { get; }
+
+    /// <summary>Grown capacity held now, in bytes.</summary>
+    public long Taken => Interlocked.Read(ref _taken);
+
+    /// <summary>Takes <paramref name="bytes"/> of the budget; false when that would exceed it.</summary>
+    public bool TryTake(int bytes)
+    {
+        while (true)
+        {
+            var taken = Interlocked.Read(ref _taken);
+            if (taken + bytes > _budget)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _taken, taken + bytes, taken) == taken)
+            {
+                return true;
+            }
+        }
+    }
+
+    public void Release(int bytes) => Interlocked.Add(ref _taken, -bytes);
+}
