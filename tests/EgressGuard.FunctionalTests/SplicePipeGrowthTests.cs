@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using EgressGuard.FunctionalTests.Infrastructure;
 using EgressGuard.Tunnels;
 
 namespace EgressGuard.FunctionalTests;
@@ -13,7 +14,7 @@ public sealed class SplicePipeGrowthTests
     private const int Mib = 1 << 20;
 
     [Fact]
-    public void TryGrow_BudgetAllows_CapacityGrownAndBudgetBackOnClose()
+    public void TryGrow_BudgetAllows_GrownKeptForTheNextBulkRoundBudgetBackOnClose()
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -30,9 +31,17 @@ public sealed class SplicePipeGrowthTests
         Assert.Equal(Mib - before, growth.Taken);
         Assert.False(pipe.TryGrow(growth)); // once per pipe
 
-        // A grown pipe is closed on return, not pooled, and gives its share back.
+        // Back empty: kept by its growth (not the default pool), budget still taken, and handed to
+        // the next bulk direction.
         SplicePipe.Return(pipe, empty: true);
-        Assert.Equal(0, growth.Taken);
+        Assert.Equal((1, Mib - before), (growth.Idle, growth.Taken));
+        var again = SplicePipe.Rent(growth);
+        Assert.Same(pipe, again);
+        Assert.Equal(0, growth.Idle);
+
+        // Back with bytes in it: closed, budget given back.
+        SplicePipe.Return(again!, empty: false);
+        Assert.Equal((0, 0L), (growth.Idle, growth.Taken));
         Assert.Equal(-1, pipe.ReadEnd);
     }
 
@@ -126,8 +135,74 @@ public sealed class SplicePipeGrowthTests
             Assert.True(grown, "a bulk direction's pipe grows");
             Assert.Equal(payload.Length, direction.Total);
             Assert.True(payload.AsSpan().SequenceEqual(received.ToArray()), "byte-exact");
+            Assert.Equal(1, growth.Idle); // kept, empty, for the next bulk round
+            SplicePipe.Rent(growth)!.Dispose();
             Assert.Equal(0, growth.Taken);
         }
+    }
+
+    [Fact]
+    public async Task RunAsync_TunnelGoesQuiet_PipesParkedThenTakenAgain()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        var (client, proxyClient) = await PairAsync();
+        var (proxyUpstream, server) = await PairAsync();
+        using (client)
+        using (server)
+        using (proxyClient)
+        {
+            var growth = new SpliceGrowth(Mib, 8L * Mib);
+            using var pump = new SocketTunnelPump(proxyClient, proxyUpstream, default, TimeSpan.FromMinutes(1), TimeProvider.System, splice: true, growth);
+            var run = pump.RunAsync();
+
+            // Both ways, three times, with quiet in between: a quiet tunnel holds no pipe, and the
+            // next bytes take one again.
+            for (var round = 0; round < 3; round++)
+            {
+                var up = RandomBytes(100_000, round);
+                await client.SendAsync(up, SocketFlags.None);
+                var arrived = await ReceiveExactlyAsync(server, up.Length);
+                Assert.True(up.AsSpan().SequenceEqual(arrived), "up byte-exact");
+                var down = RandomBytes(70_000, round + 10);
+                await server.SendAsync(down, SocketFlags.None);
+                arrived = await ReceiveExactlyAsync(client, down.Length);
+                Assert.True(down.AsSpan().SequenceEqual(arrived), "down byte-exact");
+                await Eventually.UntilAsync(() => pump.PipesHeld == 0, "both directions parked their pipes");
+            }
+
+            client.Shutdown(SocketShutdown.Send);
+            server.Shutdown(SocketShutdown.Send);
+            var result = await run.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal((300_000L, 210_000L, "splice"), (result.BytesUp, result.BytesDown, result.Relay));
+            Assert.Equal(0, pump.PipesHeld);
+            Assert.True(growth.Taken <= 8L * Mib);
+        }
+    }
+
+    private static byte[] RandomBytes(int length, int seed)
+    {
+        var bytes = new byte[length];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    private static async Task<byte[]> ReceiveExactlyAsync(Socket socket, int length)
+    {
+        var bytes = new byte[length];
+        var read = 0;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (read < length)
+        {
+            var n = await socket.ReceiveAsync(bytes.AsMemory(read), SocketFlags.None, timeout.Token);
+            Assert.True(n > 0, "closed early");
+            read += n;
+        }
+
+        return bytes;
     }
 
     private static async Task<(Socket Client, Socket Server)> PairAsync()

@@ -5,7 +5,8 @@ internal sealed partial class SocketTunnelPump
     /// <summary>
     /// One direction by splice(2) (Linux, <c>Proxy:Splice</c>), the bytes never entering user space:
     /// 1. the bytes already read after the CONNECT head go first, by a plain send;
-    /// 2. a zero-byte receive waits for readability (no buffer, no pipe while idle);
+    /// 2. a zero-byte receive waits for readability (no buffer, no pipe while idle: a drained
+    ///    direction parks its pipe in the pool, <see cref="SpliceDirection.Park"/>);
     /// 3. <see cref="SpliceDirection.Move"/> splices socket → pipe → socket until the input would block
     ///    (a splice that fills the pipe grows it, within <see cref="SpliceGrowth"/>'s budget);
     /// 4. a full receiver (EAGAIN on the way out) gets the pipe's bytes through a pooled buffer and an
@@ -48,6 +49,18 @@ internal sealed partial class SocketTunnelPump
                     }
 
                     direction = new SpliceDirection(from.SafeHandle, to.SafeHandle, pipe, _growth);
+                    Interlocked.Increment(ref _pipesHeld);
+                }
+                else if (direction.Pipe is null)
+                {
+                    if (!direction.Resume())
+                    {
+                        // Out of descriptors mid-tunnel: nothing is in flight, the copy carries on.
+                        Interlocked.Exchange(ref _copied, 1);
+                        return early + direction.Total + await CopyAsync(from, to, default, sendError, receiveError).ConfigureAwait(false);
+                    }
+
+                    Interlocked.Increment(ref _pipesHeld);
                 }
 
                 // 3. Splice what is there.
@@ -60,6 +73,13 @@ internal sealed partial class SocketTunnelPump
                 switch (step)
                 {
                     case SpliceStep.Drained:
+                        // Nothing to read: the pipe goes back to the pool until there is.
+                        direction.Park();
+                        if (direction.Pipe is null)
+                        {
+                            Interlocked.Decrement(ref _pipesHeld);
+                        }
+
                         continue;
                     case SpliceStep.Budget:
                         await Task.Yield();
@@ -79,7 +99,7 @@ internal sealed partial class SocketTunnelPump
                         return early + direction.Total;
                     case SpliceStep.Unsupported:
                         Interlocked.Exchange(ref _copied, 1);
-                        return early + await CopyAsync(from, to, default, sendError, receiveError).ConfigureAwait(false);
+                        return early + direction.Total + await CopyAsync(from, to, default, sendError, receiveError).ConfigureAwait(false);
                     case SpliceStep.SendFailed:
                         CloseUnlessClosed(sendError);
                         return early + direction.Total;
@@ -95,9 +115,10 @@ internal sealed partial class SocketTunnelPump
         }
         finally
         {
-            if (direction is not null)
+            if (direction?.Pipe is { } held)
             {
-                SplicePipe.Return(direction.Pipe, direction.Pending == 0);
+                SplicePipe.Return(held, direction.Pending == 0);
+                Interlocked.Decrement(ref _pipesHeld);
             }
         }
 
@@ -110,7 +131,8 @@ internal sealed partial class SocketTunnelPump
         var buffer = ArrayPool<byte>.Shared.Rent(direction.Pending);
         try
         {
-            var length = direction.Pipe.Read(buffer.AsSpan(0, direction.Pending));
+            // Held: a direction with bytes pending never parks its pipe.
+            var length = direction.Pipe!.Read(buffer.AsSpan(0, direction.Pending));
             if (length < 0)
             {
                 return false;

@@ -24,6 +24,10 @@ internal sealed partial class SocketTunnelPump : ITunnelPump
     private string? _errorType;
     private int _closed;
     private int _copied;
+    private int _pipesHeld;
+
+    /// <summary>Splice pipes this tunnel's directions hold now (0 when idle: drained directions park theirs).</summary>
+    public int PipesHeld => Volatile.Read(ref _pipesHeld);
 
     /// <param name="splice">Relay by splice(2) where the kernel offers it (Linux), else copy.</param>
     /// <param name="growth">How far a bulk direction's pipe may grow; null: it keeps the kernel's default.</param>

@@ -31,6 +31,11 @@ internal enum SpliceStep
 /// </summary>
 internal sealed class SpliceDirection(SafeHandle from, SafeHandle to, SplicePipe pipe, SpliceGrowth? growth = null)
 {
+    private SplicePipe? _pipe = pipe;
+
+    /// <summary>Once a pipe of this direction grew: its next rounds ask for a grown pipe first.</summary>
+    private bool _bulk;
+
     private const uint Flags = LibC.SPLICE_F_MOVE | LibC.SPLICE_F_NONBLOCK;
 
     /// <summary>Asked per splice from the socket; the pipe's capacity (64 KiB by default, more once grown) bounds what moves.</summary>
@@ -43,7 +48,8 @@ internal sealed class SpliceDirection(SafeHandle from, SafeHandle to, SplicePipe
     private const int ENOSYS = 38;
     private const int EOPNOTSUPP = 95;
 
-    public SplicePipe Pipe => pipe;
+    /// <summary>The pipe this direction holds; null while parked (<see cref="Park"/>).</summary>
+    public SplicePipe? Pipe => _pipe;
 
     /// <summary>Bytes delivered to the receiver.</summary>
     public long Total { get; set; }
@@ -78,9 +84,29 @@ internal sealed class SpliceDirection(SafeHandle from, SafeHandle to, SplicePipe
         }
     }
 
+    /// <summary>
+    /// Gives the empty pipe back while the input has nothing to read, so an idle tunnel holds no
+    /// pipe: each is two descriptors and 64 KiB or more of the user's pipe allowance, and a node with
+    /// thousands of quiet HTTPS tunnels would otherwise hold two per tunnel. A default pipe goes to
+    /// the pool, a grown one to its <see cref="SpliceGrowth"/> for the next bulk round.
+    /// </summary>
+    public void Park()
+    {
+        if (_pipe is not null && Pending == 0)
+        {
+            _bulk |= _pipe.Grown;
+            SplicePipe.Return(_pipe, empty: true);
+            _pipe = null;
+        }
+    }
+
+    /// <summary>Holds a pipe again before the next <see cref="Move"/>; false when none can be had (out of descriptors).</summary>
+    public bool Resume() => (_pipe ??= SplicePipe.Rent(_bulk ? growth : null)) is not null;
+
     /// <exception cref="ObjectDisposedException">A socket was closed by <see cref="SocketTunnelPump.Close"/>.</exception>
     public SpliceStep Move()
     {
+        var pipe = _pipe ?? throw new InvalidOperationException("Resume before Move");
         Received = false;
         long moved = 0;
         while (true)

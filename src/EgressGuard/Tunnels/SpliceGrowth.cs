@@ -12,7 +12,12 @@ namespace EgressGuard.Tunnels;
 /// </summary>
 internal sealed class SpliceGrowth
 {
+    /// <summary>Grown pipes kept between a bulk direction's rounds, for it or the next bulk direction.</summary>
+    private const int MaxIdle = 64;
+
     private readonly long _budget;
+    private readonly Stack<SplicePipe> _idle = new();
+    private readonly Lock _lock = new();
     private long _taken;
 
     /// <param name="size">Bytes a bulk direction's pipe grows to; at most the kernel default (65536): never grow.</param>
@@ -50,4 +55,44 @@ internal sealed class SpliceGrowth
     }
 
     public void Release(int bytes) => Interlocked.Add(ref _taken, -bytes);
+
+    /// <summary>Grown pipes idle now, kept for the next bulk round.</summary>
+    public int Idle
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _idle.Count;
+            }
+        }
+    }
+
+    /// <summary>An idle grown pipe for a direction known to be bulk, or null.</summary>
+    public SplicePipe? TryRentIdle()
+    {
+        lock (_lock)
+        {
+            return _idle.TryPop(out var pipe) ? pipe : null;
+        }
+    }
+
+    /// <summary>
+    /// Keeps an empty grown pipe for the next bulk round (its budget stays taken); false when enough
+    /// are kept, and the caller closes it. Grown pipes are never mixed into the default pool, so a
+    /// short tunnel never holds a megabyte of the user's pipe allowance.
+    /// </summary>
+    public bool TryKeepIdle(SplicePipe pipe)
+    {
+        lock (_lock)
+        {
+            if (_idle.Count >= MaxIdle)
+            {
+                return false;
+            }
+
+            _idle.Push(pipe);
+            return true;
+        }
+    }
 }

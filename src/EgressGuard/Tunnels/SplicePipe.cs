@@ -39,7 +39,7 @@ internal sealed class SplicePipe : IDisposable
     /// <summary>The pipe's capacity in bytes: what one splice into it moves at most.</summary>
     public int Capacity { get; private set; }
 
-    /// <summary>Whether <see cref="TryGrow"/> enlarged this pipe (it is then closed, not pooled, on return).</summary>
+    /// <summary>Whether <see cref="TryGrow"/> enlarged this pipe (it then goes back to its <see cref="SpliceGrowth"/>, not to the pool).</summary>
     public bool Grown => _grownFrom is not null;
 
     /// <summary>A new pipe, or null when the process is out of descriptors (the caller copies instead).</summary>
@@ -89,9 +89,17 @@ internal sealed class SplicePipe : IDisposable
         return true;
     }
 
-    /// <summary>An idle pipe from the pool, else a new one; null when the process is out of descriptors.</summary>
-    public static SplicePipe? Rent()
+    /// <summary>
+    /// An idle pipe: a grown one for a direction known to be bulk (<paramref name="bulk"/>), else one
+    /// from the pool, else a new one; null when the process is out of descriptors.
+    /// </summary>
+    public static SplicePipe? Rent(SpliceGrowth? bulk = null)
     {
+        if (bulk?.TryRentIdle() is { } grown)
+        {
+            return grown;
+        }
+
         lock (PoolLock)
         {
             if (_pooled > 0)
@@ -112,8 +120,18 @@ internal sealed class SplicePipe : IDisposable
     /// </summary>
     public static void Return(SplicePipe pipe, bool empty)
     {
-        // A grown pipe goes back to the budget and is closed: the pool keeps default-sized pipes only.
-        if (empty && pipe._read >= 0 && !pipe.Grown)
+        // A grown pipe goes back to its budget's idle pipes (or is closed): the pool keeps default-sized pipes only.
+        if (pipe.Grown)
+        {
+            if (!empty || !pipe._grownFrom!.TryKeepIdle(pipe))
+            {
+                pipe.Dispose();
+            }
+
+            return;
+        }
+
+        if (empty && pipe._read >= 0)
         {
             lock (PoolLock)
             {
