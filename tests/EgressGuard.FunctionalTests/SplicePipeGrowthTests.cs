@@ -16,7 +16,7 @@ public sealed class SplicePipeGrowthTests
     [Fact]
     public void TryGrow_BudgetAllows_GrownKeptForTheNextBulkRoundBudgetBackOnClose()
     {
-        if (!OperatingSystem.IsLinux())
+        if (!CanGrow)
         {
             return;
         }
@@ -48,7 +48,7 @@ public sealed class SplicePipeGrowthTests
     [Fact]
     public void TryGrow_BudgetSpent_KeepsTheDefaultCapacity()
     {
-        if (!OperatingSystem.IsLinux())
+        if (!CanGrow)
         {
             return;
         }
@@ -67,9 +67,39 @@ public sealed class SplicePipeGrowthTests
     }
 
     [Fact]
+    public void TryGrow_BudgetHeldByAnIdleGrownPipe_ThatOneClosedAndThisOneGrows()
+    {
+        if (!CanGrow)
+        {
+            return;
+        }
+
+        var growth = new SpliceGrowth(Mib, Mib);
+        var idle = SplicePipe.TryCreate()!;
+        Assert.True(idle.TryGrow(growth));
+        SplicePipe.Return(idle, empty: true);
+        Assert.Equal(1, growth.Idle);
+
+        // A direction moving bytes needs the budget more than a pipe kept for a bulk round to come.
+        using var busy = SplicePipe.TryCreate()!;
+        var before = busy.Capacity;
+        Assert.True(busy.TryGrow(growth));
+        Assert.Equal((0, Mib - before), (growth.Idle, growth.Taken));
+        Assert.Equal(-1, idle.ReadEnd);
+    }
+
+    [Fact]
+    public void Ctor_SizeNotAPowerOfTwo_RoundedUpAsTheKernelWillGrantIt()
+    {
+        Assert.Equal(131072, new SpliceGrowth(100_000, Mib).Size);
+        Assert.Equal(Mib, new SpliceGrowth(Mib, Mib).Size);
+        Assert.Equal(65536, new SpliceGrowth(65536, Mib).Size); // never grows
+    }
+
+    [Fact]
     public async Task Move_BulkThroughAGrowingPipe_ByteExactAndGrown()
     {
-        if (!OperatingSystem.IsLinux())
+        if (!CanGrow)
         {
             return;
         }
@@ -154,6 +184,7 @@ public sealed class SplicePipeGrowthTests
         using (client)
         using (server)
         using (proxyClient)
+        using (proxyUpstream)
         {
             var growth = new SpliceGrowth(Mib, 8L * Mib);
             using var pump = new SocketTunnelPump(proxyClient, proxyUpstream, default, TimeSpan.FromMinutes(1), TimeProvider.System, splice: true, growth);
@@ -182,6 +213,47 @@ public sealed class SplicePipeGrowthTests
             Assert.True(growth.Taken <= 8L * Mib);
         }
     }
+
+    [Fact]
+    public async Task RunAsync_ReceiverLagsThenTunnelGoesQuiet_PipesParked()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        var (client, proxyClient) = await PairAsync();
+        var (proxyUpstream, server) = await PairAsync();
+        using (client)
+        using (server)
+        using (proxyClient)
+        using (proxyUpstream)
+        {
+            var growth = new SpliceGrowth(Mib, 8L * Mib);
+            using var pump = new SocketTunnelPump(proxyClient, proxyUpstream, default, TimeSpan.FromMinutes(1), TimeProvider.System, splice: true, growth);
+            var run = pump.RunAsync();
+
+            // More than the socket buffers hold, to a receiver that reads only later: the relay
+            // meets a full receiver, then the sender goes quiet. The pipe must not stay held.
+            var up = RandomBytes(4 * Mib, 3);
+            var send = client.SendAsync(up, SocketFlags.None);
+            await Task.Delay(500);
+            var arrived = await ReceiveExactlyAsync(server, up.Length);
+            await send;
+            Assert.True(up.AsSpan().SequenceEqual(arrived), "byte-exact");
+            await Eventually.UntilAsync(() => pump.PipesHeld == 0, "the quiet direction parked its pipe");
+
+            client.Shutdown(SocketShutdown.Send);
+            server.Shutdown(SocketShutdown.Send);
+            var result = await run.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal((4L * Mib, 0L), (result.BytesUp, result.BytesDown));
+        }
+    }
+
+    /// <summary>Linux with 4 KiB pages and a pipe-max-size of at least 1 MiB, where these tests' sizes hold.</summary>
+    private static bool CanGrow =>
+        OperatingSystem.IsLinux() && Environment.SystemPageSize == 4096
+        && long.TryParse(File.ReadAllText("/proc/sys/fs/pipe-max-size").Trim(), out var max) && max >= Mib;
 
     private static byte[] RandomBytes(int length, int seed)
     {

@@ -18,7 +18,7 @@ namespace EgressGuard.Proxy;
 /// 6. relay (<see cref="TunnelRunner"/>);
 /// 7. complete: the same tail as every exchange (<see cref="ExchangeCompletion"/>).
 /// </summary>
-internal sealed class ConnectSession
+internal sealed class ConnectSession : IDisposable
 {
     private static readonly byte[] Established = "HTTP/1.1 200 Connection established\r\n\r\n"u8.ToArray();
 
@@ -52,6 +52,9 @@ internal sealed class ConnectSession
     }
 
     public bool IsTrusted(IPAddress? address) => _admission.IsTrusted(address);
+
+    /// <summary>Closes the idle grown splice pipes.</summary>
+    public void Dispose() => _splice?.Dispose();
 
     /// <summary>Refuses a client outside the trusted ranges before anything is parsed, and records it.</summary>
     public Task RefuseUntrustedAsync(IConnectClient client) =>

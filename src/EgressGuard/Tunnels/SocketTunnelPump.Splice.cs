@@ -27,18 +27,26 @@ internal sealed partial class SocketTunnelPump
                 early = first.Length;
             }
 
+            // After a spent budget or a full receiver, more may be waiting: splice again at once (it
+            // ends Drained and parks the pipe), not after a wait that an idle peer may never end.
+            var again = false;
             while (true)
             {
                 // 2. Readable (or ended).
-                try
+                if (!again)
                 {
-                    await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                    try
+                    {
+                        await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                    }
+                    catch (SocketException)
+                    {
+                        CloseUnlessClosed(receiveError);
+                        break;
+                    }
                 }
-                catch (SocketException)
-                {
-                    CloseUnlessClosed(receiveError);
-                    break;
-                }
+
+                again = false;
 
                 if (direction is null)
                 {
@@ -74,15 +82,11 @@ internal sealed partial class SocketTunnelPump
                 {
                     case SpliceStep.Drained:
                         // Nothing to read: the pipe goes back to the pool until there is.
-                        direction.Park();
-                        if (direction.Pipe is null)
-                        {
-                            Interlocked.Decrement(ref _pipesHeld);
-                        }
-
+                        Park(direction);
                         continue;
                     case SpliceStep.Budget:
                         await Task.Yield();
+                        again = true;
                         continue;
                     case SpliceStep.OutputFull:
                         // 4. Wait for the receiver the one way .NET offers: an awaited send.
@@ -92,12 +96,15 @@ internal sealed partial class SocketTunnelPump
                             return early + direction.Total;
                         }
 
+                        again = true;
                         continue;
                     case SpliceStep.End:
                         // 5. Half-close: this side is done sending; the other may still answer.
                         ShutdownSend(to);
                         return early + direction.Total;
                     case SpliceStep.Unsupported:
+                        // Nothing moved, the pipe is empty: back to the pool, not held through the copy.
+                        Park(direction);
                         Interlocked.Exchange(ref _copied, 1);
                         return early + direction.Total + await CopyAsync(from, to, default, sendError, receiveError).ConfigureAwait(false);
                     case SpliceStep.SendFailed:
@@ -123,6 +130,15 @@ internal sealed partial class SocketTunnelPump
         }
 
         return early + (direction?.Total ?? 0);
+    }
+
+    private void Park(SpliceDirection direction)
+    {
+        direction.Park();
+        if (direction.Pipe is null)
+        {
+            Interlocked.Decrement(ref _pipesHeld);
+        }
     }
 
     /// <summary>Moves the pipe's bytes to <paramref name="to"/> through a pooled buffer; false when the send failed.</summary>

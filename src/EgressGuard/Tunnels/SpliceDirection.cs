@@ -33,7 +33,7 @@ internal sealed class SpliceDirection(SafeHandle from, SafeHandle to, SplicePipe
 {
     private SplicePipe? _pipe = pipe;
 
-    /// <summary>Once a pipe of this direction grew: its next rounds ask for a grown pipe first.</summary>
+    /// <summary>Once this direction looked bulk: its next rounds ask for an idle grown pipe first.</summary>
     private bool _bulk;
 
     private const uint Flags = LibC.SPLICE_F_MOVE | LibC.SPLICE_F_NONBLOCK;
@@ -94,7 +94,6 @@ internal sealed class SpliceDirection(SafeHandle from, SafeHandle to, SplicePipe
     {
         if (_pipe is not null && Pending == 0)
         {
-            _bulk |= _pipe.Grown;
             SplicePipe.Return(_pipe, empty: true);
             _pipe = null;
         }
@@ -137,10 +136,14 @@ internal sealed class SpliceDirection(SafeHandle from, SafeHandle to, SplicePipe
             var read = Splice(from, pipe.WriteEnd, toPipe: true, Chunk, out var errno);
             if (read > 0)
             {
-                // A splice that filled the pipe: a bulk transfer; a larger pipe moves it in fewer calls.
-                if (read == pipe.Capacity && growth is not null)
+                // A bulk transfer: this splice filled the pipe, or the one before in this round did
+                // not empty the socket. The second test is what real traffic needs: from a NIC each
+                // packet takes one of the pipe's 16 slots, so a full pipe holds 16 × 1448 bytes,
+                // never its byte capacity; on loopback the data is contiguous and the first one holds.
+                if (growth is not null && (read == pipe.Capacity || moved > 0))
                 {
                     pipe.TryGrow(growth);
+                    _bulk = true; // its next rounds ask for an idle grown pipe first
                 }
 
                 Pending = (int)read;

@@ -10,10 +10,13 @@ namespace EgressGuard.Tunnels;
 /// default) every new pipe of an unprivileged user gets two pages only, which would slow every
 /// other tunnel.
 /// </summary>
-internal sealed class SpliceGrowth
+internal sealed class SpliceGrowth : IDisposable
 {
-    /// <summary>Grown pipes kept between a bulk direction's rounds, for it or the next bulk direction.</summary>
-    private const int MaxIdle = 64;
+    /// <summary>
+    /// Grown pipes kept between a bulk direction's rounds, for it or the next bulk direction; more
+    /// would hold budget no new direction could use (<see cref="TryTake"/> frees one when it must).
+    /// </summary>
+    private const int MaxIdle = 8;
 
     private readonly long _budget;
     private readonly Stack<SplicePipe> _idle = new();
@@ -24,19 +27,20 @@ internal sealed class SpliceGrowth
     /// <param name="budget">Grown capacity, in bytes, all tunnels may hold at once.</param>
     public SpliceGrowth(int size, long budget)
     {
-        Size = size;
+        // The kernel rounds a pipe up to a power of two pages; the budget counts what it will grant.
+        Size = size <= 65536 ? size : (int)Math.Min(System.Numerics.BitOperations.RoundUpToPowerOf2((uint)size), 1u << 30);
         _budget = budget;
     }
-
-    /// <summary>The default: grow to 1 MiB (the kernel's <c>pipe-max-size</c> default), 32 MiB at once.</summary>
-    public static SpliceGrowth Default { get; } = new(1 << 20, 32L << 20);
 
     public int Size { get; }
 
     /// <summary>Grown capacity held now, in bytes.</summary>
     public long Taken => Interlocked.Read(ref _taken);
 
-    /// <summary>Takes <paramref name="bytes"/> of the budget; false when that would exceed it.</summary>
+    /// <summary>
+    /// Takes <paramref name="bytes"/> of the budget; false when that would exceed it even after
+    /// closing the idle grown pipes that hold it (a direction that is moving bytes needs it more).
+    /// </summary>
     public bool TryTake(int bytes)
     {
         while (true)
@@ -44,7 +48,13 @@ internal sealed class SpliceGrowth
             var taken = Interlocked.Read(ref _taken);
             if (taken + bytes > _budget)
             {
-                return false;
+                if (TryRentIdle() is not { } idle)
+                {
+                    return false;
+                }
+
+                idle.Dispose(); // gives its share back
+                continue;
             }
 
             if (Interlocked.CompareExchange(ref _taken, taken + bytes, taken) == taken)
@@ -93,6 +103,15 @@ internal sealed class SpliceGrowth
 
             _idle.Push(pipe);
             return true;
+        }
+    }
+
+    /// <summary>Closes the idle grown pipes (the host is stopping).</summary>
+    public void Dispose()
+    {
+        while (TryRentIdle() is { } idle)
+        {
+            idle.Dispose();
         }
     }
 }

@@ -59,7 +59,8 @@ internal sealed class SplicePipe : IDisposable
     /// <summary>
     /// Enlarges the pipe to <see cref="SpliceGrowth.Size"/> when the budget allows and the kernel
     /// agrees (an unprivileged user may be refused past <c>pipe-max-size</c> or its page limits);
-    /// tried once per pipe. Bytes already in the pipe stay.
+    /// tried once per rental (a refusal may have been the budget, which a later tunnel may find free).
+    /// Bytes already in the pipe stay.
     /// </summary>
     public bool TryGrow(SpliceGrowth growth)
     {
@@ -133,6 +134,7 @@ internal sealed class SplicePipe : IDisposable
 
         if (empty && pipe._read >= 0)
         {
+            pipe._growRefused = false;
             lock (PoolLock)
             {
                 if (_pooled < PoolSize)

@@ -295,7 +295,13 @@ public sealed class FleetTests : IAsyncLifetime
         Assert.True(result.Connections >= 2, $"{result.Connections} connections read");
         Assert.Equal(1, result.Checked);
         Assert.Equal(1, result.Raised);
-        var alerts = JsonDocument.Parse(await admin.GetStringAsync("/alerts?kind=retro-hunt")).RootElement;
+
+        // Raised is counted when the alert is handed to the shared store's writer, which lands it
+        // a moment later: wait for it to be readable, as an investigator's console would.
+        JsonElement alerts = default;
+        await Eventually.UntilAsync(async () =>
+            (alerts = JsonDocument.Parse(await admin.GetStringAsync("/alerts?kind=retro-hunt")).RootElement).GetArrayLength() > 0,
+            "the retro-hunt alert in the shared store", TimeSpan.FromSeconds(10));
         Assert.Equal("sleeper.test", alerts.EnumerateArray().Single().GetProperty("destination").GetProperty("name").GetString());
     }
 
