@@ -179,39 +179,31 @@ public sealed class SplicePipeGrowthTests
             return;
         }
 
-        var (client, proxyClient) = await PairAsync();
-        var (proxyUpstream, server) = await PairAsync();
-        using (client)
-        using (server)
-        using (proxyClient)
-        using (proxyUpstream)
+        using var tunnel = await PumpedTunnel.StartAsync();
+        var (client, server, pump, growth) = (tunnel.Client, tunnel.Server, tunnel.Pump, tunnel.Growth);
+        var run = tunnel.Run;
+
+        // Both ways, three times, with quiet in between: a quiet tunnel holds no pipe, and the
+        // next bytes take one again.
+        for (var round = 0; round < 3; round++)
         {
-            var growth = new SpliceGrowth(Mib, 8L * Mib);
-            using var pump = new SocketTunnelPump(proxyClient, proxyUpstream, default, TimeSpan.FromMinutes(1), TimeProvider.System, splice: true, growth);
-            var run = pump.RunAsync();
-
-            // Both ways, three times, with quiet in between: a quiet tunnel holds no pipe, and the
-            // next bytes take one again.
-            for (var round = 0; round < 3; round++)
-            {
-                var up = RandomBytes(100_000, round);
-                await client.SendAsync(up, SocketFlags.None);
-                var arrived = await ReceiveExactlyAsync(server, up.Length);
-                Assert.True(up.AsSpan().SequenceEqual(arrived), "up byte-exact");
-                var down = RandomBytes(70_000, round + 10);
-                await server.SendAsync(down, SocketFlags.None);
-                arrived = await ReceiveExactlyAsync(client, down.Length);
-                Assert.True(down.AsSpan().SequenceEqual(arrived), "down byte-exact");
-                await Eventually.UntilAsync(() => pump.PipesHeld == 0, "both directions parked their pipes");
-            }
-
-            client.Shutdown(SocketShutdown.Send);
-            server.Shutdown(SocketShutdown.Send);
-            var result = await run.WaitAsync(TimeSpan.FromSeconds(30));
-            Assert.Equal((300_000L, 210_000L, "splice"), (result.BytesUp, result.BytesDown, result.Relay));
-            Assert.Equal(0, pump.PipesHeld);
-            Assert.True(growth.Taken <= 8L * Mib);
+            var up = RandomBytes(100_000, round);
+            await client.SendAsync(up, SocketFlags.None);
+            var arrived = await ReceiveExactlyAsync(server, up.Length);
+            Assert.True(up.AsSpan().SequenceEqual(arrived), "up byte-exact");
+            var down = RandomBytes(70_000, round + 10);
+            await server.SendAsync(down, SocketFlags.None);
+            arrived = await ReceiveExactlyAsync(client, down.Length);
+            Assert.True(down.AsSpan().SequenceEqual(arrived), "down byte-exact");
+            await Eventually.UntilAsync(() => pump.PipesHeld == 0, "both directions parked their pipes");
         }
+
+        client.Shutdown(SocketShutdown.Send);
+        server.Shutdown(SocketShutdown.Send);
+        var result = await run.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal((300_000L, 210_000L, "splice"), (result.BytesUp, result.BytesDown, result.Relay));
+        Assert.Equal(0, pump.PipesHeld);
+        Assert.True(growth.Taken <= 8L * Mib);
     }
 
     [Fact]
@@ -222,31 +214,67 @@ public sealed class SplicePipeGrowthTests
             return;
         }
 
-        var (client, proxyClient) = await PairAsync();
-        var (proxyUpstream, server) = await PairAsync();
-        using (client)
-        using (server)
-        using (proxyClient)
-        using (proxyUpstream)
+        using var tunnel = await PumpedTunnel.StartAsync();
+        var (client, server, pump, growth) = (tunnel.Client, tunnel.Server, tunnel.Pump, tunnel.Growth);
+        var run = tunnel.Run;
+
+        // More than the socket buffers hold, to a receiver that reads only later: the relay
+        // meets a full receiver, then the sender goes quiet. The pipe must not stay held.
+        var up = RandomBytes(4 * Mib, 3);
+        var send = client.SendAsync(up, SocketFlags.None);
+        await Task.Delay(500);
+        var arrived = await ReceiveExactlyAsync(server, up.Length);
+        await send;
+        Assert.True(up.AsSpan().SequenceEqual(arrived), "byte-exact");
+        await Eventually.UntilAsync(() => pump.PipesHeld == 0, "the quiet direction parked its pipe");
+
+        client.Shutdown(SocketShutdown.Send);
+        server.Shutdown(SocketShutdown.Send);
+        var result = await run.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal((4L * Mib, 0L), (result.BytesUp, result.BytesDown));
+    }
+
+    /// <summary>A spliced pump between two loopback socket pairs: Client ↔ pump ↔ Server.</summary>
+    private sealed class PumpedTunnel : IDisposable
+    {
+        private readonly Socket[] _sockets;
+
+        private PumpedTunnel(Socket client, Socket proxyClient, Socket proxyUpstream, Socket server)
         {
-            var growth = new SpliceGrowth(Mib, 8L * Mib);
-            using var pump = new SocketTunnelPump(proxyClient, proxyUpstream, default, TimeSpan.FromMinutes(1), TimeProvider.System, splice: true, growth);
-            var run = pump.RunAsync();
+            _sockets = [client, proxyClient, proxyUpstream, server];
+            Client = client;
+            Server = server;
+            Growth = new SpliceGrowth(Mib, 8L * Mib);
+            Pump = new SocketTunnelPump(proxyClient, proxyUpstream, default, TimeSpan.FromMinutes(1), TimeProvider.System, splice: true, Growth);
+            Run = Pump.RunAsync();
+        }
 
-            // More than the socket buffers hold, to a receiver that reads only later: the relay
-            // meets a full receiver, then the sender goes quiet. The pipe must not stay held.
-            var up = RandomBytes(4 * Mib, 3);
-            var send = client.SendAsync(up, SocketFlags.None);
-            await Task.Delay(500);
-            var arrived = await ReceiveExactlyAsync(server, up.Length);
-            await send;
-            Assert.True(up.AsSpan().SequenceEqual(arrived), "byte-exact");
-            await Eventually.UntilAsync(() => pump.PipesHeld == 0, "the quiet direction parked its pipe");
+        public Socket Client { get; }
 
-            client.Shutdown(SocketShutdown.Send);
-            server.Shutdown(SocketShutdown.Send);
-            var result = await run.WaitAsync(TimeSpan.FromSeconds(30));
-            Assert.Equal((4L * Mib, 0L), (result.BytesUp, result.BytesDown));
+        public Socket Server { get; }
+
+        public SpliceGrowth Growth { get; }
+
+        public SocketTunnelPump Pump { get; }
+
+        public Task<TunnelResult> Run { get; }
+
+        public static async Task<PumpedTunnel> StartAsync()
+        {
+            var (client, proxyClient) = await PairAsync();
+            var (proxyUpstream, server) = await PairAsync();
+            return new PumpedTunnel(client, proxyClient, proxyUpstream, server);
+        }
+
+        public void Dispose()
+        {
+            Pump.Dispose();
+            foreach (var socket in _sockets)
+            {
+                socket.Dispose();
+            }
+
+            Growth.Dispose();
         }
     }
 
