@@ -89,6 +89,23 @@ public sealed class SplicePipeGrowthTests
     }
 
     [Fact]
+    public void Dispose_IdleGrownPipes_ClosedAndBudgetBack()
+    {
+        if (!CanGrow)
+        {
+            return;
+        }
+
+        var growth = new SpliceGrowth(Mib, 4L * Mib);
+        var pipe = SplicePipe.TryCreate()!;
+        Assert.True(pipe.TryGrow(growth));
+        SplicePipe.Return(pipe, empty: true);
+
+        growth.Dispose(); // the host stopping
+        Assert.Equal((0, 0L, -1), (growth.Idle, growth.Taken, pipe.ReadEnd));
+    }
+
+    [Fact]
     public void Ctor_SizeNotAPowerOfTwo_RoundedUpAsTheKernelWillGrantIt()
     {
         Assert.Equal(131072, new SpliceGrowth(100_000, Mib).Size);

@@ -62,8 +62,9 @@ internal sealed class ProxyOptions
     public bool Splice { get; set; } = true;
 
     /// <summary>
-    /// Spliced tunnels: the capacity, in bytes, a direction's pipe grows to once one splice has filled
-    /// the kernel's default pipe (64 KiB), i.e. for bulk transfers; short tunnels keep the default.
+    /// Spliced tunnels: the capacity, in bytes, a direction's pipe grows to once it looks like a bulk
+    /// transfer (a splice filled the kernel's default 64 KiB pipe, or a second splice in one round
+    /// still found data); short tunnels keep the default.
     /// Default 1048576 (1 MiB, the kernel's <c>pipe-max-size</c> default; unprivileged, more is
     /// refused and the pipe stays as it is); 65536 or less: never grow.
     /// </summary>
@@ -71,7 +72,7 @@ internal sealed class ProxyOptions
 
     /// <summary>
     /// Spliced tunnels: the grown pipe capacity, in bytes, all tunnels may hold at once; a bulk
-    /// direction past it keeps the default pipe. Default 33554432 (32 MiB: 32 bulk directions at
+    /// direction past it keeps the default pipe (idle grown pipes are closed to make room first). Default 33554432 (32 MiB: 32 bulk directions at
     /// 1 MiB), half of Linux's per-user <c>pipe-user-pages-soft</c> (64 MiB), past which an
     /// unprivileged user's new pipes get two pages only.
     /// </summary>

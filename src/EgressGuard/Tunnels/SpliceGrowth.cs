@@ -3,8 +3,8 @@ namespace EgressGuard.Tunnels;
 /// <summary>
 /// How far a bulk direction's splice pipe may grow (<c>Proxy:SplicePipeSize</c>) and how much grown
 /// capacity all tunnels may hold at once (<c>Proxy:SplicePipeBudget</c>). A pipe starts at the
-/// kernel's default (64 KiB: one splice moves at most that much); a direction whose splice fills it
-/// is a bulk transfer, and with a 1 MiB pipe the same gigabyte takes 16× fewer splices and wake-ups
+/// kernel's default (64 KiB: one splice moves at most that much); a direction whose splice fills it,
+/// or whose second splice in a round still finds data, is a bulk transfer, and with a 1 MiB pipe the same gigabyte takes 16× fewer splices and wake-ups
 /// (bulk CPU per GiB −28 to −45 %, docs/benchmarks.md). The budget exists because Linux charges pipe
 /// capacity, used or not, to the user: past <c>/proc/sys/fs/pipe-user-pages-soft</c> (64 MiB by
 /// default) every new pipe of an unprivileged user gets two pages only, which would slow every

@@ -83,7 +83,7 @@ internal sealed class SplicePipe : IDisposable
             return false;
         }
 
-        // Rounded up by the kernel: the budget holds what was asked, the pipe what was granted.
+        // The size is rounded as the kernel rounds (SpliceGrowth), so the budget holds what was granted.
         _grownFrom = growth;
         _grownBy = extra;
         Capacity = granted;
