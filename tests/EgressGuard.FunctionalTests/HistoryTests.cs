@@ -205,11 +205,14 @@ public sealed class HistoryTests : IAsyncLifetime
         Assert.Equal("full", (await _proxy.StatusAsync()).GetProperty("retroHunt").GetProperty("last").GetProperty("mode").GetString());
     }
 
-    private static async Task RefreshAndWaitForHuntAsync(FeedManager feeds, EgressGuard.History.RetroHunt hunt)
+    private async Task RefreshAndWaitForHuntAsync(FeedManager feeds, EgressGuard.History.RetroHunt hunt)
     {
-        var runs = hunt.Runs;
         await feeds.RefreshAsync("feodo", CancellationToken.None);
-        await WaitForRunAsync(hunt, runs);
+        // The hunt against this refresh's policy, not any further run: a hunt asked for earlier
+        // (at start) may still be pending, and taking it for this one makes the next hunt diff
+        // against an older snapshot.
+        var version = _proxy.Services.GetRequiredService<EgressGuard.Policy.IPolicySource>().Current.Version;
+        await Eventually.UntilAsync(() => hunt.Last?.Version >= version, $"a retro-hunt against policy v{version}", TimeSpan.FromSeconds(10));
     }
 
     private static async Task WaitForRunAsync(EgressGuard.History.RetroHunt hunt, int runs)

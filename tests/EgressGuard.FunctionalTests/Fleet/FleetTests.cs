@@ -282,12 +282,13 @@ public sealed class FleetTests : IAsyncLifetime
             "both connections in the shared history", TimeSpan.FromSeconds(10));
         var feeds = a.Services.GetRequiredService<EgressGuard.ThreatFeeds.FeedManager>();
         var hunt = a.Services.GetRequiredService<EgressGuard.History.RetroHunt>();
+        var policy = a.Services.GetRequiredService<EgressGuard.Policy.IPolicySource>();
         var feed = Path.Combine(_dir, "c2.txt");
 
         File.WriteAllText(feed, "127.0.0.77\n127.0.0.99\n");
-        await RefreshAndWaitForHuntAsync(feeds, hunt);
+        await RefreshAndWaitForHuntAsync(feeds, hunt, policy);
         File.WriteAllText(feed, "127.0.0.77\n127.0.0.99\n127.0.0.88\n");
-        await RefreshAndWaitForHuntAsync(feeds, hunt);
+        await RefreshAndWaitForHuntAsync(feeds, hunt, policy);
 
         var result = hunt.Last!;
         Assert.False(result.Full);
@@ -305,10 +306,13 @@ public sealed class FleetTests : IAsyncLifetime
         Assert.Equal("sleeper.test", alerts.EnumerateArray().Single().GetProperty("destination").GetProperty("name").GetString());
     }
 
-    private static async Task RefreshAndWaitForHuntAsync(EgressGuard.ThreatFeeds.FeedManager feeds, EgressGuard.History.RetroHunt hunt)
+    private static async Task RefreshAndWaitForHuntAsync(EgressGuard.ThreatFeeds.FeedManager feeds, EgressGuard.History.RetroHunt hunt, EgressGuard.Policy.IPolicySource policy)
     {
-        var runs = hunt.Runs;
         await feeds.RefreshAsync("feodo", CancellationToken.None);
-        await Eventually.UntilAsync(() => hunt.Runs > runs, "a retro-hunt ran", TimeSpan.FromSeconds(10));
+        // Wait for the hunt that ran against this refresh's policy, not just any further run: the
+        // hunt asked for at start can still be pending here, and counting it as this refresh's hunt
+        // made the next refresh's hunt diff against an older snapshot (2 entries instead of 1).
+        var version = policy.Current.Version;
+        await Eventually.UntilAsync(() => hunt.Last?.Version >= version, $"a retro-hunt against policy v{version}", TimeSpan.FromSeconds(10));
     }
 }
