@@ -161,17 +161,16 @@ public sealed class HistoryTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, await GetAsync($"http://good.test:{_upstream.Port}/hello"));
         await QueryAsync("/history/connections?destination=sleeper.test", 1);
         await QueryAsync("/history/connections?destination=good.test", 1);
-        var feeds = _proxy.Services.GetRequiredService<FeedManager>();
         var hunt = _proxy.Services.GetRequiredService<EgressGuard.History.RetroHunt>();
 
         // First swap: an entry no connection reached; whatever this hunt was, the next one is incremental.
         File.WriteAllText(Feed, "127.0.0.77\n127.0.0.99\n");
-        await RefreshAndWaitForHuntAsync(feeds, hunt);
+        await RetroHunts.RefreshAndWaitAsync(_proxy.Services);
         Assert.Equal(0, hunt.Last!.Raised);
 
         // Second swap adds one entry that one historical connection reached.
         File.WriteAllText(Feed, "127.0.0.77\n127.0.0.99\n127.0.0.88\n");
-        await RefreshAndWaitForHuntAsync(feeds, hunt);
+        await RetroHunts.RefreshAndWaitAsync(_proxy.Services);
         var result = hunt.Last!;
         Assert.False(result.Full);
         Assert.Equal(1, result.Entries);
@@ -203,16 +202,6 @@ public sealed class HistoryTests : IAsyncLifetime
         Assert.True(hunt.Last!.Full);
         Assert.Equal(0, hunt.Last.Raised);
         Assert.Equal("full", (await _proxy.StatusAsync()).GetProperty("retroHunt").GetProperty("last").GetProperty("mode").GetString());
-    }
-
-    private async Task RefreshAndWaitForHuntAsync(FeedManager feeds, EgressGuard.History.RetroHunt hunt)
-    {
-        await feeds.RefreshAsync("feodo", CancellationToken.None);
-        // The hunt against this refresh's policy, not any further run: a hunt asked for earlier
-        // (at start) may still be pending, and taking it for this one makes the next hunt diff
-        // against an older snapshot.
-        var version = _proxy.Services.GetRequiredService<EgressGuard.Policy.IPolicySource>().Current.Version;
-        await Eventually.UntilAsync(() => hunt.Last?.Version >= version, $"a retro-hunt against policy v{version}", TimeSpan.FromSeconds(10));
     }
 
     private static async Task WaitForRunAsync(EgressGuard.History.RetroHunt hunt, int runs)
